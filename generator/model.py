@@ -1,0 +1,62 @@
+"""The records that travel along the pipeline: intake -> ledger -> consolidation.
+
+Intake builds a Submission from a returned form, the ledger stores and returns
+it, consolidation reads lists of them. Receipts record every file received,
+accepted or not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .findings import Finding
+
+STATUS_DONE = "Đã hoàn thành"
+STATUS_ONGOING = "Đang thực hiện"
+STATUS_NOT_STARTED = "Chưa thực hiện"
+STATUS_NA = "Không phát sinh"
+STATUSES = (STATUS_DONE, STATUS_ONGOING, STATUS_NOT_STARTED, STATUS_NA)
+
+
+@dataclass
+class TaskReport:
+    tt: str
+    role: str = ""  # 'Chủ trì' | 'Phối hợp' (from the plan, not trusted from the file)
+    status: str = ""  # one of STATUSES, or '' when missing
+    completed_on: dt.date | None = None
+    result: str = ""
+    difficulty: str = ""
+    row: int = 0  # 1-based row in the returned file, for findings and feedback
+
+
+@dataclass
+class Submission:
+    unit: str
+    period: str
+    form_id: str = ""
+    plan_version: str = ""
+    tasks: dict[str, TaskReport] = field(default_factory=dict)
+    indicators: dict[str, float | None] = field(default_factory=dict)
+    difficulties: str = ""
+    proposals: str = ""
+    preparer: str = ""
+    phone: str = ""
+    prepared_on: dt.date | None = None
+    head: str = ""
+    extra_tasks: list[TaskReport] = field(default_factory=list)  # TTs the unit added
+    children: list[Submission] = field(default_factory=list)  # communes in a district file
+
+
+@dataclass
+class Receipt:
+    """One received file, accepted or rejected."""
+
+    file_name: str
+    sha256: str
+    period: str
+    received_at: dt.datetime
+    unit: str | None = None
+    accepted: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    superseded: bool = False

@@ -1,0 +1,70 @@
+"""Vietnamese text helpers: NFC, number and date style, ASCII slugs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+_D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
+
+
+def nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value)
+
+
+def clean(value) -> str:
+    """NFC text with outer whitespace trimmed and inner runs collapsed."""
+    if value is None:
+        return ""
+    return re.sub(r"\s+", " ", nfc(str(value))).strip()
+
+
+def fold(value: str) -> str:
+    """Lower-case ASCII form used to compare names typed without diacritics."""
+    decomposed = unicodedata.normalize("NFD", clean(value).translate(_D_MAP))
+    ascii_only = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return ascii_only.lower()
+
+
+def slug(value: str, max_len: int = 40) -> str:
+    """ASCII file-name part: 'Sở Tư pháp' -> 'so-tu-phap'."""
+    text = re.sub(r"[^a-z0-9]+", "-", fold(value)).strip("-")
+    return text[:max_len].rstrip("-") or "x"
+
+
+def fmt_int(value) -> str:
+    """1250 -> '1.250' (Vietnamese thousands separator)."""
+    return f"{int(round(value)):,}".replace(",", ".")
+
+
+def fmt_num(value, decimals: int = 1) -> str:
+    """Number with Vietnamese separators; integers lose their decimals."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return fmt_int(value)
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def fmt_pct(ratio, decimals: int = 1) -> str:
+    """0.455 -> '45,5%'."""
+    if ratio is None:
+        return ""
+    return fmt_num(round(ratio * 100, decimals), decimals) + "%"
+
+
+def fmt_date(day: dt.date) -> str:
+    """Short form used in tables: 14/09/2022."""
+    return day.strftime("%d/%m/%Y")
+
+
+def fmt_date_long(day: dt.date) -> str:
+    """Prose form: 'ngày 14 tháng 9 năm 2022'."""
+    return f"ngày {day.day} tháng {day.month} năm {day.year}"
+
+
+def fmt_date_plain(day: dt.date) -> str:
+    """Plan style without leading zeros: 30/6/2022."""
+    return f"{day.day}/{day.month}/{day.year}"

@@ -1,0 +1,164 @@
+"""The workspace: a folder with baocao.toml, found from the current folder upward.
+
+Layout: baocao.toml, input/ke-hoach.xlsx (plan), input/<period>/ (returned files),
+templates/, output/ (generated), .baocao/ (secret key, ledger, archive; never sent).
+Outside a workspace the embedded default plan is used.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .default_plan import DEFAULT_PLAN
+from .errors import UsageError
+from .periods import DEFAULT_DEADLINE_DAYS
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+CONFIG_NAME = "baocao.toml"
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+
+DEFAULT_CONFIG = """\
+# Cấu hình baocao cho một không gian làm việc (workspace).
+# Tệp này do cán bộ đầu mối chỉnh sửa; các khóa viết bằng tiếng Anh không dấu.
+
+[plan]
+# Tệp kế hoạch (tương đối so với thư mục này)
+file = "input/ke-hoach.xlsx"
+
+[templates]
+# Thư mục mẫu báo cáo Word (cán bộ có thể mở và sửa định dạng bằng Word)
+dir = "templates"
+
+[deadlines]
+# Hạn nộp báo cáo: ngày trong tháng cuối của kỳ báo cáo, theo cấp đơn vị
+xa = 10
+huyen = 15
+tinh = 15
+
+[report]
+# Thể thức văn bản theo Nghị định 30/2020/NĐ-CP
+managing_body = "UBND TỈNH LÀO CAI"
+issuing_body = "SỞ NỘI VỤ"
+number_suffix = "BC-SNV"
+place = "Lào Cai"
+authority = "KT. GIÁM ĐỐC"
+signer_title = "PHÓ GIÁM ĐỐC"
+signer_name = "Nguyễn Văn A"
+recipients = ["UBND tỉnh (b/c)", "Lãnh đạo Sở", "Lưu: VT, XDCQ"]
+
+[email]
+# Máy chủ gửi thư; mật khẩu lấy từ biến môi trường, không ghi vào tệp
+host = ""
+port = 587
+security = "starttls"   # starttls | ssl | none
+user = ""
+password_env = "BAOCAO_SMTP_PASSWORD"
+sender = ""
+report_to = []
+"""
+
+
+@dataclass
+class Workspace:
+    root: Path | None  # None: embedded default, no workspace
+    config: dict = field(default_factory=dict)
+
+    @property
+    def plan_path(self) -> Path:
+        if self.root is None:
+            return DEFAULT_PLAN
+        return self.root / self.config.get("plan", {}).get("file", "input/ke-hoach.xlsx")
+
+    def require(self) -> Path:
+        if self.root is None:
+            raise UsageError("Không tìm thấy không gian làm việc (tệp baocao.toml) ở thư mục "
+                             "này hay thư mục cha. Chạy 'baocao init' để tạo, hoặc dùng -w THƯ_MỤC.")
+        return self.root
+
+    def output_dir(self, period) -> Path:
+        return self.require() / "output" / str(period)
+
+    def input_dir(self, period) -> Path:
+        return self.require() / "input" / str(period)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.require() / ".baocao"
+
+    @property
+    def templates_dir(self) -> Path:
+        if self.root is None:
+            return PACKAGE_TEMPLATES
+        return self.root / self.config.get("templates", {}).get("dir", "templates")
+
+    def template(self, name: str) -> Path:
+        """A template from the workspace if the officer has one, else the packaged one."""
+        own = self.templates_dir / name
+        return own if own.is_file() else PACKAGE_TEMPLATES / name
+
+    @property
+    def deadline_days(self) -> dict[str, int]:
+        return {**DEFAULT_DEADLINE_DAYS, **self.config.get("deadlines", {})}
+
+    def secret_key(self) -> bytes:
+        path = self.state_dir / "secret.key"
+        if not path.is_file():
+            raise UsageError(f"Thiếu khóa ký biểu mẫu {path}. Chạy 'baocao init' trong "
+                             "thư mục này để tạo khóa.")
+        return bytes.fromhex(path.read_text().strip())
+
+    def section(self, name: str) -> dict:
+        defaults = tomllib.loads(DEFAULT_CONFIG).get(name, {})
+        return {**defaults, **self.config.get(name, {})}
+
+
+def find_workspace(start: Path | None = None, explicit: Path | None = None) -> Workspace:
+    if explicit is not None:
+        root = Path(explicit).resolve()
+        if not (root / CONFIG_NAME).is_file():
+            raise UsageError(f"Thư mục {root} không phải không gian làm việc (thiếu {CONFIG_NAME}).")
+        return Workspace(root, _load_config(root))
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return Workspace(folder, _load_config(folder))
+    return Workspace(None, tomllib.loads(DEFAULT_CONFIG))
+
+
+def _load_config(root: Path) -> dict:
+    path = root / CONFIG_NAME
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Tệp cấu hình {path} bị lỗi cú pháp: {exc}") from None
+
+
+def init_workspace(root: Path) -> list[Path]:
+    """Create a workspace; existing files are kept, never overwritten."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    created = []
+    for folder in ("input", "output", "templates", ".baocao"):
+        (root / folder).mkdir(exist_ok=True)
+    targets = {
+        root / CONFIG_NAME: lambda p: p.write_text(DEFAULT_CONFIG, encoding="utf-8"),
+        root / "input" / "ke-hoach.xlsx": lambda p: shutil.copyfile(DEFAULT_PLAN, p),
+        root / ".baocao" / "secret.key": lambda p: p.write_text(secrets.token_hex(32)),
+        root / ".gitignore": lambda p: p.write_text("output/\n.baocao/\n"),
+    }
+    for template in sorted(PACKAGE_TEMPLATES.glob("*")):
+        if template.is_file():
+            targets[root / "templates" / template.name] = (
+                lambda p, t=template: shutil.copyfile(t, p))
+    for path, make in targets.items():
+        if not path.exists():
+            make(path)
+            created.append(path)
+    return created
