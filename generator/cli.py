@@ -235,6 +235,17 @@ def current_plan(state):
     return load_plan(state.workspace.plan_path)
 
 
+# ---- forms (issue 3) ----
+
+# ---- check (issue 4) ----
+
+# ---- collect, status (issue 4) ----
+
+# ---- report (issues 5, 6) ----
+
+# ---- mail, demo (issue 7) ----
+
+
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="baocao", standalone_mode=False)

@@ -63,3 +63,10 @@ def sign(key: bytes, identity: dict) -> str:
 def verify(key: bytes, identity: dict) -> bool:
     expected = sign(key, identity)
     return hmac.compare_digest(expected, str(identity.get(SIGNATURE_FIELD, "")))
+
+
+def file_name(unit, period) -> str:
+    """ASCII file name a person handles: <UNITCODE>_<slug>_<period>.xlsx."""
+    from .text import slug
+
+    return f"{unit.code}_{slug(unit.short)}_{period}.xlsx"

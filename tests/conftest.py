@@ -1,0 +1,38 @@
+"""Shared fixtures: the default plan, a fresh workspace, the real LibreOffice."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import cli
+from generator.default_plan import DEFAULT_PLAN
+from generator.office import soffice_path
+from generator.plan import load_plan
+from generator.workspace import find_workspace, init_workspace
+
+requires_soffice = pytest.mark.skipif(soffice_path() is None,
+                                      reason="LibreOffice (soffice) is not installed")
+
+
+@pytest.fixture(scope="session")
+def default_plan():
+    return load_plan(DEFAULT_PLAN)
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    root = tmp_path / "ws"
+    init_workspace(root)
+    return find_workspace(explicit=root)
+
+
+@pytest.fixture
+def run():
+    """Run the CLI in-process: run(args, workspace=None) -> click Result."""
+
+    def _run(args, workspace=None):
+        prefix = ["-w", str(workspace.root)] if workspace is not None else []
+        return CliRunner().invoke(cli, prefix + list(args), catch_exceptions=False)
+
+    return _run
