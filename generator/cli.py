@@ -248,7 +248,8 @@ def current_plan(state):
 
 def main(argv=None):
     try:
-        cli.main(args=argv, prog_name="baocao", standalone_mode=False)
+        # Without standalone mode click returns ctx.exit's code instead of exiting.
+        code = cli.main(args=argv, prog_name="baocao", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -258,7 +259,7 @@ def main(argv=None):
     except click.Abort:
         err_console.print("Đã dừng.")
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

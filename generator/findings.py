@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 
 from .text import nfc
 
+# `code` is positional-only in the builders below so a rule may also use {code}.
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -89,12 +91,12 @@ def location(sheet: str = "", cell: str = "") -> str:
     return ""
 
 
-def message_for(code: str, sheet: str = "", cell: str = "", **params) -> str:
+def message_for(code: str, /, sheet: str = "", cell: str = "", **params) -> str:
     rule = CATALOGUE[code]
     return nfc(f"{location(sheet, cell)}{rule.text.format(**params)}. {rule.fix}.")
 
 
-def finding(code: str, file: str = "", sheet: str = "", cell: str = "", **params) -> Finding:
+def finding(code: str, /, file: str = "", sheet: str = "", cell: str = "", **params) -> Finding:
     rule = CATALOGUE[code]
     return Finding(rule.severity, code, str(file), sheet, cell,
                    message_for(code, sheet, cell, **params))

@@ -195,7 +195,7 @@ class _Sheet:
                 row = max(self.header_row, 0)
                 self.error("P002", row, 0, name=label)
 
-    def error(self, code: str, row: int, col: int | str, **params):
+    def error(self, code: str, row: int, col: int | str, /, **params):
         if isinstance(col, str):
             col = self.cols.get(col, 0)
         self.out.append(F.finding(code, self.file, self.name, _cell_ref(row, col), **params))

@@ -1,0 +1,126 @@
+"""The command-line contract: global options, exit codes, Vietnamese messages."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from generator import __version__
+from generator.cli import cli
+from generator.workspace import find_workspace, init_workspace
+
+
+def baocao(*args, cwd=None):
+    """Run the installed entry point in a real process, as an officer would."""
+    return subprocess.run([sys.executable, "-m", "generator.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_version(run):
+    result = run(["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"baocao {__version__}"
+
+
+def test_help_is_vietnamese_with_examples():
+    result = baocao("--help")
+    assert result.returncode == 0
+    assert "Cách dùng: baocao [OPTIONS] COMMAND [ARGS]..." in result.stdout
+    assert "Tùy chọn:" in result.stdout and "Lệnh:" in result.stdout
+    assert "Hiện hướng dẫn này rồi thoát." in result.stdout
+    assert "Show this message" not in result.stdout
+
+
+def test_every_command_help_has_an_example():
+    def walk(group, prefix):
+        for name, command in group.commands.items():
+            yield prefix + [name], command
+            if hasattr(command, "commands"):
+                yield from walk(command, prefix + [name])
+
+    for path, command in walk(cli, []):
+        if hasattr(command, "commands"):
+            continue
+        assert "Ví dụ:" in (command.help or ""), path
+        assert "baocao " + " ".join(path) in command.help, path
+
+
+def test_usage_errors_exit_2_in_vietnamese():
+    result = baocao("plan", "check", "--khong-co")
+    assert result.returncode == 2
+    assert "Lỗi cách dùng: Không có tùy chọn '--khong-co'." in result.stderr
+    result = baocao("lenh-la")
+    assert result.returncode == 2
+    assert "Không có lệnh 'lenh-la'." in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_plan_file_is_exit_2(tmp_path):
+    result = baocao("plan", "check", str(tmp_path / "khong-co.xlsx"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("Lỗi: Không tìm thấy tệp kế hoạch:")
+
+
+def test_no_workspace_is_exit_2(tmp_path):
+    result = baocao("-w", str(tmp_path), "plan", "check")
+    assert result.returncode == 2
+    assert "không phải không gian làm việc (thiếu baocao.toml)" in result.stderr
+
+
+def test_internal_error_names_a_log_and_hides_the_traceback(monkeypatch, run):
+    def explode(_path):
+        raise RuntimeError("hỏng bất ngờ")
+
+    monkeypatch.setattr("generator.cli.check_plan", explode)
+    result = run(["plan", "check"])
+    assert result.exit_code == 3
+    assert "Lỗi nội bộ." in result.output and "baocao-loi.log" in result.output
+    assert "Traceback" not in result.output
+    log = result.output.split("Chi tiết đã ghi vào ")[1].split(";")[0]
+    assert "RuntimeError: hỏng bất ngờ" in open(log, encoding="utf-8").read()
+
+
+def test_broken_config_is_a_usage_error(tmp_path):
+    root = tmp_path / "ws"
+    init_workspace(root)
+    (root / "baocao.toml").write_text("[plan\n", encoding="utf-8")
+    result = baocao("plan", "check", cwd=root)
+    assert result.returncode == 2
+    assert "bị lỗi cú pháp" in result.stderr
+
+
+def test_init_creates_a_workspace_and_keeps_existing_files(tmp_path, run):
+    target = tmp_path / "lao-cai"
+    result = run(["init", str(target)])
+    assert result.exit_code == 0
+    for name in ("baocao.toml", "input/ke-hoach.xlsx", ".baocao/secret.key", "output"):
+        assert (target / name).exists(), name
+    key = (target / ".baocao" / "secret.key").read_text()
+    assert len(bytes.fromhex(key)) == 32
+    (target / "baocao.toml").write_text((target / "baocao.toml").read_text() + "\n# của tôi\n")
+    result = run(["--json", "init", str(target)])
+    assert json.loads(result.output)["created"] == []
+    assert (target / "baocao.toml").read_text().endswith("# của tôi\n")
+    assert (target / ".baocao" / "secret.key").read_text() == key
+
+
+def test_workspace_found_from_a_subfolder_and_default_outside(tmp_path):
+    root = tmp_path / "ws"
+    init_workspace(root)
+    (root / "input" / "2022-Q3").mkdir()
+    found = find_workspace(start=root / "input" / "2022-Q3")
+    assert found.root == root.resolve()
+    assert found.plan_path == root.resolve() / "input" / "ke-hoach.xlsx"
+    outside = find_workspace(start=tmp_path)
+    assert outside.root is None
+    assert outside.plan_path.name == "ke-hoach.xlsx" and outside.plan_path.is_file()
+
+
+@pytest.mark.parametrize("args", [["plan", "check"]])
+def test_plan_check_inside_a_workspace_uses_its_plan(tmp_path, args):
+    root = tmp_path / "ws"
+    init_workspace(root)
+    result = baocao(*args, cwd=root / "input")
+    assert result.returncode == 0
+    assert "Kế hoạch 239/KH-UBND hợp lệ" in result.stdout
