@@ -20,7 +20,7 @@ from rich.table import Table
 
 from . import __version__
 from . import findings as F
-from .errors import BaocaoError, UsageError
+from .errors import BaocaoError
 from .periods import parse_period
 from .plan import check_plan, load_plan
 from .workspace import find_workspace, init_workspace

@@ -78,7 +78,8 @@ def test_internal_error_names_a_log_and_hides_the_traceback(monkeypatch, run):
     assert "Lỗi nội bộ." in result.output and "baocao-loi.log" in result.output
     assert "Traceback" not in result.output
     log = result.output.split("Chi tiết đã ghi vào ")[1].split(";")[0]
-    assert "RuntimeError: hỏng bất ngờ" in open(log, encoding="utf-8").read()
+    with open(log, encoding="utf-8") as handle:
+        assert "RuntimeError: hỏng bất ngờ" in handle.read()
 
 
 def test_broken_config_is_a_usage_error(tmp_path):
