@@ -98,7 +98,10 @@ pass_state = click.make_pass_decorator(State)
 
 def period_option(func):
     def convert(_ctx, _param, value):
-        return parse_period(value) if value is not None else None
+        try:
+            return parse_period(value) if value is not None else None
+        except BaocaoError as exc:  # a usage error (exit 2), not a traceback
+            raise click.BadParameter(str(exc)) from None
 
     return click.option("-p", "--period", "period", required=True, metavar="KỲ",
                         callback=convert,
@@ -240,6 +243,82 @@ def current_plan(state):
 # ---- check (issue 4) ----
 
 # ---- collect, status (issue 4) ----
+
+
+@cli.command(context_settings=CONTEXT)
+@period_option
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@pass_state
+@handle_errors
+def collect(state, period, sources):
+    """Thu nhận các tệp báo cáo đơn vị gửi về (mặc định: input/KỲ/) vào sổ theo dõi, ghi tệp
+    phản hồi cho đơn vị có lỗi, rồi tổng hợp và ghi mọi tệp kết quả.
+
+    Nguồn có thể là thư mục, tệp Excel, hoặc thư đã lưu (.eml, lấy tệp đính kèm và ngày gửi
+    thư làm ngày nhận). Mọi tệp nhận được đều được lưu trữ nguyên bản; tệp gửi sau của một
+    đơn vị thay thế tệp trước; chạy lại không làm thay đổi gì. Tệp bị từ chối được liệt kê
+    nhưng không làm lệnh thất bại: lệnh vẫn thoát với mã 0.
+
+    \b
+    Ví dụ:
+      baocao collect -p 2022-Q3
+      baocao collect -p 2022-Q3 thu-da-luu/
+    """
+    from .collect import collect as run_collect
+
+    result = run_collect(state.workspace, current_plan(state), period, sources or None)
+    if state.as_json:
+        state.emit_json(result.as_json())
+        return
+    errors = [f for r in result.rejected for f in r.findings if f.severity == F.ERROR]
+    print_findings(errors)
+    console.print(f"Kỳ {period.label}: {len(result.receipts)} tệp ({result.new} tệp mới), "
+                  f"{len(result.accepted)} hợp lệ, {len(result.rejected)} bị từ chối.")
+    if result.feedback:
+        console.print(f"Tệp phản hồi cho {len(result.feedback)} đơn vị: "
+                      f"{result.feedback[0].parent}")
+    for path in result.outputs:
+        console.print(f"  đã ghi {path}")
+
+
+@cli.command(context_settings=CONTEXT)
+@period_option
+@click.option("--all", "show_all", is_flag=True, help="Liệt kê cả các đơn vị nộp đúng hạn.")
+@pass_state
+@handle_errors
+def status(state, period, show_all):
+    """Tình hình nộp báo cáo của kỳ: đơn vị phải báo cáo, đúng hạn, trễ hạn, chưa nộp,
+    bị từ chối (theo sổ theo dõi và hạn nộp của từng cấp).
+
+    \b
+    Ví dụ:
+      baocao status -p 2022-Q3
+      baocao --json status -p 2022-Q3
+    """
+    from .collect import ON_TIME, STATE_LABELS
+    from .collect import status as unit_status
+    from .text import fmt_date
+
+    plan_ = current_plan(state)
+    report = unit_status(state.workspace, plan_, period)
+    if state.as_json:
+        state.emit_json(report.as_json())
+        return
+    order = list(STATE_LABELS)
+    rows = sorted((u for u in report.units if show_all or u.state != ON_TIME),
+                  key=lambda u: order.index(u.state), reverse=True)
+    table = Table(header_style="bold")
+    for label in ("Mã", "Đơn vị", "Hạn nộp", "Ngày nhận", "Tình trạng"):
+        table.add_column(label, overflow="fold")
+    for u in rows:
+        received = fmt_date(u.receipt.received_at.date()) if u.receipt else ""
+        table.add_row(u.code, plan_.units[u.code].name, fmt_date(u.deadline), received,
+                      STATE_LABELS[u.state])
+    if rows:
+        console.print(table)
+    counts = ", ".join(f"{len(report.codes(s))} {STATE_LABELS[s].lower()}" for s in order)
+    console.print(f"Kỳ {period.label}: {len(report.expected)} đơn vị phải báo cáo: {counts}.")
+
 
 # ---- report (issues 5, 6) ----
 

@@ -1,0 +1,235 @@
+"""`baocao collect` (intake half) end to end: real forms, real intake, real SQLite file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from email.message import EmailMessage
+
+import openpyxl
+import pytest
+
+from generator import formspec
+from generator.collect import collect, guess_unit
+from generator.ledger import Ledger
+from generator.periods import parse_period
+from generator.receive import Incoming
+
+PERIOD = parse_period("2022-Q3")
+VN = dt.timezone(dt.timedelta(hours=7))
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def stamp(path, day: int, hour: int = 9):
+    moment = dt.datetime(2022, 9, day, hour, tzinfo=VN).timestamp()
+    os.utime(path, (moment, moment))
+    return path
+
+
+def header_columns(sheet, labels) -> tuple[int, dict[str, int]]:
+    """(header row, label -> column) of the row holding every label."""
+    for row in sheet.iter_rows():
+        found = {str(c.value).strip(): c.column for c in row if c.value is not None}
+        if all(label in found for label in labels):
+            return row[0].row, found
+    raise AssertionError(f"no header row with {labels} in {sheet.title}")
+
+
+def fill(path, tts, result: str = "Đã tổ chức 2 hội nghị tuyên truyền"):
+    """Fill a form the way a careful officer would: every task, indicator and signature."""
+    book = openpyxl.load_workbook(path)
+    cols = formspec.REPORT_COLUMNS
+    report = book[formspec.SHEET_REPORT]
+    head, at = header_columns(report, [cols["tt"], cols["status"], cols["result"]])
+    for row in range(head + 1, report.max_row + 1):
+        if str(report.cell(row, at[cols["tt"]]).value).strip() in tts:  # rows found by TT
+            report.cell(row, at[cols["status"]]).value = "Đang thực hiện"
+            report.cell(row, at[cols["result"]]).value = result
+    values = {"preparer": "Nguyễn Thị Hoa", "phone": "0912 345 678", "head": "Lò Văn Sáng",
+              "difficulties": "Không", "proposals": "Không"}
+    for field, label in formspec.UNIT_FIELDS.items():
+        for row in report.iter_rows():
+            for cell in row:
+                if str(cell.value or "").strip().rstrip(":") == label and field in values:
+                    report.cell(cell.row, cell.column + 1).value = values[field]
+    if formspec.SHEET_INDICATORS in book.sheetnames:
+        sheet = book[formspec.SHEET_INDICATORS]
+        icols = formspec.INDICATOR_COLUMNS
+        head, at = header_columns(sheet, [icols["code"], icols["value"]])
+        for row in range(head + 1, sheet.max_row + 1):
+            if sheet.cell(row, at[icols["code"]]).value not in (None, ""):
+                sheet.cell(row, at[icols["value"]]).value = 0
+    book.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory, default_plan):
+    """Filled forms for three units, made once, signed with a fixed key."""
+    forms = pytest.importorskip("generator.forms")
+    pytest.importorskip("generator.intake")
+    pytest.importorskip("generator.feedback")
+    folder = tmp_path_factory.mktemp("forms")
+    key = bytes(range(32))
+    out = {}
+    for code in ("STP", "SYT", "02635"):
+        path = folder / formspec.file_name(default_plan.units[code], PERIOD)
+        forms.write_form(default_plan, code, PERIOD, key, path)
+        out[code] = fill(path, {t.tt for t, _ in default_plan.tasks_for(code)})
+    out["STP-v2"] = fill(shutil.copy(out["STP"], folder / "v2.xlsx"),
+                         {t.tt for t, _ in default_plan.tasks_for("STP")},
+                         "Đã tổ chức 5 hội nghị")
+    return key, out
+
+
+@pytest.fixture
+def ws(workspace, made):
+    key, _ = made
+    (workspace.state_dir / "secret.key").write_text(key.hex())
+    workspace.input_dir(PERIOD).mkdir(parents=True)
+    return workspace
+
+
+def put(ws, made, code, day, name=None):
+    source = made[1][code]
+    target = ws.input_dir(PERIOD) / (name or source.name)
+    shutil.copyfile(source, target)
+    return stamp(target, day)
+
+
+def db_dump(ws):
+    with Ledger(ws) as ledger:
+        return ledger.dump()
+
+
+def test_collect_records_archives_and_is_idempotent(ws, made, default_plan):
+    put(ws, made, "STP", 12)
+    put(ws, made, "SYT", 13)
+    (ws.input_dir(PERIOD) / "SGDDT_hong.xlsx").write_bytes(b"day khong phai bang tinh")
+    first = collect(ws, default_plan, PERIOD)
+    assert [r.unit for r in first.accepted] == ["STP", "SYT"], [
+        f.message for r in first.receipts for f in r.findings]
+    assert [r.file_name for r in first.rejected] == ["SGDDT_hong.xlsx"]
+    dump = db_dump(ws)
+    archive = sorted(p.relative_to(ws.state_dir) for p in (ws.state_dir / "archive").rglob("*.*"))
+    assert len(archive) == 3  # the rejected file is kept too
+
+    again = collect(ws, default_plan, PERIOD)
+    assert again.new == 0 and len(again.receipts) == 3
+    assert db_dump(ws) == dump
+    assert sorted(p.relative_to(ws.state_dir)
+                  for p in (ws.state_dir / "archive").rglob("*.*")) == archive
+    with Ledger(ws) as ledger:
+        subs = ledger.current_submissions(PERIOD.id)
+        stored = {r.file_name: r for r in ledger.receipts(PERIOD.id)}
+    assert [s.unit for s in subs] == ["STP", "SYT"]
+    assert stored["SGDDT_hong.xlsx"].unit == "SGDDT" and not stored["SGDDT_hong.xlsx"].accepted
+    assert stored["SGDDT_hong.xlsx"].findings  # the reason is kept with the file
+    assert stored["SGDDT_hong.xlsx"].received_at.date() == dt.date.today()
+
+
+def test_later_file_supersedes_and_same_file_twice_is_one(ws, made, default_plan):
+    put(ws, made, "STP", 10)
+    put(ws, made, "STP", 11, name="ban-sao.xlsx")  # same bytes under another name
+    collect(ws, default_plan, PERIOD)
+    put(ws, made, "STP-v2", 14)
+    result = collect(ws, default_plan, PERIOD)
+    assert result.new == 1
+    with Ledger(ws) as ledger:
+        subs = ledger.current_submissions(PERIOD.id)
+        receipts = ledger.receipts(PERIOD.id)
+    assert [(r.file_name, r.superseded) for r in receipts] == [
+        (made[1]["STP"].name, True), ("v2.xlsx", False)]
+    (stp,) = subs
+    assert {t.result for t in stp.tasks.values()} == {"Đã tổ chức 5 hội nghị"}
+
+
+def test_collect_reads_saved_emails(ws, made, default_plan, tmp_path):
+    msg = EmailMessage()
+    msg["From"] = "Sở Y tế <syt@laocai.gov.vn>"
+    msg["To"] = "snv@laocai.gov.vn"
+    msg["Subject"] = "Báo cáo quý III"
+    msg["Date"] = "Fri, 16 Sep 2022 07:45:00 +0700"
+    msg.set_content("Gửi kèm báo cáo.")
+    msg.add_attachment(made[1]["SYT"].read_bytes(), maintype=XLSX_TYPE[0],
+                       subtype=XLSX_TYPE[1], filename="Báo cáo quý III Sở Y tế.xlsx")
+    mails = tmp_path / "thu"
+    mails.mkdir()
+    (mails / "syt.eml").write_bytes(bytes(msg))
+    result = collect(ws, default_plan, PERIOD, [mails])
+    (receipt,) = result.accepted
+    assert receipt.file_name == "Báo cáo quý III Sở Y tế.xlsx"
+    assert receipt.received_at == dt.datetime(2022, 9, 16, 7, 45, tzinfo=VN)
+    from generator.collect import status
+    assert status(ws, default_plan, PERIOD).codes("late") == ["SYT"]
+
+
+def test_feedback_for_a_unit_whose_file_had_findings(ws, made, default_plan, tmp_path):
+    broken = tmp_path / "broken.xlsx"
+    shutil.copyfile(made[1]["SYT"], broken)
+    book = openpyxl.load_workbook(broken)
+    report = book[formspec.SHEET_REPORT]
+    head, at = header_columns(report, [formspec.REPORT_COLUMNS["status"]])
+    report.cell(head + 1, at[formspec.REPORT_COLUMNS["status"]]).value = None
+    book.save(broken)
+    shutil.copyfile(broken, ws.input_dir(PERIOD) / made[1]["SYT"].name)
+    result = collect(ws, default_plan, PERIOD)
+    target = ws.output_dir(PERIOD) / "phan-hoi" / formspec.file_name(
+        default_plan.units["SYT"], PERIOD)
+    assert result.feedback == [target] and target.is_file()
+    assert openpyxl.load_workbook(target).sheetnames  # it opens
+    # The unit fixes the file: its stale feedback goes away.
+    put(ws, made, "SYT", 28, name="SYT-sua.xlsx")
+    assert collect(ws, default_plan, PERIOD).feedback == []
+    assert not target.exists()
+
+
+def test_cli_collect_json_and_summary(ws, made, run):
+    put(ws, made, "STP", 12)
+    (ws.input_dir(PERIOD) / "rac.xlsx").write_bytes(b"")
+    result = run(["--json", "collect", "-p", "2022-Q3"], ws)
+    assert result.exit_code == 0, result.output  # a rejected file is not a failure
+    document = json.loads(result.output)
+    assert document["period"] == "2022-Q3"
+    assert (document["accepted"], document["rejected"]) == (1, 1)
+    assert isinstance(document["outputs"], list)
+    text = run(["collect", "-p", "2022-Q3"], ws)
+    assert text.exit_code == 0
+    assert "2 tệp (0 tệp mới), 1 hợp lệ, 1 bị từ chối" in " ".join(text.output.split())
+
+
+def test_cli_collect_without_input_folder_is_a_usage_error(workspace, run):
+    result = run(["collect", "-p", "2022-Q4"], workspace)
+    assert result.exit_code == 2
+    assert "Chưa có thư mục" in result.output and "2022-Q4" in result.output
+
+
+def test_two_collect_processes_at_once(ws, made):
+    put(ws, made, "STP", 12)
+    put(ws, made, "SYT", 13)
+    put(ws, made, "02635", 9)
+    cmd = [sys.executable, "-m", "generator.cli", "-w", str(ws.root), "--json",
+           "collect", "-p", "2022-Q3"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert all(json.loads(out)["accepted"] == 3 for out, _ in outs)
+    with Ledger(ws) as ledger:
+        assert len(ledger.receipts(PERIOD.id)) == 3
+        assert sorted(s.unit for s in ledger.current_submissions(PERIOD.id)) == [
+            "02635", "STP", "SYT"]
+
+
+def test_rejected_files_are_put_to_the_unit_by_name_or_sender(default_plan, tmp_path):
+    def incoming(name, sender=""):
+        return Incoming(tmp_path / name, name, dt.datetime(2022, 9, 9, tzinfo=VN), "", sender)
+
+    assert guess_unit(default_plan, incoming("STP_so-tu-phap_2022-Q3.xlsx")) == "STP"
+    assert guess_unit(default_plan, incoming("Báo cáo.xlsx", "SYT@LaoCai.gov.vn")) == "SYT"
+    assert guess_unit(default_plan, incoming("02635_x.xls", "syt@laocai.gov.vn")) == "02635"
+    assert guess_unit(default_plan, incoming("Báo cáo.xlsx", "ai@gmail.com")) is None
