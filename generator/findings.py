@@ -67,6 +67,9 @@ CATALOGUE: dict[str, Rule] = {
                  "Cán bộ đầu mối đối chiếu với bản gốc của kế hoạch rồi xóa dấu cần xác nhận"),
     "P019": Rule(ERROR, "Mã đơn vị '{code}' có ký tự không hợp lệ",
                  "Mã đơn vị chỉ gồm chữ cái không dấu, chữ số, dấu gạch ngang"),
+    "P020": Rule(ERROR, "Điểm chỉ số không hợp lệ: '{value}'",
+                 "Ghi năm, số nội dung, điểm bằng số (ví dụ 2021, 1, 5,12); để trống cả hàng "
+                 "nếu không dùng"),
 }
 
 

@@ -70,3 +70,19 @@ def file_name(unit, period) -> str:
     from .text import slug
 
     return f"{unit.code}_{slug(unit.short)}_{period}.xlsx"
+
+
+# A district's consolidated return (written by `collect --scope`) carries its communes'
+# detail on this sheet, one row per item, so the province's intake can read it as the
+# district's submission with children. Kinds name what a row holds.
+SHEET_CHILDREN = "Chi tiết đơn vị"
+CHILD_COLUMNS = {
+    "unit": "Mã đơn vị",
+    "kind": "Loại",
+    "key": "Mã",  # task TT, indicator code, or the unit field name
+    "status": "Tình trạng",
+    "completed_on": "Ngày hoàn thành",
+    "text": "Nội dung",  # result text, or the unit field's text
+    "value": "Giá trị",  # indicator value
+}
+CHILD_KINDS = {"task": "Nhiệm vụ", "indicator": "Chỉ tiêu", "field": "Thông tin đơn vị"}

@@ -461,12 +461,25 @@ def _indicators(sheet: _Sheet, tts: set[str]) -> list[Indicator]:
 
 def _scores(sheet: _Sheet) -> list[dict]:
     out = []
-    for _index, rec in sheet.records():
+    for index, rec in sheet.records():
         try:
             out.append({"year": int(float(rec["year"])), "dimension": int(float(rec["dimension"])),
                         "score": float(rec["score"]),
                         "rank": int(float(rec["rank"])) if _text(rec.get("rank")) else None,
                         "of": int(float(rec["of"])) if _text(rec.get("of")) else None})
         except (TypeError, ValueError):
-            continue
+            # Never dropped silently: the officer sees which row was not understood.
+            bad = next((k for k in ("year", "dimension", "score", "rank", "of")
+                        if k in sheet.cols and not _is_number(rec.get(k), k)), "score")
+            sheet.error("P020", index, bad, value=_text(rec.get(bad)))
     return out
+
+
+def _is_number(value, key: str) -> bool:
+    if key in ("rank", "of") and not _text(value):
+        return True
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -155,6 +155,8 @@ BROKEN = [
      {"name": "Thời hạn"}),
     ("sheet missing", lambda book: book.remove(book["NoiDung"]), "P001", "", "",
      {"name": "NoiDung"}),
+    ("score not a number", _set("DiemChiSo", "C2", "năm điểm"), "P020", "DiemChiSo", "C2",
+     {"value": "năm điểm"}),
 ]
 
 
