@@ -37,7 +37,7 @@ _CLICK_ERRORS = [
     (r"Missing argument '([^']+)'\.?", r"Thiếu tham số '\1'."),
     (r"Option '([^']+)' requires an argument\.", r"Tùy chọn '\1' cần một giá trị."),
     (r"Got unexpected extra arguments? \((.+)\)", r"Thừa tham số: \1"),
-    (r"Invalid value for '([^']+)': (.+)", r"Giá trị không hợp lệ cho '\1': \2"),
+    (r"Invalid value for ('[^']+'(?: / '[^']+')?): ", r"Giá trị không hợp lệ cho \1: "),
     (r"Path '([^']+)' does not exist\.", r"đường dẫn '\1' không tồn tại."),
 ]
 

@@ -56,6 +56,15 @@ def test_usage_errors_exit_2_in_vietnamese():
     assert "Traceback" not in result.stderr
 
 
+def test_bad_period_is_exit_2_with_the_accepted_forms(tmp_path):
+    result = baocao("status", "-p", "2022-Q5", cwd=tmp_path)
+    assert result.returncode == 2
+    assert ("Lỗi cách dùng: Giá trị không hợp lệ cho '-p' / '--period': "
+            "Kỳ báo cáo không hợp lệ: '2022-Q5'.") in result.stderr
+    assert "2022-Q3 (quý)" in result.stderr and "2022-9M (9 tháng)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_missing_plan_file_is_exit_2(tmp_path):
     result = baocao("plan", "check", str(tmp_path / "khong-co.xlsx"))
     assert result.returncode == 2
