@@ -52,6 +52,14 @@ authority = "KT. GIÁM ĐỐC"
 signer_title = "PHÓ GIÁM ĐỐC"
 signer_name = "Nguyễn Văn A"
 recipients = ["UBND tỉnh (b/c)", "Lãnh đạo Sở", "Lưu: VT, XDCQ"]
+# Số văn bản (để trống: "Số:      /BC-SNV", văn thư ghi số khi ban hành)
+number = ""
+# Ngày báo cáo, dạng 14/9/2022 (để trống: hạn gửi báo cáo của cấp tỉnh trong kỳ)
+date = ""
+
+[intake]
+# Dung lượng tối đa của một tệp đơn vị gửi về (MB)
+max_mb = 20
 
 [email]
 # Máy chủ gửi thư; mật khẩu lấy từ biến môi trường, không ghi vào tệp

@@ -1,0 +1,73 @@
+"""Report charts: real PNGs, the same bytes for the same data, Vietnamese glyphs present."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import pandas as pd
+from matplotlib.image import imread
+
+from generator import charts
+
+DIMENSIONS = pd.DataFrame({
+    "dimension": [1, 2], "name": ["Tham gia của người dân ở cấp cơ sở", "Công khai, minh bạch"],
+    "tasks": [3, 2], "done": [1, 0], "ongoing": [1, 2], "not_started": [1, 0],
+    "share_done": [1 / 3, 0.0]})
+RATES = pd.DataFrame({
+    "level": ["tinh", "xa"], "level_name": ["Cấp tỉnh", "Cấp xã"], "expected": [3, 2],
+    "received": [2, 2], "on_time": [1, 1], "late": [1, 1], "missing": [1, 0],
+    "rejected": [0, 0], "received_rate": [2 / 3, 1.0], "on_time_rate": [1 / 3, 0.5]})
+NAMES = {1: ("Tham gia của người dân ở cấp cơ sở", "Tham gia của người dân"),
+         2: ("Công khai, minh bạch", "Công khai, minh bạch")}
+SCORES = [{"year": 2021, "dimension": 0, "score": 40.151},
+          {"year": 2021, "dimension": 1, "score": 4.9}, {"year": 2021, "dimension": 2, "score": 5.2},
+          {"year": 2022, "dimension": 1, "score": 5.1}, {"year": 2022, "dimension": 2, "score": 5.6}]
+
+
+def drawn(make):
+    """The PNG and the warnings raised while drawing it (a missing glyph warns)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = make()
+    return png, [str(w.message) for w in caught]
+
+
+def size(png: bytes) -> tuple[int, int]:
+    height, width = imread(io.BytesIO(png), format="png").shape[:2]
+    return width, height
+
+
+def test_completion_by_dimension_is_a_png_with_every_glyph():
+    png, caught = drawn(lambda: charts.completion_by_dimension(DIMENSIONS))
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert not [m for m in caught if "missing from" in m or "Glyph" in m]
+    width, height = size(png)
+    assert width == round(charts.WIDTH_IN * charts.DPI) and 250 < height < width
+
+
+def test_submission_by_level_grows_with_the_levels():
+    png, caught = drawn(lambda: charts.submission_by_level(RATES))
+    assert not caught
+    three = pd.concat([RATES, RATES.iloc[[0]].assign(level="huyen", level_name="Cấp huyện")])
+    assert size(charts.submission_by_level(three))[1] > size(png)[1]
+
+
+def test_same_data_same_bytes_and_no_software_stamp():
+    first = charts.completion_by_dimension(DIMENSIONS)
+    assert first == charts.completion_by_dimension(DIMENSIONS)
+    assert b"matplotlib" not in first.lower()
+    changed = DIMENSIONS.assign(done=[2, 0])
+    assert charts.completion_by_dimension(changed) != first
+
+
+def test_scores_only_when_known_by_dimension():
+    assert charts.scores_by_dimension([SCORES[0]], NAMES) is None
+    png, caught = drawn(lambda: charts.scores_by_dimension(SCORES, NAMES, "PAPI"))
+    assert png.startswith(b"\x89PNG") and not caught
+    assert png == charts.scores_by_dimension(SCORES, NAMES, "PAPI")
+
+
+def test_nothing_to_draw():
+    assert charts.completion_by_dimension(DIMENSIONS.iloc[0:0]) is None
+    assert charts.submission_by_level(RATES.iloc[0:0]) is None

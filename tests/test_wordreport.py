@@ -1,0 +1,467 @@
+"""The Word report: NĐ 30/2020 format points, figures against the consolidation,
+escaping of hostile unit text, determinism, PDF through the real LibreOffice."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import subprocess
+import zipfile
+
+import pytest
+import smallplan as sp
+from conftest import requires_soffice
+from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from lxml import etree
+
+from generator import office, template_builder, wordreport
+from generator.collect import ON_TIME, StatusReport, UnitStatus
+from generator.consolidate import consolidate, from_ledger
+from generator.errors import UsageError
+from generator.model import STATUS_DONE, Receipt, Submission, TaskReport
+from generator.periods import parse_period
+from generator.text import fmt_int, fmt_pct
+
+HOSTILE = "<script>alert('x')</script> & ]]> {{ so_hieu }} {%p if x %} \x0bhết"
+HOSTILE_SHOWN = "<script>alert('x')</script> & ]]> {{ so_hieu }} {%p if x %} hết"
+
+
+@pytest.fixture
+def plan(tmp_path):
+    return sp.write_plan(tmp_path / "ke-hoach.xlsx")
+
+
+@pytest.fixture
+def cons(workspace, plan):
+    subs = sp.submissions()
+    subs["X1"] = dataclasses.replace(subs["X1"], proposals=HOSTILE)
+    subs["SA"].tasks["2.1"].result = HOSTILE
+    sp.record(workspace, subs)
+    return from_ledger(workspace, plan, sp.PERIOD)
+
+
+@pytest.fixture
+def report(workspace, cons, tmp_path):
+    path = tmp_path / "out" / "BaoCao_2022-Q3.docx"
+    written = wordreport.write_report(workspace, cons, path, pdf=False)
+    assert written == [path]
+    return path
+
+
+def texts(doc) -> list[str]:
+    return [p.text for p in doc.paragraphs]
+
+
+def style_value(paragraph, attr):
+    """A font attribute as Word shows it: the run's own, else the style chain's."""
+    runs = [r for r in paragraph.runs if r.text.strip()]
+    if runs and getattr(runs[0].font, attr) is not None:
+        return getattr(runs[0].font, attr)
+    style = paragraph.style
+    while style is not None:
+        value = getattr(style.font, attr)
+        if value is not None:
+            return value
+        style = style.base_style
+    return None
+
+
+def para_value(paragraph, attr):
+    value = getattr(paragraph.paragraph_format, attr)
+    style = paragraph.style
+    while value is None and style is not None:
+        value = getattr(style.paragraph_format, attr)
+        style = style.base_style
+    return value
+
+
+def find(doc, text: str):
+    return next(p for p in doc.paragraphs if p.text == text)
+
+
+# --------------------------------------------------------------------------- format
+
+
+def test_page_is_a4_portrait_with_nd30_margins(report):
+    section = Document(report).sections[0]
+    def mm(length):  # Word stores twips: 30 mm is 1701 twips, 30.004 mm
+        return round(length.mm, 1)
+
+    assert (mm(section.page_width), mm(section.page_height)) == (210.0, 297.0)
+    assert section.orientation == 0  # portrait
+    assert 20 <= mm(section.top_margin) <= 25 and 20 <= mm(section.bottom_margin) <= 25
+    assert 30 <= mm(section.left_margin) <= 35
+    assert 15 <= mm(section.right_margin) <= 20
+
+
+def test_page_number_field_centred_from_page_two(report):
+    section = Document(report).sections[0]
+    assert section.different_first_page_header_footer
+    header = section.header.paragraphs[0]
+    instructions = [e.text for e in header._p.iter(qn("w:instrText"))]
+    assert instructions == [" PAGE "]
+    assert para_value(header, "alignment") == 1  # centred
+    assert section.first_page_header.paragraphs[0].text == ""
+    assert not list(section.first_page_header._element.iter(qn("w:instrText")))
+
+
+def test_every_style_is_times_new_roman(report):
+    doc = Document(report)
+    fonts = {style_value(p, "name") for p in doc.paragraphs if p.text.strip()}
+    for table in doc.tables:
+        for cell in table._cells:
+            fonts |= {style_value(p, "name") for p in cell.paragraphs if p.text.strip()}
+    assert fonts == {"Times New Roman"}
+    rfonts = doc.styles["Normal"].element.rPr.rFonts
+    assert rfonts.get(qn("w:eastAsia")) == rfonts.get(qn("w:cs")) == "Times New Roman"
+
+
+def test_header_block_is_a_borderless_two_column_table(report):
+    doc = Document(report)
+    table = doc.tables[0]
+    assert len(table.columns) == 2 and len(table.rows) == 2
+    borders = table._tbl.tblPr.find(qn("w:tblBorders"))
+    assert {b.get(qn("w:val")) for b in borders} == {"nil"}
+    left, right = table.rows[0].cells
+    managing, issuing, rule = left.paragraphs
+    assert managing.text == "UBND TỈNH LÀO CAI" and not style_value(managing, "bold")
+    assert issuing.text == "SỞ NỘI VỤ" and style_value(issuing, "bold")
+    assert {style_value(p, "size") for p in (managing, issuing)} <= {Pt(12), Pt(13)}
+    assert rule.text == "" and rule._p.pPr.find(qn("w:pBdr")) is not None
+    motto, slogan, line = right.paragraphs
+    assert motto.text == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    assert style_value(motto, "bold") and Pt(12) <= style_value(motto, "size") <= Pt(13)
+    assert slogan.text == "Độc lập - Tự do - Hạnh phúc"
+    assert style_value(slogan, "bold") and Pt(13) <= style_value(slogan, "size") <= Pt(14)
+    assert line._p.pPr.find(qn("w:pBdr")) is not None
+    number, place = table.rows[1].cells
+    assert re.fullmatch(r"Số: +/BC-SNV", number.paragraphs[0].text)
+    # Report date: the province's deadline of 2022-Q3 (15/9/2022) when none is configured.
+    assert place.paragraphs[0].text == "Lào Cai, ngày 15 tháng 9 năm 2022"
+    assert style_value(place.paragraphs[0], "italic")
+
+
+def test_title_subject_and_body_paragraphs(report):
+    doc = Document(report)
+    title = find(doc, "BÁO CÁO")
+    assert style_value(title, "bold") and Pt(13) <= style_value(title, "size") <= Pt(14)
+    assert para_value(title, "alignment") == 1
+    subject = next(p for p in doc.paragraphs if p.text.startswith("Kết quả thực hiện Kế hoạch"))
+    assert subject.text == ("Kết quả thực hiện Kế hoạch số 12/KH-UBND ngày 30/6/2022 của UBND "
+                            "tỉnh Thử quý III năm 2022")
+    assert style_value(subject, "bold") and para_value(subject, "alignment") == 1
+    body = [p for p in doc.paragraphs if p.style.name == "BC Đoạn" and p.text.strip()]
+    assert len(body) > 20
+    for para in body:
+        assert Pt(13) <= style_value(para, "size") <= Pt(14)
+        assert Cm(1.0) <= para_value(para, "first_line_indent") <= Cm(1.27) + 1
+        assert para_value(para, "space_after") >= Pt(6)
+        assert 1.0 <= para_value(para, "line_spacing") <= 1.5
+
+
+def test_sections_in_order(report):
+    headings = [p.text for p in Document(report).paragraphs
+                if p.style.name in ("BC Mục", "BC Tiểu mục", "BC Tiểu mục 2", "BC Phụ lục")]
+    assert headings == [
+        "I. KẾT QUẢ THỰC HIỆN",
+        "1. Công tác lãnh đạo, chỉ đạo, tuyên truyền, phổ biến",
+        "2. Kết quả thực hiện các nội dung của Kế hoạch",
+        "2.1. Nội dung 1: Tham gia của người dân ở cấp cơ sở",
+        "2.2. Nội dung 2: Công khai, minh bạch",
+        "3. Chỉ số PAPI của tỉnh",
+        "II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN",
+        "1. Tồn tại, hạn chế", "2. Nguyên nhân",
+        "III. NHIỆM VỤ TRỌNG TÂM KỲ TỚI",
+        "IV. ĐỀ XUẤT, KIẾN NGHỊ",
+        "1. Đề xuất chung của các đơn vị", "2. Đề xuất của Sở Nội vụ",
+        "Phụ lục I", "TÌNH HÌNH THỰC HIỆN CÁC NHIỆM VỤ CỦA KẾ HOẠCH",
+        "Phụ lục II", "TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ",
+        "Phụ lục III", "KẾT QUẢ CÁC CHỈ TIÊU"]
+    for text in ("I. KẾT QUẢ THỰC HIỆN", "II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN"):
+        para = find(Document(report), text)
+        assert style_value(para, "bold")
+
+
+def test_recipients_beside_the_signature(report):
+    doc = Document(report)
+    table = next(t for t in doc.tables if t.rows[0].cells[0].paragraphs[0].text == "Nơi nhận:")
+    left, right = table.rows[0].cells
+    heading, *listed = [p for p in left.paragraphs if p.text]
+    assert style_value(heading, "bold") and style_value(heading, "italic")
+    assert style_value(heading, "size") == Pt(12)
+    assert [p.text for p in listed] == ["- UBND tỉnh (b/c);", "- Lãnh đạo Sở;",
+                                        "- Lưu: VT, XDCQ."]
+    assert {style_value(p, "size") for p in listed} == {Pt(11)}
+    signed = [p for p in right.paragraphs if p.text]
+    assert [p.text for p in signed] == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Nguyễn Văn A"]
+    assert all(style_value(p, "bold") for p in signed)
+    assert all(Pt(13) <= style_value(p, "size") <= Pt(14) for p in signed)
+    borders = table._tbl.tblPr.find(qn("w:tblBorders"))
+    assert {b.get(qn("w:val")) for b in borders} == {"nil"}
+
+
+def test_charts_are_embedded_images(report):
+    doc = Document(report)
+    assert len(doc.inline_shapes) == 2  # no index scores by dimension in this plan
+    captions = [p.text for p in doc.paragraphs if p.style.name == "BC Chú thích"]
+    assert captions == ["Biểu đồ 1. Tình hình gửi báo cáo của các đơn vị theo cấp",
+                        "Biểu đồ 2. Tình hình thực hiện nhiệm vụ theo nội dung"]
+
+
+# --------------------------------------------------------------------------- content
+
+
+def test_figures_in_the_text_match_the_consolidation(report, cons):
+    body = "\n".join(texts(Document(report)))
+    key = cons.key
+    assert (f"Trên cơ sở báo cáo của {key['units_received']}/{key['units_expected']} cơ quan, "
+            "đơn vị, Sở Nội vụ báo cáo kết quả thực hiện Kế hoạch quý III năm 2022") in body
+    assert "Căn cứ Kế hoạch số 12/KH-UBND ngày 30/6/2022 của UBND tỉnh Thử" in body
+    assert (f"đã nhận được báo cáo của 5/6 đơn vị (đạt {fmt_pct(5 / 6)}), trong đó 3 đơn vị "
+            "gửi đúng hạn, 2 đơn vị gửi trễ hạn; 1 đơn vị chưa gửi báo cáo") in body
+    assert (f"Đến nay đã hoàn thành {key['tasks_done']} nhiệm vụ (đạt "
+            f"{fmt_pct(key['share_done'])})") in body
+    ind = cons.indicators[cons.indicators["area"] == ""].set_index("code")["value"]
+    # X1 3 + X2 1 meetings; ratio 9 of 15 villages (never an average of 80% and 20%).
+    assert (f"số hội nghị ở thôn: {fmt_int(ind['CT1'])} hội nghị; số thôn có sổ ghi chép: "
+            f"9 thôn; tổng số thôn: 15 thôn; tỷ lệ thôn có sổ ghi chép: {fmt_pct(ind['CT2r'])}"
+            ) in body
+    assert "tỷ lệ thôn có sổ ghi chép: 60%" in body
+    assert "Nội dung này có 2 nhiệm vụ: 1 nhiệm vụ đã hoàn thành, 1 nhiệm vụ đang thực hiện " \
+           "(tỷ lệ hoàn thành 50%)." in body
+    assert "+ Sở Nội vụ (nhiệm vụ 1.1): “Đã ban hành Kế hoạch số 5/KH-SNV”" in body
+
+
+def test_shortcomings_name_late_and_missing_units(report):
+    body = "\n".join(texts(Document(report)))
+    assert ("- Có 2 đơn vị gửi báo cáo trễ hạn: cấp tỉnh (1 đơn vị): Sở A; cấp xã (1 đơn vị): "
+            "UBND xã Hai.") in body
+    assert "- Có 1 đơn vị chưa gửi báo cáo: cấp tỉnh (1 đơn vị): Sở B." in body
+    assert "+ Sở A (nhiệm vụ 2.1): Thiếu kinh phí số hóa" in body
+    # Task 2.1 (due 30/11/2022) falls in the next quarter's cut-off.
+    assert ("- Hoàn thành nhiệm vụ 2.1. Công khai thủ tục hành chính (chủ trì: Sở A; thời hạn: "
+            "Trước 30/11/2022).") in body
+    assert "Trong quý IV năm 2022, tiếp tục triển khai 2 nhiệm vụ chưa hoàn thành" in body
+    assert "- Sở A: Bổ sung kinh phí" in body
+
+
+def test_hostile_unit_text_appears_literally(report):
+    doc = Document(report)
+    body = "\n".join(texts(doc))
+    assert f"+ Sở A (nhiệm vụ 2.1): “{HOSTILE_SHOWN}”" in body
+    assert f"- UBND xã Một: {HOSTILE_SHOWN}" in body
+    with zipfile.ZipFile(report) as package:
+        xml = package.read("word/document.xml").decode("utf-8")
+    assert "&lt;script&gt;alert(" in xml and "<script>" not in xml
+    assert "{{ so_hieu }}" in xml  # a value is shown, never parsed again as a tag
+
+
+def test_appendix_tables(report, cons):
+    doc = Document(report)
+    tasks_table, register, indicators = doc.tables[2:5]
+    rows = [[c.text for c in r.cells] for r in tasks_table.rows]
+    assert rows[0] == ["TT", "Nhiệm vụ", "Chủ trì", "Thời hạn", "Số đơn vị hoàn thành",
+                       "Tình trạng"]
+    assert rows[1][:2] == ["I", "Tham gia của người dân ở cấp cơ sở"]
+    assert ["1.1", "Ban hành kế hoạch triển khai", "Sở Nội vụ", "Trước 30/8/2022", "1/2",
+            STATUS_DONE] in rows
+    assert len(rows) == 1 + len(cons.dimensions) + len(cons.tasks)
+    regs = [[c.text for c in r.cells] for r in register.rows]
+    assert ["2", "Sở A", "15/09/2022", "16/09/2022", "Trễ hạn", ""] in regs
+    assert ["3", "Sở B", "15/09/2022", "", "Chưa nộp", ""] in regs
+    assert regs[1][1] == "Cấp tỉnh (3 đơn vị)"
+    assert register.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    values = {r.cells[0].text: r.cells[3].text for r in indicators.rows}
+    assert values["CT1"] == "4" and values["CT2r"] == "60%" and values["CT3"] == "7"
+
+
+def test_same_inputs_give_the_same_bytes(workspace, cons, tmp_path):
+    first = wordreport.write_report(workspace, cons, tmp_path / "a.docx", pdf=False)[0]
+    second = wordreport.write_report(workspace, cons, tmp_path / "b.docx", pdf=False)[0]
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as package:
+        assert {i.date_time for i in package.infolist()} == {template_builder.ZIP_TIME}
+
+
+def test_configured_number_and_date(workspace, cons, tmp_path):
+    config = {**workspace.section("report"), "number": "125", "date": "14/9/2022"}
+    context = wordreport.build_context(cons, config)
+    assert context["so_hieu"] == "125/BC-SNV"
+    assert context["dia_danh_ngay"] == "Lào Cai, ngày 14 tháng 9 năm 2022"
+    config["date"] = dt.date(2022, 9, 20)
+    assert wordreport.build_context(cons, config)["ngay_ngan"] == "ngày 20/9/2022"
+    config["date"] = "hôm qua"
+    with pytest.raises(UsageError, match="Ngày báo cáo 'hôm qua' trong mục \\[report\\]"):
+        wordreport.build_context(cons, config)
+
+
+def test_officer_template_overrides_and_broken_tag_is_named(workspace, cons, tmp_path):
+    own = workspace.templates_dir / "bao-cao.docx"
+    doc = Document(own)
+    doc.styles["BC Đoạn"].font.size = Pt(13)
+    doc.save(own)
+    path = wordreport.write_report(workspace, cons, tmp_path / "r.docx", pdf=False)[0]
+    body = [p for p in Document(path).paragraphs if p.style.name == "BC Đoạn" and p.text]
+    assert {style_value(p, "size") for p in body} == {Pt(13)}
+    doc.add_paragraph("{{ so_hieu ")
+    doc.save(own)
+    with pytest.raises(UsageError, match="Mẫu báo cáo .*bao-cao.docx có thẻ sai"):
+        wordreport.write_report(workspace, cons, tmp_path / "r.docx", pdf=False)
+
+
+def test_pdf_without_libreoffice(workspace, cons, tmp_path, monkeypatch):
+    monkeypatch.setattr(office, "soffice_path", lambda: None)
+    path = tmp_path / "r.docx"
+    assert wordreport.write_report(workspace, cons, path) == [path]
+    with pytest.raises(UsageError) as error:
+        wordreport.write_report(workspace, cons, path, pdf=True)
+    assert str(error.value) == f"Đã ghi r.docx nhưng chưa tạo được bản PDF. {office.INSTALL_HINT}"
+    assert path.is_file()
+
+
+def test_packaged_template_is_rebuilt_identically(tmp_path):
+    built = template_builder.build(tmp_path / "bao-cao.docx")
+    assert built.read_bytes() == template_builder.TARGET.read_bytes()
+    tags = "\n".join(p.text for p in Document(built).paragraphs)
+    assert "{{ so_hieu }}" in tags and "{%p for d in noi_dung %}" in tags
+
+
+# --------------------------------------------------------------------------- default plan
+
+
+def default_plan_returns(plan, period):
+    """Every unit done on every task; each sum indicator 2 per unit, ratio parts 3 of 4."""
+    subs, statuses = [], []
+    for unit in plan.units.values():
+        tasks = plan.tasks_for(unit.code)
+        if not tasks:
+            continue
+        deadline = period.deadline(unit.level)
+        at = dt.datetime.combine(deadline, dt.time(8))
+        receipt = Receipt(f"{unit.code}.xlsx", unit.code.ljust(64, "0"), period.id, at,
+                          unit.code, True)
+        statuses.append(UnitStatus(unit.code, ON_TIME, deadline, receipt))
+        values = {}
+        for ind in plan.indicators_for(unit.code):
+            values[ind.code] = 2.0
+        for ind in plan.indicators_for(unit.code):
+            if ind.agg == "ratio":
+                values[ind.num], values[ind.den] = 3.0, 4.0
+        reports = {t.tt: TaskReport(t.tt, role, STATUS_DONE, result=f"Đã thực hiện {t.tt}")
+                   for t, role in tasks}
+        subs.append(Submission(unit.code, period.id, tasks=reports, indicators=values))
+    return subs, StatusReport(period.id, statuses)
+
+
+@pytest.fixture(scope="module")
+def default_cons(default_plan):
+    period = parse_period("2022-Q3")
+    plan = dataclasses.replace(default_plan, scores=[
+        *default_plan.scores,
+        *({"year": 2022, "dimension": d, "score": 4.0 + d / 10, "rank": None, "of": None}
+          for d in default_plan.dimensions),
+        {"year": 2022, "dimension": 0, "score": 42.5, "rank": 30, "of": 63}])
+    subs, status = default_plan_returns(plan, period)
+    return consolidate(plan, period, subs, status)
+
+
+def test_default_plan_report(workspace, default_cons, tmp_path):
+    path = wordreport.write_report(workspace, default_cons, tmp_path / "r.docx", pdf=False)[0]
+    doc = Document(path)
+    body = "\n".join(texts(doc))
+    assert ("Căn cứ Kế hoạch số 239/KH-UBND ngày 30/6/2022 của UBND tỉnh Lào Cai về cải thiện "
+            "Chỉ số Hiệu quả quản trị và Hành chính công cấp tỉnh (PAPI)") in body
+    assert sum(p.style.name == "BC Tiểu mục 2" and p.text.startswith("2.")
+               for p in doc.paragraphs) == 8
+    expected = len(default_cons.submissions)
+    assert f"đã nhận được báo cáo của {fmt_int(expected)}/{fmt_int(expected)} đơn vị" in body
+    # 1.2: every commune reports 2 meetings for CT1.2a.
+    communes = sum(1 for u in default_cons.plan.units.values()
+                   if "CT1.2a" in {i.code for i in default_cons.plan.indicators_for(u.code)})
+    assert (f"số hội nghị, buổi tuyên truyền về Chỉ số PAPI và Pháp lệnh thực hiện dân chủ: "
+            f"{fmt_int(2 * communes)} hội nghị") in body
+    assert "tỷ lệ thôn, tổ dân phố có sổ ghi chép các khoản đóng góp: 75%" in body
+    assert ("năm 2021 đạt 40,151 điểm, xếp thứ 49/60 tỉnh, thành phố; năm 2020 đạt 42,951 "
+            "điểm, xếp thứ 28/63 tỉnh, thành phố") in body
+    assert ("Năm 2022, Chỉ số PAPI của tỉnh đạt 42,5 điểm, xếp thứ 30/63 tỉnh, thành phố, tăng "
+            "2,349 điểm so với năm 2021.") in body
+    assert len(doc.inline_shapes) == 3  # scores by dimension present: third chart
+    assert "Biểu đồ 3. Điểm Chỉ số PAPI theo nội dung" in body
+    assert "- Các đơn vị đã gửi báo cáo đầy đủ, đúng hạn; không có nhiệm vụ quá hạn." in body
+
+
+# --------------------------------------------------------------------------- LibreOffice
+
+
+def pdf_text(pdf, first=None, last=None) -> str:
+    cmd = ["pdftotext", "-layout"]
+    if first:
+        cmd += ["-f", str(first), "-l", str(last or first)]
+    return subprocess.run([*cmd, str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@requires_soffice
+def test_pdf_reads_back_and_renders(workspace, cons, tmp_path):
+    docx, pdf = wordreport.write_report(workspace, cons, tmp_path / "BaoCao_2022-Q3.docx",
+                                        pdf=True)
+    assert pdf == tmp_path / "BaoCao_2022-Q3.pdf"
+    text = pdf_text(pdf)
+    for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "BÁO CÁO", "Nơi nhận:",
+                     "KT. GIÁM ĐỐC", "Phụ lục III", "<script>alert('x')</script> & ]]>"):
+        assert expected in text
+    first_page = pdf_text(pdf, 1).strip().splitlines()
+    assert "UBND TỈNH LÀO CAI" in first_page[0]  # no number on page 1
+    assert pdf_text(pdf, 2).strip().splitlines()[0].strip() == "2"
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True).stdout).group(1))
+    appendix = next(n for n in range(1, pages + 1) if "Phụ lục I\n" in pdf_text(pdf, n)
+                    or "Phụ lục I " in pdf_text(pdf, n))
+    for first in (1, appendix):
+        subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", str(first), "-l", str(first + 1),
+                        str(pdf), str(tmp_path / "page")], check=True)
+    images = sorted(tmp_path.glob("page-*.png"))
+    assert len(images) >= 3 and all(p.stat().st_size > 5000 for p in images)
+
+
+def test_district_scope_names_the_area(workspace, plan, cons):
+    district = from_ledger(workspace, plan, sp.PERIOD, scope="H1")
+    context = wordreport.build_context(district, workspace.section("report"))
+    assert context["trich_yeu"] == ("Kết quả thực hiện Kế hoạch số 12/KH-UBND ngày 30/6/2022 "
+                                    "của UBND tỉnh Thử trên địa bàn huyện Một quý III năm 2022")
+    # H1, X1, X2: all three sent a file.
+    assert context["can_cu"][1].startswith("Trên cơ sở báo cáo của 3/3 cơ quan, đơn vị")
+
+
+def test_property_elements_in_schema_order(report):
+    """Word refuses ('unreadable content') properties out of the schema's sequence."""
+    with zipfile.ZipFile(report) as package:
+        parts = [package.read(n) for n in package.namelist()
+                 if n.startswith("word/") and n.endswith(".xml")]
+    for tag, order in (("pPr", template_builder.PPR_ORDER),
+                       ("tblPr", template_builder.TBLPR_ORDER)):
+        rank = {qn(f"w:{name}"): n for n, name in enumerate(order)}
+        for part in parts:
+            for parent in etree.fromstring(part).iter(qn(f"w:{tag}")):
+                ranks = [rank[child.tag] for child in parent]
+                assert ranks == sorted(ranks) and len(ranks) == len(set(ranks)), \
+                    etree.tostring(parent)[:300]
+
+
+def test_cli_report_writes_the_docx_and_explains_missing_libreoffice(workspace, run,
+                                                                     monkeypatch):
+    sp.write_plan(workspace.plan_path)
+    sp.record(workspace, sp.submissions())
+    monkeypatch.setattr(office, "soffice_path", lambda: None)
+    result = run(["report", "-p", "2022-Q3", "--no-pdf"], workspace)
+    assert result.exit_code == 0, result.output
+    docx = workspace.output_dir("2022-Q3") / "BaoCao_2022-Q3.docx"
+    assert f"đã ghi {docx}" in result.output
+    assert Document(docx).tables[0].rows[0].cells[0].paragraphs[1].text == "SỞ NỘI VỤ"
+    result = run(["report", "-p", "2022-Q3", "--pdf"], workspace)
+    assert result.exit_code == 2
+    assert "Đã ghi BaoCao_2022-Q3.docx nhưng chưa tạo được bản PDF. Chưa cài LibreOffice." \
+        in " ".join(result.output.split())
