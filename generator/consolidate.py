@@ -1,0 +1,563 @@
+"""Consolidation: the ledger's submissions of a period as pandas frames, in one place.
+
+Rules (the officer's questions, answered the same way everywhere):
+
+* **Which unit's data.** Each unit's latest accepted submission. A district's consolidated
+  return (written by `collect --scope`) carries its communes as `children`: a commune's child
+  data is used only when the commune has no accepted file of its own.
+* **Task status.** Per responsible unit (lead and partner separately): the status it reported,
+  "" when it sent nothing. A task's overall status is judged on its lead units in scope (on all
+  responsible units when no lead is in scope): every lead done -> done; any lead done or ongoing
+  -> ongoing; all leads "Không phát sinh" -> not applicable; otherwise not started.
+  `share_done` = done / (units - not applicable).
+* **Overdue.** A dated deadline is overdue when it fell before the period's cut-off end and
+  the task is not done. A "Thường xuyên" (every period) task is judged per period: it is
+  overdue for the period when its leads reported neither done nor ongoing. A quarterly task
+  ("Định kỳ hàng quý") is judged the same way in periods that contain a quarter's end.
+  "Theo quy định" has no date and is never overdue. `due_next`: a dated deadline that falls
+  after this cut-off and by the next period's (same kind) cut-off, task not done.
+* **Indicators, no double counting.** A unit's own values are what its own form reports: a
+  district's own form holds the district-level bodies' own activity, not its communes'. A
+  district's consolidated return holds the district rollup (own + communes), so its own values
+  are the return's figures minus the sum of the children it carries. An area's sum is the sum
+  of its units' own values; a ratio is sum(numerator) / sum(denominator) over the units that
+  reported both, never an average of percentages (a fraction 0..1; NaN with no data). Areas:
+  the whole province (or the scope), and each district (the district's own + its communes').
+* **Reconciliation.** For each district that sent a consolidated return: its reported figure
+  against the same figure rebuilt from its communes' own files where they sent one (children
+  data otherwise, plus the district's own values); only differing rows are listed.
+* **District mode** (`scope`): only the district and its communes; expected units,
+  rates and areas are restricted to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from . import collect as collect_mod
+from .errors import UsageError
+from .findings import Finding
+from .model import STATUS_DONE, STATUS_NA, STATUS_NOT_STARTED, STATUS_ONGOING, Submission
+from .periods import Period, _shift_month
+from .plan import LEVEL_LABELS, LEVELS, ROLE_LEAD, ROLE_PARTNER, Plan
+from .text import clean, fold
+
+KIND_DIFFICULTY = "Khó khăn, vướng mắc"
+KIND_PROPOSAL = "Đề xuất, kiến nghị"
+GENERAL_DIMENSION = "Chung của đơn vị"
+TOTAL_LEVEL_NAME = "Tổng cộng"
+# Answers that say "nothing to report" are not listed as difficulties or proposals.
+EMPTY_NOTES = {"", "khong", "khong co", "khong co kho khan", "khong co de xuat", "-", ".",
+               "...", "k", "ko", "khong co y kien", "khong co kien nghi"}
+CHANGE_NEW_DONE = "Mới hoàn thành"
+CHANGE_NEW_ONGOING = "Bắt đầu thực hiện"
+
+COLUMNS = {
+    "tasks": ["tt", "dimension", "dimension_name", "text", "deadline", "lead", "units", "done",
+              "ongoing", "not_started", "not_applicable", "missing", "share_done", "status",
+              "overdue", "due_next"],
+    "task_units": ["tt", "unit", "unit_name", "level", "role", "status", "completed_on",
+                   "result", "difficulty"],
+    "dimensions": ["dimension", "name", "tasks", "done", "ongoing", "not_started",
+                   "share_done"],
+    "indicators": ["code", "task", "name", "unit_of_measure", "agg", "area", "area_name",
+                   "value"],
+    "unit_indicators": ["unit", "unit_name", "level", "parent", "code", "value"],
+    "submissions": ["unit", "unit_name", "level", "parent", "deadline", "received_at", "state",
+                    "state_label", "findings", "file"],
+    "rates": ["level", "level_name", "expected", "received", "on_time", "late", "missing",
+              "rejected", "received_rate", "on_time_rate"],
+    "notes": ["dimension", "dimension_name", "unit", "unit_name", "kind", "tt", "text"],
+    "changes": ["kind", "code", "name", "previous", "current", "change"],
+    "reconciliation": ["district", "district_name", "code", "name", "district_value",
+                       "communes_value", "difference", "units"],
+    "findings": ["unit", "file", "severity", "code", "sheet", "cell", "message"],
+}
+
+
+@dataclass
+class Consolidation:
+    plan: Plan
+    period: Period
+    scope: str | None
+    previous_period: str | None
+    key: dict
+    tasks: pd.DataFrame
+    task_units: pd.DataFrame
+    dimensions: pd.DataFrame
+    indicators: pd.DataFrame
+    unit_indicators: pd.DataFrame
+    submissions: pd.DataFrame
+    rates: pd.DataFrame
+    notes: pd.DataFrame
+    changes: pd.DataFrame
+    reconciliation: pd.DataFrame
+    findings: pd.DataFrame
+    # Each unit's effective submission (own file, else its district's child), for writers.
+    data: dict[str, Submission] = field(default_factory=dict, repr=False)
+
+    @property
+    def area_name(self) -> str:
+        return area_name(self.plan, self.scope)
+
+
+def frame(name: str, rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=COLUMNS[name])
+
+
+def area_name(plan: Plan, scope: str | None) -> str:
+    if scope:
+        return plan.units[scope].short
+    place = plan.details.get("place", "")
+    return f"Toàn tỉnh {place}".strip() if place else "Toàn tỉnh"
+
+
+# --------------------------------------------------------------------------- scope and data
+
+def scope_units(plan: Plan, scope: str | None) -> list[str]:
+    """Codes of the units consolidated, in plan order: all, or a district and its communes."""
+    if scope is None:
+        return list(plan.units)
+    if scope not in plan.units or not plan.children(scope):
+        raise UsageError(f"Mã '{scope}' không phải đơn vị cấp huyện có đơn vị cấp xã trực thuộc "
+                         "trong kế hoạch; --scope cần mã một huyện, thị xã, thành phố.")
+    inside = {scope}
+    changed = True
+    while changed:  # descendants at any depth
+        grown = inside | {u.code for u in plan.units.values() if u.parent in inside}
+        changed, inside = grown != inside, grown
+    return [code for code in plan.units if code in inside]
+
+
+def effective_data(submissions) -> tuple[dict[str, Submission], dict[str, Submission]]:
+    """(unit -> the submission that stands for it, unit -> its own direct submission)."""
+    direct = {s.unit: s for s in submissions}
+    data = dict(direct)
+    for sub in submissions:
+        for child in sub.children:
+            data.setdefault(child.unit, child)
+    return data, direct
+
+
+def _num(value) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def own_values(plan: Plan, data: dict[str, Submission]) -> dict[str, dict[str, float]]:
+    """Each unit's own indicator values (sum-type codes): a consolidated return's figures
+    minus the children it carries, so a district's communes are never counted twice."""
+    out: dict[str, dict[str, float]] = {}
+    for unit, sub in data.items():
+        values = _sum_values(plan, sub)
+        if sub.children:
+            for child in sub.children:
+                for code, value in _sum_values(plan, child).items():
+                    if code in values:
+                        values[code] -= value
+            # A zero left by subtraction on a code the district does not report itself is
+            # its communes' figure, not the district's own activity.
+            mine = {i.code for i in form_indicators(plan, unit)}
+            values = {c: v for c, v in values.items() if c in mine or v != 0}
+        out[unit] = values
+    return out
+
+
+def form_indicators(plan: Plan, code: str) -> list:
+    """The indicators a unit's form asks for: its own, plus the parts of its ratios."""
+    own = plan.indicators_for(code)
+    codes = {i.code for i in own}
+    extra = []
+    for ratio in (i for i in own if i.agg == "ratio"):
+        for part in (plan.indicator(ratio.num), plan.indicator(ratio.den)):
+            if part is not None and part.code not in codes:
+                codes.add(part.code)
+                extra.append(part)
+    return own + extra
+
+
+def aggregate(indicator, values: list[dict[str, float]]) -> float:
+    """An area's value from its units' own values (NaN when nobody reported)."""
+    if indicator.agg == "ratio":
+        pairs = [(v[indicator.num], v[indicator.den]) for v in values
+                 if indicator.num in v and indicator.den in v]
+        den = sum(d for _, d in pairs)
+        return sum(n for n, _ in pairs) / den if pairs and den else math.nan
+    found = [v[indicator.code] for v in values if indicator.code in v]
+    return float(sum(found)) if found else math.nan
+
+
+# --------------------------------------------------------------------------- tasks
+
+def next_period(period: Period) -> Period:
+    if period.kind == "month":
+        year, month = _shift_month(period.year, period.number, 1)
+        return Period("month", year, month)
+    if period.kind == "quarter":
+        return (Period("quarter", period.year + 1, 1) if period.number == 4
+                else Period("quarter", period.year, period.number + 1))
+    return Period(period.kind, period.year + 1, 0)
+
+
+def overall_status(statuses: list[str]) -> str:
+    judged = [s for s in statuses if s != STATUS_NA]
+    if statuses and not judged:
+        return STATUS_NA
+    if judged and all(s == STATUS_DONE for s in judged):
+        return STATUS_DONE
+    if any(s in (STATUS_DONE, STATUS_ONGOING) for s in judged):
+        return STATUS_ONGOING
+    return STATUS_NOT_STARTED
+
+
+def is_overdue(task, status: str, period: Period) -> bool:
+    deadline = task.deadline
+    if deadline is None or status in (STATUS_DONE, STATUS_NA):
+        return False
+    if deadline.kind == "date":
+        return deadline.overdue(period)
+    if deadline.kind == "recurring":
+        if deadline.every == "quarter" and not period.quarters():
+            return False
+        return status == STATUS_NOT_STARTED
+    return False
+
+
+def is_due_next(task, status: str, period: Period) -> bool:
+    deadline = task.deadline
+    if deadline is None or deadline.kind != "date" or status == STATUS_DONE:
+        return False
+    return period.cutoff_end < deadline.due <= next_period(period).cutoff_end
+
+
+def task_frames(plan: Plan, period: Period, units: list[str], data):
+    inside = set(units)
+    task_rows, unit_rows = [], []
+    for task in plan.tasks:
+        leads = [c for c in task.leads if c in inside]
+        partners = [c for c in task.partners if c in inside and c not in leads]
+        if not leads and not partners:
+            continue
+        counts = dict.fromkeys((STATUS_DONE, STATUS_ONGOING, STATUS_NOT_STARTED, STATUS_NA,
+                                ""), 0)
+        lead_statuses = []
+        for code, role in [(c, ROLE_LEAD) for c in leads] + [(c, ROLE_PARTNER) for c in partners]:
+            report = data[code].tasks.get(task.tt) if code in data else None
+            status = report.status if report and report.status in counts else ""
+            counts[status] += 1
+            if role == ROLE_LEAD:
+                lead_statuses.append(status)
+            unit = plan.units[code]
+            unit_rows.append({"tt": task.tt, "unit": code, "unit_name": unit.name,
+                              "level": unit.level, "role": role, "status": status,
+                              "completed_on": report.completed_on if report else None,
+                              "result": clean(report.result) if report else "",
+                              "difficulty": clean(report.difficulty) if report else ""})
+        if not leads:
+            lead_statuses = [r["status"] for r in unit_rows[-len(partners):]]
+        status = overall_status(lead_statuses)
+        total = len(leads) + len(partners)
+        applicable = total - counts[STATUS_NA]
+        task_rows.append({
+            "tt": task.tt, "dimension": task.dimension,
+            "dimension_name": plan.dimensions.get(task.dimension, ("", ""))[0],
+            "text": task.text, "deadline": task.deadline.phrase if task.deadline else "",
+            "lead": task.lead_text, "units": total, "done": counts[STATUS_DONE],
+            "ongoing": counts[STATUS_ONGOING], "not_started": counts[STATUS_NOT_STARTED],
+            "not_applicable": counts[STATUS_NA], "missing": counts[""],
+            "share_done": counts[STATUS_DONE] / applicable if applicable else 0.0,
+            "status": status, "overdue": is_overdue(task, status, period),
+            "due_next": is_due_next(task, status, period)})
+    return frame("tasks", task_rows), frame("task_units", unit_rows)
+
+
+def dimension_frame(plan: Plan, tasks: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for number, (name, _short) in sorted(plan.dimensions.items()):
+        part = tasks[tasks["dimension"] == number]
+        if part.empty:
+            continue
+        counted = part[part["status"] != STATUS_NA]
+        done = int((part["status"] == STATUS_DONE).sum())
+        rows.append({"dimension": number, "name": name, "tasks": len(part), "done": done,
+                     "ongoing": int((part["status"] == STATUS_ONGOING).sum()),
+                     "not_started": int((part["status"] == STATUS_NOT_STARTED).sum()),
+                     "share_done": done / len(counted) if len(counted) else 0.0})
+    return frame("dimensions", rows)
+
+
+# --------------------------------------------------------------------------- indicators
+
+def areas(plan: Plan, units: list[str], scope: str | None) -> list[tuple[str, str, list[str]]]:
+    """(area code, name, unit codes): the whole scope, then each district in it."""
+    out = [("", area_name(plan, scope), units)]
+    inside = set(units)
+    for code in units:
+        unit = plan.units[code]
+        members = [c for c in units if plan.units[c].parent == code]
+        if unit.level == "huyen" or members:
+            out.append((code, unit.short, [code, *members]))
+    return [a for a in out if a[2] and set(a[2]) <= inside]
+
+
+def unit_ratio_values(plan: Plan, values: dict[str, float]) -> dict[str, float]:
+    """A unit's ratios from its own numerator and denominator."""
+    out = {}
+    for indicator in plan.indicators:
+        if indicator.agg == "ratio":
+            value = aggregate(indicator, [values])
+            if not math.isnan(value):
+                out[indicator.code] = value
+    return out
+
+
+def indicator_frames(plan: Plan, units: list[str], scope, own: dict[str, dict[str, float]]):
+    rows = []
+    for code, name, members in areas(plan, units, scope):
+        values = [own[m] for m in members if m in own]
+        for ind in plan.indicators:
+            rows.append({"code": ind.code, "task": ind.task, "name": ind.name,
+                         "unit_of_measure": ind.unit, "agg": ind.agg, "area": code,
+                         "area_name": name, "value": aggregate(ind, values)})
+    order = {i.code: n for n, i in enumerate(plan.indicators)}
+    unit_rows = []
+    for code in units:
+        if code not in own:
+            continue
+        unit = plan.units[code]
+        values = {**own[code], **unit_ratio_values(plan, own[code])}
+        for ind_code in sorted(values, key=lambda c: order.get(c, len(order))):
+            unit_rows.append({"unit": code, "unit_name": unit.name, "level": unit.level,
+                              "parent": unit.parent, "code": ind_code,
+                              "value": float(values[ind_code])})
+    return frame("indicators", rows), frame("unit_indicators", unit_rows)
+
+
+def _sum_values(plan: Plan, sub: Submission) -> dict[str, float]:
+    """A submission's sum-type figures as reported (children not subtracted)."""
+    sum_codes = {i.code for i in plan.indicators if i.agg != "ratio"}
+    return {c: v for c, v in ((c, _num(v)) for c, v in sub.indicators.items())
+            if c in sum_codes and v is not None}
+
+
+def reconciliation_frame(plan: Plan, units, direct, own) -> pd.DataFrame:
+    rows = []
+    for code in units:
+        sub = direct.get(code)
+        if sub is None or not sub.children:
+            continue
+        reported = _sum_values(plan, sub)
+        carried = {c.unit: _sum_values(plan, c) for c in sub.children}
+        communes = [u.code for u in plan.children(code)]
+        communes += [c for c in carried if c not in communes]
+        rebuilt = [own[code]] + [own[c] for c in communes if c in own]
+        for ind in plan.indicators:
+            mine, theirs = aggregate(ind, [reported]), aggregate(ind, rebuilt)
+            # Only figures the district reported: its form lists its own tasks' indicators.
+            if math.isnan(mine) or _same(mine, theirs):
+                continue
+            # The communes whose own file disagrees with what the district carried for them.
+            differing = [c for c in communes if c in direct and not _same(
+                aggregate(ind, [carried.get(c, {})]), aggregate(ind, [own[c]]))]
+            rows.append({"district": code, "district_name": plan.units[code].name,
+                         "code": ind.code, "name": ind.name, "district_value": mine,
+                         "communes_value": theirs, "difference": _minus(mine, theirs),
+                         "units": ", ".join(differing)})
+    return frame("reconciliation", rows)
+
+
+def _same(a: float, b: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def _minus(a: float, b: float) -> float:
+    return (0.0 if math.isnan(a) else a) - (0.0 if math.isnan(b) else b)
+
+
+# --------------------------------------------------------------------------- submissions
+
+def _naive(moment: dt.datetime | None) -> dt.datetime | None:
+    """The sender's wall-clock time (Excel has no time zones)."""
+    return moment.replace(tzinfo=None) if moment is not None else None
+
+
+def submission_frames(plan: Plan, units, status_report, findings):
+    inside = set(units)
+    rows = []
+    for item in status_report.units:
+        if item.code not in inside:
+            continue
+        unit = plan.units[item.code]
+        receipt = item.receipt
+        rows.append({"unit": item.code, "unit_name": unit.name, "level": unit.level,
+                     "parent": unit.parent, "deadline": item.deadline,
+                     "received_at": _naive(receipt.received_at) if receipt else None,
+                     "state": item.state, "state_label": collect_mod.STATE_LABELS[item.state],
+                     "findings": len(findings.get(item.code, [])),
+                     "file": receipt.file_name if receipt else ""})
+    subs = frame("submissions", rows)
+    rate_rows = []
+    groups = [(lv, LEVEL_LABELS[lv], subs[subs["level"] == lv]) for lv in LEVELS]
+    groups.append(("", TOTAL_LEVEL_NAME, subs))
+    for level, name, part in groups:
+        if part.empty:
+            continue
+        counts = {s: int((part["state"] == s).sum()) for s in
+                  (collect_mod.ON_TIME, collect_mod.LATE, collect_mod.MISSING,
+                   collect_mod.REJECTED)}
+        received = counts[collect_mod.ON_TIME] + counts[collect_mod.LATE]
+        rate_rows.append({"level": level, "level_name": name, "expected": len(part),
+                          "received": received, "on_time": counts[collect_mod.ON_TIME],
+                          "late": counts[collect_mod.LATE],
+                          "missing": counts[collect_mod.MISSING],
+                          "rejected": counts[collect_mod.REJECTED],
+                          "received_rate": received / len(part),
+                          "on_time_rate": counts[collect_mod.ON_TIME] / len(part)})
+    return subs, frame("rates", rate_rows)
+
+
+def standing_findings(status_report) -> dict[str, list[Finding]]:
+    """Findings of the file that stands for each unit (not of a district file a commune
+    came with: those belong to the district)."""
+    return {u.code: list(u.receipt.findings) for u in status_report.units
+            if u.receipt is not None and u.receipt.unit == u.code}
+
+
+def findings_frame(units, findings: dict[str, list[Finding]]) -> pd.DataFrame:
+    rows = [{"unit": code, "file": f.file, "severity": f.severity, "code": f.code,
+             "sheet": f.sheet, "cell": f.cell, "message": f.message}
+            for code in units for f in findings.get(code, [])]
+    return frame("findings", rows)
+
+
+# --------------------------------------------------------------------------- notes, changes
+
+def notes_frame(plan: Plan, units, data) -> pd.DataFrame:
+    rows = []
+    tasks = {t.tt: t for t in plan.tasks}
+    for code in units:
+        sub = data.get(code)
+        if sub is None:
+            continue
+        name = plan.units[code].name
+        for tt, report in sub.tasks.items():
+            task = tasks.get(tt)
+            if task is not None and _meaningful(report.difficulty):
+                rows.append({"dimension": task.dimension,
+                             "dimension_name": plan.dimensions.get(task.dimension, ("",))[0],
+                             "unit": code, "unit_name": name, "kind": KIND_DIFFICULTY,
+                             "tt": tt, "text": clean(report.difficulty)})
+        for kind, text in ((KIND_DIFFICULTY, sub.difficulties), (KIND_PROPOSAL, sub.proposals)):
+            if _meaningful(text):
+                rows.append({"dimension": 0, "dimension_name": GENERAL_DIMENSION, "unit": code,
+                             "unit_name": name, "kind": kind, "tt": "", "text": clean(text)})
+    out = frame("notes", rows)
+    if out.empty:
+        return out
+    # Grouped by dimension (unit-level notes last), then kind, then plan order of units.
+    order = {c: n for n, c in enumerate(units)}
+    out["_dim"] = out["dimension"].replace(0, 99)
+    out["_unit"] = out["unit"].map(order)
+    out["_kind"] = (out["kind"] == KIND_PROPOSAL).astype(int)
+    out = out.sort_values(["_dim", "_kind", "_unit", "tt"], kind="stable")
+    return out.drop(columns=["_dim", "_unit", "_kind"]).reset_index(drop=True)
+
+
+def _meaningful(text) -> bool:
+    return fold(text).strip(" .") not in EMPTY_NOTES
+
+
+def changes_frame(current_ind, current_tasks, previous: Consolidation | None) -> pd.DataFrame:
+    if previous is None:
+        return frame("changes", [])
+    rows = []
+    before = previous.indicators[previous.indicators["area"] == ""].set_index("code")["value"]
+    for rec in current_ind[current_ind["area"] == ""].itertuples():
+        old = before.get(rec.code, math.nan)
+        if math.isnan(old) and math.isnan(rec.value):
+            continue
+        rows.append({"kind": "indicator", "code": rec.code, "name": rec.name,
+                     "previous": old, "current": rec.value, "change": _minus(rec.value, old)})
+    old_status = previous.tasks.set_index("tt")["status"]
+    for rec in current_tasks.itertuples():
+        old = old_status.get(rec.tt, "")
+        label = ""
+        if rec.status == STATUS_DONE and old != STATUS_DONE:
+            label = CHANGE_NEW_DONE
+        elif rec.status == STATUS_ONGOING and old in ("", STATUS_NOT_STARTED):
+            label = CHANGE_NEW_ONGOING
+        if label:
+            rows.append({"kind": "task", "code": rec.tt, "name": rec.text, "previous": old,
+                         "current": rec.status, "change": label})
+    return frame("changes", rows)
+
+
+# --------------------------------------------------------------------------- entry points
+
+def consolidate(plan: Plan, period: Period, submissions, status_report, previous=None,
+                scope: str | None = None, findings=None) -> Consolidation:
+    """Every frame of the period. `findings`: unit -> findings of its standing file
+    (default: from the status report's receipts)."""
+    units = scope_units(plan, scope)
+    inside = set(units)
+    submissions = [s for s in submissions if s.unit in inside]
+    data, direct = effective_data(submissions)
+    data = {c: s for c, s in data.items() if c in inside}
+    own = own_values(plan, data)
+    tasks, task_units = task_frames(plan, period, units, data)
+    indicators, unit_indicators = indicator_frames(plan, units, scope, own)
+    findings = standing_findings(status_report) if findings is None else findings
+    subs, rates = submission_frames(plan, units, status_report, findings)
+    total = rates[rates["level"] == ""]
+    counts = total.iloc[0].to_dict() if not total.empty else {}
+    applicable = int((tasks["status"] != STATUS_NA).sum())
+    done = int((tasks["status"] == STATUS_DONE).sum())
+    key = {"units_expected": int(counts.get("expected", 0)),
+           "units_received": int(counts.get("received", 0)),
+           "units_on_time": int(counts.get("on_time", 0)),
+           "units_late": int(counts.get("late", 0)),
+           "units_missing": int(counts.get("missing", 0)),
+           "units_rejected": int(counts.get("rejected", 0)),
+           "tasks": len(tasks), "tasks_done": done,
+           "tasks_ongoing": int((tasks["status"] == STATUS_ONGOING).sum()),
+           "tasks_not_started": int((tasks["status"] == STATUS_NOT_STARTED).sum()),
+           "tasks_overdue": int(tasks["overdue"].sum()),
+           "share_done": done / applicable if applicable else 0.0}
+    return Consolidation(
+        plan=plan, period=period, scope=scope,
+        previous_period=previous.period.id if previous is not None else None, key=key,
+        tasks=tasks, task_units=task_units, dimensions=dimension_frame(plan, tasks),
+        indicators=indicators, unit_indicators=unit_indicators, submissions=subs,
+        rates=rates, notes=notes_frame(plan, units, data),
+        changes=changes_frame(indicators, tasks, previous),
+        reconciliation=reconciliation_frame(plan, units, direct, own),
+        findings=findings_frame(units, findings), data=data)
+
+
+def from_ledger(workspace, plan: Plan, period: Period, scope: str | None = None
+                ) -> Consolidation:
+    """The period's consolidation from the ledger alone, with the previous period of the
+    same kind when the ledger has submissions for it."""
+    from .ledger import Ledger
+
+    before = period.previous()
+    with Ledger(workspace) as ledger:
+        submissions = ledger.current_submissions(period.id)
+        earlier = ledger.current_submissions(before.id)
+    previous = None
+    if earlier:
+        previous = consolidate(plan, before, earlier,
+                               collect_mod.status(workspace, plan, before), scope=scope)
+    return consolidate(plan, period, submissions, collect_mod.status(workspace, plan, period),
+                       previous=previous, scope=scope)
