@@ -8,12 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from email.message import EmailMessage
 
 import openpyxl
 import pytest
 
-from generator import formspec
+from generator import forms, formspec
 from generator.collect import collect, guess_unit
 from generator.ledger import Ledger
 from generator.periods import parse_period
@@ -70,9 +71,6 @@ def fill(path, tts, result: str = "Đã tổ chức 2 hội nghị tuyên truy�
 @pytest.fixture(scope="module")
 def made(tmp_path_factory, default_plan):
     """Filled forms for three units, made once, signed with a fixed key."""
-    forms = pytest.importorskip("generator.forms")
-    pytest.importorskip("generator.intake")
-    pytest.importorskip("generator.feedback")
     folder = tmp_path_factory.mktemp("forms")
     key = bytes(range(32))
     out = {}
@@ -114,12 +112,20 @@ def test_collect_records_archives_and_is_idempotent(ws, made, default_plan):
     assert [r.unit for r in first.accepted] == ["STP", "SYT"], [
         f.message for r in first.receipts for f in r.findings]
     assert [r.file_name for r in first.rejected] == ["SGDDT_hong.xlsx"]
+    # The unit of the rejected file is told why, in a workbook holding only the list.
+    (answer,) = first.feedback
+    assert answer.name == formspec.file_name(default_plan.units["SGDDT"], PERIOD)
+    listing = openpyxl.load_workbook(answer)
+    assert listing.sheetnames == ["Phản hồi"]
+    assert listing["Phản hồi"]["B6"].value == "F003"
     dump = db_dump(ws)
     archive = sorted(p.relative_to(ws.state_dir) for p in (ws.state_dir / "archive").rglob("*.*"))
     assert len(archive) == 3  # the rejected file is kept too
 
+    answered = answer.read_bytes()
     again = collect(ws, default_plan, PERIOD)
     assert again.new == 0 and len(again.receipts) == 3
+    assert again.feedback == [answer] and answer.read_bytes() == answered  # same bytes
     assert db_dump(ws) == dump
     assert sorted(p.relative_to(ws.state_dir)
                   for p in (ws.state_dir / "archive").rglob("*.*")) == archive
@@ -146,6 +152,9 @@ def test_later_file_supersedes_and_same_file_twice_is_one(ws, made, default_plan
         (made[1]["STP"].name, True), ("v2.xlsx", False)]
     (stp,) = subs
     assert {t.result for t in stp.tasks.values()} == {"Đã tổ chức 5 hội nghị"}
+    with Ledger(ws) as ledger:  # both files stay in the archive, byte for byte
+        kept = [ledger.archived(r).read_bytes() for r in receipts]
+    assert kept == [made[1]["STP"].read_bytes(), made[1]["STP-v2"].read_bytes()]
 
 
 def test_collect_reads_saved_emails(ws, made, default_plan, tmp_path):
@@ -174,14 +183,26 @@ def test_feedback_for_a_unit_whose_file_had_findings(ws, made, default_plan, tmp
     book = openpyxl.load_workbook(broken)
     report = book[formspec.SHEET_REPORT]
     head, at = header_columns(report, [formspec.REPORT_COLUMNS["status"]])
-    report.cell(head + 1, at[formspec.REPORT_COLUMNS["status"]]).value = None
+    tt_col, status_col = at[formspec.REPORT_COLUMNS["tt"]], at[formspec.REPORT_COLUMNS["status"]]
+    row = next(r for r in range(head + 1, report.max_row + 1)
+               if "." in str(report.cell(r, tt_col).value or ""))  # the first task row
+    report.cell(row, status_col).value = None
+    address = report.cell(row, status_col).coordinate
     book.save(broken)
-    shutil.copyfile(broken, ws.input_dir(PERIOD) / made[1]["SYT"].name)
+    stamp(shutil.copyfile(broken, ws.input_dir(PERIOD) / made[1]["SYT"].name), 12)
     result = collect(ws, default_plan, PERIOD)
     target = ws.output_dir(PERIOD) / "phan-hoi" / formspec.file_name(
         default_plan.units["SYT"], PERIOD)
     assert result.feedback == [target] and target.is_file()
-    assert openpyxl.load_workbook(target).sheetnames  # it opens
+    (receipt,) = result.accepted  # a content error: recorded, and answered with feedback
+    (missing,) = [f for f in receipt.findings if f.cell == address]
+    marked = openpyxl.load_workbook(target)
+    assert marked.sheetnames[0] == "Phản hồi"
+    comment = marked[formspec.SHEET_REPORT][address].comment
+    assert comment.author == "Sở Nội vụ"
+    assert missing.message.removeprefix(f"[{formspec.SHEET_REPORT}!{address}] ") in comment.text
+    listed = [r for r in marked["Phản hồi"].iter_rows(min_row=6, values_only=True)]
+    assert (missing.code, formspec.SHEET_REPORT, address) in [r[1:4] for r in listed]
     # The unit fixes the file: its stale feedback goes away.
     put(ws, made, "SYT", 28, name="SYT-sua.xlsx")
     assert collect(ws, default_plan, PERIOD).feedback == []
@@ -233,3 +254,27 @@ def test_rejected_files_are_put_to_the_unit_by_name_or_sender(default_plan, tmp_
     assert guess_unit(default_plan, incoming("Báo cáo.xlsx", "SYT@LaoCai.gov.vn")) == "SYT"
     assert guess_unit(default_plan, incoming("02635_x.xls", "syt@laocai.gov.vn")) == "02635"
     assert guess_unit(default_plan, incoming("Báo cáo.xlsx", "ai@gmail.com")) is None
+
+
+def test_collect_waits_for_a_run_holding_the_lock(ws, made, default_plan, tmp_path):
+    """Another process holds the ledger lock: collect starts its work only after it ends."""
+    from test_ledger import HOLDER
+
+    put(ws, made, "STP", 12)
+    log = tmp_path / "log.txt"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(ws.root), str(log), "2"])
+    try:
+        deadline = time.monotonic() + 30
+        while not (log.exists() and "start" in log.read_text()):
+            assert time.monotonic() < deadline and holder.poll() is None
+            time.sleep(0.05)
+        result = collect(ws, default_plan, PERIOD)
+    finally:
+        assert holder.wait(timeout=60) == 0
+    released = float(log.read_text().split()[-1])
+    assert [r.unit for r in result.accepted] == ["STP"]
+    with Ledger(ws) as ledger:
+        (receipt,) = ledger.receipts(PERIOD.id)
+        archived_at = ledger.archived(receipt).stat().st_mtime
+    # Archiving is collect's first step under the lock: it came after the release.
+    assert archived_at >= released

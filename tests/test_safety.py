@@ -1,0 +1,321 @@
+"""safety.screen on real crafted files: each hostile case gets its finding, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import zipfile
+
+import docx
+import olefile
+import pytest
+from conftest import requires_soffice
+from msoffcrypto.format.ooxml import OOXMLFile
+
+from generator import safety
+from generator.excel import new_workbook
+from generator.findings import ERROR, WARNING, message_for
+from generator.office import convert
+
+
+def make_xlsx(path, rows=(("TT", "Tình trạng"), ("1.1", "Đã hoàn thành"))):
+    book = new_workbook(path)
+    sheet = book.add_worksheet("Báo cáo")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    book.close()
+    return path
+
+
+def rezip(source, target, replace=None, add=None):
+    """Copy a zip, replacing or adding members (name -> bytes)."""
+    replace, add = replace or {}, add or {}
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w",
+                                                         zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            new.writestr(item.filename, replace.get(item.filename, old.read(item.filename)))
+        for name, data in add.items():
+            new.writestr(name, data)
+    return target
+
+
+def codes(found):
+    return [(f.severity, f.code) for f in found]
+
+
+@pytest.fixture
+def xlsx(tmp_path):
+    return make_xlsx(tmp_path / "STP_so-tu-phap_2022-Q3.xlsx")
+
+
+def test_a_plain_workbook_passes(xlsx):
+    assert safety.screen(xlsx) == []
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "rong.xlsx"
+    path.write_bytes(b"")
+    (found,) = safety.screen(path)
+    assert (found.severity, found.code, found.file) == (ERROR, "F002", "rong.xlsx")
+    assert found.message == "Tệp rỗng, không có nội dung. Mở biểu mẫu đã điền, lưu lại " \
+                            "rồi gửi lại đúng tệp đó."
+
+
+def test_file_over_the_size_limit_is_not_opened(xlsx):
+    size = xlsx.stat().st_size
+    (found,) = safety.screen(xlsx, limit_bytes=1024)
+    assert found.code == "F001"
+    assert found.message.startswith(f"Tệp quá lớn ({safety.human_size(size)}, "
+                                    "giới hạn 1 KB)")
+
+
+def test_size_limit_comes_from_the_workspace(workspace):
+    assert safety.limit_bytes(workspace) == 20 * 1024 * 1024
+    config = workspace.root / "baocao.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("max_mb = 20", "max_mb = 1.5"),
+                      encoding="utf-8")
+    from generator.workspace import find_workspace
+    assert safety.limit_bytes(find_workspace(explicit=workspace.root)) == 1572864
+
+
+def test_human_size_is_vietnamese_style():
+    assert safety.human_size(512) == "512 byte"
+    assert safety.human_size(20 * 1024 * 1024) == "20 MB"
+    assert safety.human_size(int(1.5 * (1 << 30))) == "1,5 GB"
+
+
+@pytest.mark.parametrize(("name", "data", "what"), [
+    ("bao-cao.xlsx", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "tài liệu PDF"),
+    ("anh.xlsx", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "ảnh PNG"),
+    ("chup.xls", b"\xff\xd8\xff\xe0\x00\x10JFIF", "ảnh JPEG"),
+    ("ghi-chu.xls", "Báo cáo quý III: đã hoàn thành".encode(), "tệp văn bản"),
+    ("web.xls", b"<html xmlns:o=\"urn:schemas-microsoft-com:office:office\"><body>",
+     "trang web (HTML) được đặt tên như tệp Excel"),
+    ("xml2003.xls", b'<?xml version="1.0"?>\n<Workbook xmlns='
+     b'"urn:schemas-microsoft-com:office:spreadsheet">', "bảng tính XML 2003"),
+    ("nhi-phan.xlsx", bytes(range(256)) * 2, "tệp không rõ định dạng"),
+])
+def test_files_that_are_not_workbooks_are_named(tmp_path, name, data, what):
+    path = tmp_path / name
+    path.write_bytes(data)
+    (found,) = safety.screen(path)
+    assert (found.severity, found.code, found.file) == (ERROR, "F003", name)
+    assert found.message == message_for("F003", what=what)
+
+
+def test_word_document_renamed_xlsx(tmp_path):
+    document = docx.Document()
+    document.add_paragraph("Báo cáo kết quả thực hiện Kế hoạch 239/KH-UBND")
+    path = tmp_path / "bao-cao.xlsx"
+    document.save(path)
+    (found,) = safety.screen(path)
+    assert found.code == "F003" and "tài liệu Word (.docx)" in found.message
+
+
+def test_plain_zip_and_ods_are_not_excel(tmp_path):
+    plain = tmp_path / "nen.xlsx"
+    with zipfile.ZipFile(plain, "w") as archive:
+        archive.writestr("bao-cao.txt", "x")
+    assert "tệp nén zip" in safety.screen(plain)[0].message
+    ods = tmp_path / "libre.xlsx"
+    with zipfile.ZipFile(ods, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    assert "bảng tính OpenDocument (.ods)" in safety.screen(ods)[0].message
+
+
+def test_xlsb_is_named(tmp_path):
+    path = tmp_path / "nhi-phan.xlsb"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    assert "sổ làm việc nhị phân Excel (.xlsb)" in safety.screen(path)[0].message
+
+
+def test_truncated_workbook_is_broken(xlsx, tmp_path):
+    path = tmp_path / "cut.xlsx"
+    path.write_bytes(xlsx.read_bytes()[:400])
+    (found,) = safety.screen(path)
+    assert (found.severity, found.code) == (ERROR, "F009")
+    assert found.message.startswith("Tệp bị hỏng, không đọc được: ")
+
+
+def test_password_protected_xlsx_is_named(xlsx, tmp_path):
+    path = tmp_path / "mat-khau.xlsx"
+    with open(xlsx, "rb") as plain, open(path, "wb") as out:
+        OOXMLFile(plain).encrypt("123456", out)
+    (found,) = safety.screen(path)
+    assert (found.severity, found.code) == (ERROR, "F004")
+    assert found.message == message_for("F004")
+    assert "mật khẩu" in found.message
+
+
+def test_zip_bomb_by_ratio_is_caught_without_decompressing(xlsx, tmp_path):
+    bomb = rezip(xlsx, tmp_path / "bom.xlsx",
+                 add={"xl/media/image1.xml": b"\x00" * (8 * 1024 * 1024)})
+    assert bomb.stat().st_size < 100 * 1024  # megabytes inside, kilobytes on disk
+    (found,) = safety.screen(bomb)
+    assert found.code == "F006"
+    assert "'xl/media/image1.xml'" in found.message and "tỷ lệ" in found.message
+
+
+def test_zip_bomb_by_total_size(xlsx, tmp_path, monkeypatch):
+    # Members under the ratio floor each, too much together.
+    monkeypatch.setattr(safety, "MAX_UNCOMPRESSED", 2 * 1024 * 1024)
+    parts = {f"xl/media/part{i}.bin": b"\x00" * (900 * 1024) for i in range(3)}
+    bomb = rezip(xlsx, tmp_path / "bom.xlsx", add=parts)
+    (found,) = safety.screen(bomb)
+    assert found.code == "F005"
+    assert "vượt giới hạn 2 MB" in found.message
+
+
+def test_too_many_members(xlsx, tmp_path):
+    many = rezip(xlsx, tmp_path / "nhieu.xlsx",
+                 add={f"xl/media/{i}.bin": b"" for i in range(safety.MAX_MEMBERS)})
+    (found,) = safety.screen(many)
+    assert found.code == "F007"
+    assert f"giới hạn {safety.MAX_MEMBERS}" in found.message
+
+
+def test_overlapping_members(xlsx, tmp_path):
+    """Two directory entries pointing at one compressed stream (an overlapping zip bomb)."""
+    path = rezip(xlsx, tmp_path / "chong.xlsx", add={"xl/media/b.bin": b"x" * 100})
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        first = archive.infolist()[0].header_offset
+    last_entry = data.rfind(b"PK\x01\x02")  # the central directory entry of b.bin
+    struct.pack_into("<I", data, last_entry + 42, first)
+    path.write_bytes(bytes(data))
+    assert [f.code for f in safety.screen(path)] == ["F013"]
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol3;</t></is></c></row></sheetData>
+</worksheet>"""
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE workbook [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">&xxe;</workbook>"""
+
+
+@pytest.mark.parametrize(("member", "content"), [
+    ("xl/worksheets/sheet1.xml", BILLION_LAUGHS),
+    ("xl/workbook.xml", XXE),
+])
+def test_xml_entity_tricks(xlsx, tmp_path, member, content):
+    path = rezip(xlsx, tmp_path / "xml.xlsx", replace={member: content})
+    (found,) = safety.screen(path)
+    assert (found.severity, found.code) == (ERROR, "F008")
+    assert found.message == message_for("F008", member=member)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+@pytest.mark.parametrize("pad", [0, 9000])
+def test_entity_declarations_in_utf16_are_found(xlsx, tmp_path, codec, pad):
+    part = BILLION_LAUGHS.replace(b'encoding="UTF-8"', f'encoding="{codec}"'.encode())
+    part = part.replace(b"?>", b"?>" + b" " * pad, 1).decode()
+    path = rezip(xlsx, tmp_path / "u16.xlsx",
+                 replace={"xl/worksheets/sheet1.xml": part.encode(codec)})
+    assert [f.code for f in safety.screen(path)] == ["F009" if pad else "F008"]
+
+
+def test_a_utf16_part_without_tricks_passes(xlsx, tmp_path):
+    with zipfile.ZipFile(xlsx) as archive:
+        sheet = archive.read("xl/workbook.xml").decode()
+    sheet = sheet.replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    path = rezip(xlsx, tmp_path / "u16.xlsx", replace={"xl/workbook.xml": sheet.encode("utf-16")})
+    assert safety.screen(path) == []
+
+
+@pytest.mark.parametrize("prolog", [
+    b"<?xml version='1.0'?>" + b" " * 9000,  # the DTD pushed past the head
+    b"<?xml version='1.0'?><!-- <a> -->" + b" " * 9000,  # a fake root inside a comment
+])
+def test_a_part_whose_root_is_not_in_its_head_is_refused(xlsx, tmp_path, prolog):
+    part = prolog + BILLION_LAUGHS.split(b"?>", 1)[1]
+    path = rezip(xlsx, tmp_path / "pad.xlsx", replace={"xl/worksheets/sheet1.xml": part})
+    (found,) = safety.screen(path)
+    assert (found.severity, found.code) == (ERROR, "F009")
+    assert "xl/worksheets/sheet1.xml: không có phần tử gốc" in found.message
+
+
+def test_malformed_xml_part(xlsx, tmp_path):
+    path = rezip(xlsx, tmp_path / "bad.xlsx", replace={"xl/workbook.xml": b"<workbook><</"})
+    (found,) = safety.screen(path)
+    assert found.code == "F009" and "xl/workbook.xml" in found.message
+
+
+def test_macros_are_a_warning_only(xlsx, tmp_path):
+    path = rezip(xlsx, tmp_path / "STP_macro.xlsm", add={"xl/vbaProject.bin": b"\xd0\xcf"})
+    (found,) = safety.screen(path)
+    assert (found.severity, found.code) == (WARNING, "F010")
+    assert found.message == ("Tệp có macro (VBA): macro bị bỏ qua, không chạy. Lần sau lưu "
+                             "biểu mẫu dạng .xlsx (Excel Workbook), không có macro.")
+    renamed = shutil.copyfile(xlsx, tmp_path / "x.xlsm")
+    assert codes(safety.screen(renamed)) == [(WARNING, "F010")]
+
+
+def test_xlsx_named_xls_is_a_warning(xlsx, tmp_path):
+    path = shutil.copyfile(xlsx, tmp_path / "cu.xls")
+    assert codes(safety.screen(path)) == [(WARNING, "F012")]
+
+
+def test_folder_and_missing_file(tmp_path):
+    assert [f.code for f in safety.screen(tmp_path)] == ["F011"]
+    (found,) = safety.screen(tmp_path / "khong-co.xlsx")
+    assert found.code == "F011" and found.file == "khong-co.xlsx"
+
+
+def test_broken_ole_container(tmp_path):
+    """The OLE signature with nothing valid behind it."""
+    path = tmp_path / "hong.xls"
+    path.write_bytes(safety.OLE_MAGIC + b"\x00" * 504)
+    (found,) = safety.screen(path)
+    assert (found.severity, found.code) == (ERROR, "F009")
+
+
+@requires_soffice
+def test_real_xls_and_doc_from_libreoffice(xlsx, tmp_path):
+    xls = convert(xlsx, "xls", tmp_path / "xls")
+    assert safety.screen(xls) == []
+    resaved = convert(xls, "xlsx", tmp_path / "xlsx")  # as LibreOffice writes .xlsx
+    assert safety.screen(resaved) == []
+    document = docx.Document()
+    document.add_paragraph("Báo cáo")
+    source = tmp_path / "bao-cao.docx"
+    document.save(source)
+    doc = convert(source, "doc", tmp_path / "doc")
+    renamed = shutil.copyfile(doc, tmp_path / "bao-cao.xls")
+    (found,) = safety.screen(renamed)
+    assert found.code == "F003" and "tài liệu Word (.doc)" in found.message
+
+
+@requires_soffice
+def test_password_protected_xls_is_named(xlsx, tmp_path):
+    """An .xls whose globals carry a FILEPASS record (RC4), as Excel writes when a
+    password to open is set; the stream keeps its size so olefile can rewrite it."""
+    path = convert(xlsx, "xls", tmp_path / "xls")
+    ole = olefile.OleFileIO(str(path), write_mode=True)
+    stream = ole.openstream("Workbook").read()
+    bof_size = struct.unpack_from("<H", stream, 2)[0]
+    bof = stream[:4 + bof_size]
+    filepass = struct.pack("<HHHHH", 0x002F, 54, 0x0001, 1, 1) + bytes(48)
+    locked = (bof + filepass + stream[len(bof):])[:len(stream)]
+    ole.write_stream("Workbook", locked)
+    ole.close()
+    (found,) = safety.screen(path)
+    assert (found.severity, found.code) == (ERROR, "F004")
+
+
+def test_members_with_vietnamese_names_are_not_overlapping(xlsx, tmp_path):
+    path = rezip(xlsx, tmp_path / "ten.xlsx", add={"xl/media/ảnh chụp hội nghị.png": b"x" * 50,
+                                                   "xl/media/b.png": b"y"})
+    assert safety.screen(path) == []
