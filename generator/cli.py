@@ -49,6 +49,12 @@ class VietnameseFormatter(click.HelpFormatter):
     def section(self, name):
         return super().section(_HEADINGS.get(name, name))
 
+    def write_dl(self, rows, *args, **kwargs):
+        # click appends "[required]" / "[default: x]" to option help in English.
+        rows = [(term, text.replace("[required]", "[bắt buộc]").replace("default: ", "mặc định: "))
+                for term, text in rows]
+        super().write_dl(rows, *args, **kwargs)
+
 
 click.Context.formatter_class = VietnameseFormatter
 
@@ -240,9 +246,49 @@ def current_plan(state):
 
 # ---- forms (issue 3) ----
 
-# ---- check (issue 4) ----
 
-# ---- collect, status (issue 4) ----
+@cli.command(context_settings=CONTEXT)
+@period_option
+@click.option("-u", "--unit", "units", multiple=True, metavar="MÃ",
+              help="Chỉ tạo biểu mẫu cho đơn vị có mã này (lặp lại cho nhiều đơn vị).")
+@pass_state
+@handle_errors
+def forms(state, period, units):
+    """Tạo cho mỗi đơn vị báo cáo một biểu mẫu Excel của kỳ, chỉ gồm nhiệm vụ (chủ trì, phối
+    hợp) và chỉ tiêu của đơn vị đó, vào output/KỲ/bieu-mau/MÃ_tên_KỲ.xlsx. Biểu mẫu được ký
+    bằng khóa của không gian làm việc nên đơn vị không thể dùng biểu mẫu của đơn vị khác.
+
+    \b
+    Ví dụ:
+      baocao forms -p 2022-Q3
+      baocao forms -p 2022-Q3 -u STP -u 080
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from .forms import write_forms
+
+    workspace = state.workspace
+    workspace.require()
+    plan_ = current_plan(state)
+    if state.as_json:
+        written = write_forms(workspace, plan_, period, list(units) or None)
+        state.emit_json({"period": period.id, "files": [str(p) for p in written]})
+        return
+    columns = (TextColumn("Biểu mẫu"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.description}"))
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        job = bar.add_task("", total=None)
+
+        def advance(done, total, code):
+            bar.update(job, completed=done, total=total, description=code)
+
+        written = write_forms(workspace, plan_, period, list(units) or None, progress=advance)
+    folder = (workspace.output_dir(period) / "bieu-mau").relative_to(workspace.root)
+    console.print(f"Đã ghi {len(written)} biểu mẫu kỳ {period.label} vào "
+                  f"{folder.as_posix()}/")
+
+
+# ---- check (issue 4) ----
 
 
 @cli.command(context_settings=CONTEXT)
@@ -250,7 +296,56 @@ def current_plan(state):
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @pass_state
 @handle_errors
-def collect(state, period, sources):
+def check(state, period, sources):
+    """Kiểm tra các tệp báo cáo đơn vị gửi về (mặc định: input/KỲ/) mà không ghi vào sổ
+    theo dõi: in từng lỗi, lưu ý (tệp, trang tính, ô) và kết quả từng tệp.
+
+    Nguồn có thể là thư mục, tệp Excel (.xlsx, .xlsm, .xls), hoặc thư đã lưu (.eml).
+    Thoát với mã 1 nếu có tệp bị từ chối (không phải biểu mẫu dùng được), 0 nếu không.
+
+    \b
+    Ví dụ:
+      baocao check -p 2022-Q3
+      baocao check -p 2022-Q3 thu-da-luu/ STP_so-tu-phap_2022-Q3.xlsx
+      baocao --json check -p 2022-Q3
+    """
+    from .intake import check_files
+
+    workspace = state.workspace
+    result = check_files(workspace, current_plan(state), period, sources or None)
+    if state.as_json:
+        state.emit_json(result.as_json())
+    else:
+        print_findings([f for item in result.files for f in item.findings])
+        table = Table(header_style="bold")
+        for label in ("Tệp", "Đơn vị", "Kết quả", "Lỗi", "Lưu ý"):
+            table.add_column(label, overflow="fold")
+        for item in result.files:
+            verdict = "[green]Được nhận[/]" if item.accepted else "[red]Bị từ chối[/]"
+            table.add_row(item.file, item.unit or "", verdict, str(item.errors),
+                          str(item.warnings))
+        if result.files:
+            console.print(table)
+        console.print(f"Kỳ {period.label}: {len(result.files)} tệp, "
+                      f"{len(result.files) - len(result.rejected)} được nhận, "
+                      f"{len(result.rejected)} bị từ chối.")
+    if result.rejected:
+        click.get_current_context().exit(1)
+
+# ---- collect, status (issue 4) ----
+
+
+@cli.command(context_settings=CONTEXT)
+@period_option
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--scope", "scope", metavar="MÃ_HUYỆN",
+              help="Chỉ tổng hợp một huyện và các xã trực thuộc (Phòng Nội vụ cấp huyện); bảng "
+                   "tổng hợp TongHop_KỲ_MÃ.xlsx là báo cáo của huyện gửi tỉnh.")
+@click.option("--pdf/--no-pdf", "pdf", default=None,
+              help="Có/không tạo bản PDF của báo cáo Word (mặc định: có khi máy có LibreOffice).")
+@pass_state
+@handle_errors
+def collect(state, period, sources, scope, pdf):
     """Thu nhận các tệp báo cáo đơn vị gửi về (mặc định: input/KỲ/) vào sổ theo dõi, ghi tệp
     phản hồi cho đơn vị có lỗi, rồi tổng hợp và ghi mọi tệp kết quả.
 
@@ -263,10 +358,15 @@ def collect(state, period, sources):
     Ví dụ:
       baocao collect -p 2022-Q3
       baocao collect -p 2022-Q3 thu-da-luu/
+      baocao collect -p 2022-Q3 --scope 080
     """
     from .collect import collect as run_collect
+    from .consolidate import scope_units
 
-    result = run_collect(state.workspace, current_plan(state), period, sources or None)
+    plan_ = current_plan(state)
+    if scope:
+        scope_units(plan_, scope)  # a wrong code stops before anything is recorded
+    result = run_collect(state.workspace, plan_, period, sources or None, scope=scope, pdf=pdf)
     if state.as_json:
         state.emit_json(result.as_json())
         return
@@ -322,7 +422,138 @@ def status(state, period, show_all):
 
 # ---- report (issues 5, 6) ----
 
+
+@cli.command(context_settings=CONTEXT)
+@period_option
+@click.option("--pdf/--no-pdf", "pdf", default=None,
+              help="Xuất (hoặc không xuất) thêm báo cáo PDF; mặc định: xuất khi máy có "
+                   "LibreOffice.")
+@click.option("--scope", "scope", metavar="MÃ_HUYỆN",
+              help="Chỉ tổng hợp một huyện và các xã trực thuộc; ghi TongHop_KỲ_MÃ.xlsx.")
+@pass_state
+@handle_errors
+def report(state, period, pdf, scope):
+    """Viết lại bảng tổng hợp Excel và báo cáo Word của kỳ chỉ từ sổ theo dõi (không đọc lại
+    tệp đơn vị gửi về). Cùng một sổ theo dõi luôn cho cùng một nội dung.
+
+    \b
+    Ví dụ:
+      baocao report -p 2022-Q3
+      baocao report -p 2022-Q3 --pdf
+      baocao report -p 2022-Q3 --scope 080
+    """
+    from .outputs import rebuild
+
+    paths = rebuild(state.workspace, current_plan(state), period, scope=scope, pdf=pdf)
+    if state.as_json:
+        state.emit_json({"period": period.id, "outputs": [str(p) for p in paths]})
+        return
+    for path in paths:
+        console.print(f"  đã ghi {path}")
+    console.print(f"Kỳ {period.label}: đã ghi {len(paths)} tệp kết quả.")
+
 # ---- mail, demo (issue 7) ----
+
+
+def _mail_kind(_ctx, _param, value):
+    if value not in ("forms", "remind", "report"):
+        raise click.BadParameter(f"'{value}' không phải một trong: forms, remind, report.")
+    return value
+
+
+@cli.command("mail", context_settings=CONTEXT)
+@click.argument("kind", metavar="LOẠI", callback=_mail_kind)
+@period_option
+@click.option("-u", "--unit", "units", multiple=True, metavar="MÃ",
+              help="Chỉ các đơn vị này (có thể lặp lại); mặc định: mọi đơn vị.")
+@click.option("--send", "send_now", is_flag=True,
+              help="Gửi qua máy chủ SMTP trong mục [email] của baocao.toml thay vì ghi thư nháp.")
+@pass_state
+@handle_errors
+def mail_command(state, kind, period, units, send_now):
+    """Thư điện tử của kỳ báo cáo. LOẠI: forms (gửi biểu mẫu cho từng đơn vị), remind (nhắc
+    đơn vị chưa nộp, nộp trễ hoặc bị từ chối, kèm tệp phản hồi), report (gửi báo cáo Word, PDF
+    và bảng tổng hợp tới UBND tỉnh, người nhận trong report_to của mục [email]).
+
+    Mặc định ghi thư nháp .eml vào output/KỲ/thu/ (mở bằng Thunderbird hoặc Outlook). Với
+    --send, thư được gửi qua SMTP (mật khẩu lấy từ biến môi trường ghi trong password_env);
+    thư đã gửi được ghi vào sổ theo dõi nên chạy lại không gửi trùng; thư lỗi được liệt kê,
+    các thư khác vẫn gửi, lệnh thoát với mã 1.
+
+    \b
+    Ví dụ:
+      baocao mail forms -p 2022-Q3
+      baocao mail remind -p 2022-Q3 --send
+      baocao mail report -p 2022-Q3
+    """
+    from . import mail
+
+    result = mail.run(kind, state.workspace, current_plan(state), period, send_now=send_now,
+                      units=list(units) or None)
+    if state.as_json:
+        state.emit_json(result.as_json())
+    else:
+        print_mail_result(result, state.workspace.output_dir(period) / mail.MAIL_DIR, send_now)
+    if result.failed:
+        click.get_current_context().exit(1)
+
+
+def print_mail_result(result, folder, send_now) -> None:
+    if not send_now:
+        console.print(f"Đã ghi {len(result.drafts)} thư nháp (.eml) vào {folder}.")
+    else:
+        console.print(f"Đã gửi {len(result.sent)} thư; {len(result.skipped)} thư đã gửi "
+                      "trước đây nên không gửi lại.")
+    if result.failed:
+        console.print(f"[red]Không gửi được {len(result.failed)} thư:[/]")
+        for item, reason in result.failed:
+            console.print(f"  {item.unit or ', '.join(item.recipients)}: {reason}",
+                          markup=False)
+    if result.no_email:
+        console.print("Đơn vị chưa có địa chỉ thư điện tử trong kế hoạch (trang DonVi): "
+                      f"{', '.join(result.no_email)}.")
+
+
+def _demo_period(_ctx, _param, value):
+    try:
+        return parse_period(value)
+    except BaocaoError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", default="demo", metavar="[THƯ_MỤC]",
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("-p", "--period", "period", default="2022-Q3", show_default=True, metavar="KỲ",
+              callback=_demo_period, help="Kỳ báo cáo mô phỏng.")
+@click.option("--seed", default=2022, show_default=True, type=int, metavar="SỐ",
+              help="Hạt giống ngẫu nhiên: cùng hạt giống cho cùng dữ liệu mô phỏng.")
+@pass_state
+@handle_errors
+def demo(state, directory, period, seed):
+    """Chạy thử cả chu kỳ báo cáo trên kế hoạch mặc định, trong một thư mục mới (mặc định
+    ./demo): tạo biểu mẫu, mô phỏng khoảng 180 đơn vị điền và gửi lại (phần lớn đúng hạn,
+    một số trễ, thiếu, có lỗi, lưu dạng .xls, một huyện gửi bảng tổng hợp kèm các xã), thu
+    nhận, tổng hợp, viết bảng tổng hợp, báo cáo Word (và PDF nếu có LibreOffice), phiếu phản
+    hồi và thư nháp. Không dùng mạng, không gửi thư.
+
+    \b
+    Ví dụ:
+      baocao demo
+      baocao demo thu-nghiem -p 2022-Q3 --seed 7
+    """
+    from .demo import run_demo, summary_lines
+
+    def progress(index, label):
+        if not state.as_json:
+            err_console.print(f"[{index + 1}/5] {label}…", markup=False)
+
+    result = run_demo(directory, period, seed=seed, progress=progress)
+    if state.as_json:
+        state.emit_json(result.as_json())
+        return
+    for line in summary_lines(result):
+        console.print(line, markup=False)
 
 
 def main(argv=None):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib.util
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +69,10 @@ def default_sources(workspace, period) -> list[Path]:
     return [folder]
 
 
-def collect(workspace, plan, period, sources=None, workers=None) -> CollectResult:
+def collect(workspace, plan, period, sources=None, workers=None, scope=None,
+            pdf=None) -> CollectResult:
+    """Intake, ledger, feedback, then every output. pdf: None = the report's PDF when
+    LibreOffice is present, False = none, True = required."""
     key = workspace.secret_key()
     sources = list(sources) if sources else default_sources(workspace, period)
     with Ledger(workspace) as ledger, ledger.lock(), \
@@ -94,7 +96,7 @@ def collect(workspace, plan, period, sources=None, workers=None) -> CollectResul
                           unit=guess_unit(plan, item))
         receipts = [ledger.receipt(period.id, sha) for sha in dict.fromkeys(shas)]
         feedback = write_all_feedback(ledger, workspace, plan, period)
-        outputs = build_outputs(workspace, plan, period)
+        outputs = build_outputs(workspace, plan, period, scope=scope, pdf=pdf)
     return CollectResult(period.id, receipts, len(fresh), feedback, outputs)
 
 
@@ -122,13 +124,13 @@ def write_all_feedback(ledger, workspace, plan, period) -> list[Path]:
     return written
 
 
-def build_outputs(workspace, plan, period) -> list[Path]:
-    """The consolidation's outputs, when that part of the tool is installed."""
-    if importlib.util.find_spec(f"{__package__}.outputs") is None:
-        return []
-    from . import outputs
+def build_outputs(workspace, plan, period, scope=None, pdf=None) -> list[Path]:
+    """The consolidated workbook and the Word report; with a district scope, that
+    district's consolidated return."""
+    from . import outputs  # imported late: pandas and docxtpl are slow to load
 
-    return [Path(p) for p in outputs.build_outputs(workspace, plan, period)]
+    return [Path(p) for p in outputs.build_outputs(workspace, plan, period, scope=scope,
+                                                   pdf=pdf)]
 
 
 # --------------------------------------------------------------------------- status

@@ -1,5 +1,5 @@
-"""Every output of a period from the ledger: the consolidated workbook and, when that part
-of the tool is installed, the Word report (and its PDF).
+"""Every output of a period from the ledger: the consolidated workbook and the Word report
+(and its PDF).
 
 Province mode writes output/<period>/TongHop_<period>.xlsx; district mode (scope D) writes
 TongHop_<period>_<D>.xlsx, which is also D's signed return to the province.
@@ -7,9 +7,9 @@ TongHop_<period>_<D>.xlsx, which is also D's signed return to the province.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
+from . import wordreport
 from .consolidate import from_ledger
 from .errors import UsageError
 from .ledger import Ledger
@@ -30,11 +30,8 @@ def build_outputs(workspace, plan, period, scope: str | None = None, pdf=None) -
     folder = workspace.output_dir(period)
     key = workspace.secret_key() if scope else None
     written = [write_workbook(cons, folder / workbook_name(period, scope), key=key)]
-    if importlib.util.find_spec(f"{__package__}.wordreport") is not None:
-        from . import wordreport
-
-        written += [Path(p) for p in wordreport.write_report(
-            workspace, cons, folder / report_name(period, scope), pdf=pdf)]
+    written += [Path(p) for p in wordreport.write_report(
+        workspace, cons, folder / report_name(period, scope), pdf=pdf)]
     return written
 
 

@@ -56,6 +56,13 @@ def test_usage_errors_exit_2_in_vietnamese():
     assert "Traceback" not in result.stderr
 
 
+def test_option_markers_in_help_are_vietnamese():
+    result = baocao("status", "--help")
+    assert result.returncode == 0
+    assert "[bắt buộc]" in " ".join(result.stdout.split())
+    assert "[required]" not in result.stdout
+
+
 def test_bad_period_is_exit_2_with_the_accepted_forms(tmp_path):
     result = baocao("status", "-p", "2022-Q5", cwd=tmp_path)
     assert result.returncode == 2

@@ -123,7 +123,7 @@ def test_collect_records_archives_and_is_idempotent(ws, made, default_plan):
     assert len(archive) == 3  # the rejected file is kept too
 
     answered = answer.read_bytes()
-    again = collect(ws, default_plan, PERIOD)
+    again = collect(ws, default_plan, PERIOD, pdf=False)
     assert again.new == 0 and len(again.receipts) == 3
     assert again.feedback == [answer] and answer.read_bytes() == answered  # same bytes
     assert db_dump(ws) == dump
@@ -141,9 +141,9 @@ def test_collect_records_archives_and_is_idempotent(ws, made, default_plan):
 def test_later_file_supersedes_and_same_file_twice_is_one(ws, made, default_plan):
     put(ws, made, "STP", 10)
     put(ws, made, "STP", 11, name="ban-sao.xlsx")  # same bytes under another name
-    collect(ws, default_plan, PERIOD)
+    collect(ws, default_plan, PERIOD, pdf=False)
     put(ws, made, "STP-v2", 14)
-    result = collect(ws, default_plan, PERIOD)
+    result = collect(ws, default_plan, PERIOD, pdf=False)
     assert result.new == 1
     with Ledger(ws) as ledger:
         subs = ledger.current_submissions(PERIOD.id)
@@ -169,7 +169,7 @@ def test_collect_reads_saved_emails(ws, made, default_plan, tmp_path):
     mails = tmp_path / "thu"
     mails.mkdir()
     (mails / "syt.eml").write_bytes(bytes(msg))
-    result = collect(ws, default_plan, PERIOD, [mails])
+    result = collect(ws, default_plan, PERIOD, [mails], pdf=False)
     (receipt,) = result.accepted
     assert receipt.file_name == "Báo cáo quý III Sở Y tế.xlsx"
     assert receipt.received_at == dt.datetime(2022, 9, 16, 7, 45, tzinfo=VN)
@@ -190,7 +190,7 @@ def test_feedback_for_a_unit_whose_file_had_findings(ws, made, default_plan, tmp
     address = report.cell(row, status_col).coordinate
     book.save(broken)
     stamp(shutil.copyfile(broken, ws.input_dir(PERIOD) / made[1]["SYT"].name), 12)
-    result = collect(ws, default_plan, PERIOD)
+    result = collect(ws, default_plan, PERIOD, pdf=False)
     target = ws.output_dir(PERIOD) / "phan-hoi" / formspec.file_name(
         default_plan.units["SYT"], PERIOD)
     assert result.feedback == [target] and target.is_file()
@@ -205,7 +205,7 @@ def test_feedback_for_a_unit_whose_file_had_findings(ws, made, default_plan, tmp
     assert (missing.code, formspec.SHEET_REPORT, address) in [r[1:4] for r in listed]
     # The unit fixes the file: its stale feedback goes away.
     put(ws, made, "SYT", 28, name="SYT-sua.xlsx")
-    assert collect(ws, default_plan, PERIOD).feedback == []
+    assert collect(ws, default_plan, PERIOD, pdf=False).feedback == []
     assert not target.exists()
 
 
@@ -268,7 +268,7 @@ def test_collect_waits_for_a_run_holding_the_lock(ws, made, default_plan, tmp_pa
         while not (log.exists() and "start" in log.read_text()):
             assert time.monotonic() < deadline and holder.poll() is None
             time.sleep(0.05)
-        result = collect(ws, default_plan, PERIOD)
+        result = collect(ws, default_plan, PERIOD, pdf=False)
     finally:
         assert holder.wait(timeout=60) == 0
     released = float(log.read_text().split()[-1])
