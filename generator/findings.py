@@ -67,9 +67,117 @@ CATALOGUE: dict[str, Rule] = {
                  "Cán bộ đầu mối đối chiếu với bản gốc của kế hoạch rồi xóa dấu cần xác nhận"),
     "P019": Rule(ERROR, "Mã đơn vị '{code}' có ký tự không hợp lệ",
                  "Mã đơn vị chỉ gồm chữ cái không dấu, chữ số, dấu gạch ngang"),
+    # --- returned forms: file, identity, reading (intake) ---
+    "F100": Rule(ERROR, "Không đọc được tệp: {reason}",
+                 "Mở tệp bằng Excel hoặc LibreOffice, lưu lại dạng .xlsx rồi gửi lại"),
+    "F101": Rule(ERROR, "Tệp không có trang nhận dạng của biểu mẫu: không phải biểu mẫu do "
+                 "Sở Nội vụ phát hành",
+                 "Tải lại biểu mẫu gốc đã gửi cho đơn vị, nhập số liệu vào đó rồi gửi lại"),
+    "F102": Rule(ERROR, "Chữ ký của biểu mẫu không khớp: trang nhận dạng đã bị sửa hoặc tệp "
+                 "không phải biểu mẫu do Sở Nội vụ phát hành",
+                 "Tải lại biểu mẫu gốc đã gửi cho đơn vị, nhập số liệu vào đó rồi gửi lại"),
+    "F103": Rule(ERROR, "Biểu mẫu của đơn vị '{unit}' không có trong kế hoạch",
+                 "Dùng đúng biểu mẫu Sở Nội vụ đã gửi cho đơn vị mình"),
+    "F104": Rule(ERROR, "Biểu mẫu của kỳ {found}, không phải của kỳ {expected} đang thu nhận",
+                 "Dùng đúng biểu mẫu của kỳ đang báo cáo rồi gửi lại"),
+    "F105": Rule(ERROR, "Biểu mẫu của phiên bản kế hoạch cũ ({found}); phiên bản hiện hành là "
+                 "{expected}",
+                 "Tải biểu mẫu mới của kỳ này, chép số liệu sang rồi gửi lại"),
+    "F106": Rule(ERROR, "Không tìm thấy hàng tiêu đề của trang '{name}' (cần các cột {columns})",
+                 "Giữ nguyên trang tính và hàng tiêu đề của biểu mẫu gốc rồi gửi lại"),
+    "F107": Rule(ERROR, "Ô có công thức nhưng không có giá trị đã tính",
+                 "Mở tệp bằng Excel hoặc LibreOffice để chương trình tính lại rồi lưu, hoặc "
+                 "nhập thẳng giá trị vào ô"),
+    "F108": Rule(ERROR, "Mã đơn vị '{unit}' không phải đơn vị trực thuộc {parent}",
+                 "Ghi đúng mã đơn vị cấp xã trực thuộc trong trang chi tiết"),
+    "F109": Rule(WARNING, "Loại dòng '{value}' không nhận ra (chỉ dùng: {kinds}); dòng này bị "
+                 "bỏ qua",
+                 "Sửa cột Loại cho đúng rồi gửi lại"),
+    # --- returned forms: report content ---
+    "R001": Rule(ERROR, "Nhiệm vụ {tt} chưa ghi tình trạng thực hiện",
+                 "Chọn một trong: Đã hoàn thành, Đang thực hiện, Chưa thực hiện, "
+                 "Không phát sinh"),
+    "R002": Rule(ERROR, "Tình trạng '{value}' của nhiệm vụ {tt} không hợp lệ",
+                 "Chọn một trong: Đã hoàn thành, Đang thực hiện, Chưa thực hiện, "
+                 "Không phát sinh"),
+    "R003": Rule(ERROR, "Nhiệm vụ {tt} đã hoàn thành nhưng chưa ghi ngày hoàn thành",
+                 "Ghi ngày hoàn thành theo dạng ngày/tháng/năm, ví dụ 30/9/2022"),
+    "R004": Rule(ERROR, "Ngày hoàn thành {value} của nhiệm vụ {tt} sau ngày chốt số liệu "
+                 "{cutoff}",
+                 "Ghi đúng ngày; việc hoàn thành sau ngày chốt số liệu được báo cáo ở kỳ sau"),
+    "R005": Rule(ERROR, "Ngày hoàn thành {value} của nhiệm vụ {tt} trước ngày ban hành kế "
+                 "hoạch {date}",
+                 "Ghi đúng ngày hoàn thành nhiệm vụ theo kế hoạch này"),
+    "R006": Rule(ERROR, "Ngày '{value}' không hợp lệ",
+                 "Ghi ngày theo dạng ngày/tháng/năm, ví dụ 30/9/2022"),
+    "R007": Rule(WARNING, "Nhiệm vụ {tt} đã hoàn thành nhưng chưa ghi kết quả thực hiện",
+                 "Ghi tóm tắt kết quả: việc đã làm, số liệu, văn bản đã ban hành"),
+    "R008": Rule(WARNING, "Dòng có TT '{tt}' không phải nhiệm vụ trong kế hoạch; nội dung vẫn "
+                 "được ghi nhận",
+                 "Không thêm dòng mới; báo cáo việc phát sinh ở ô Khó khăn, vướng mắc hoặc "
+                 "Đề xuất, kiến nghị"),
+    "R009": Rule(WARNING, "Nhiệm vụ {tt} không được giao cho đơn vị trong kế hoạch; nội dung "
+                 "vẫn được ghi nhận",
+                 "Chỉ báo cáo các nhiệm vụ có sẵn trong biểu mẫu"),
+    "R010": Rule(ERROR, "Chưa ghi '{name}'",
+                 "Điền vào ô bên phải nhãn này"),
+    "R011": Rule(ERROR, "Không tìm thấy dòng của nhiệm vụ {tt}",
+                 "Tải lại biểu mẫu gốc hoặc thêm lại dòng của nhiệm vụ rồi báo cáo"),
+    "R012": Rule(WARNING, "Nhiệm vụ {tt} có hai dòng (đã có ở hàng {first}); chỉ dòng đầu được "
+                 "ghi nhận",
+                 "Xóa dòng thừa, mỗi nhiệm vụ chỉ một dòng"),
+    # --- returned forms: indicators ---
+    "I001": Rule(ERROR, "Giá trị '{value}' của chỉ tiêu {code} không phải là số",
+                 "Chỉ ghi số, không kèm đơn vị tính; dấu chấm ngăn cách hàng nghìn, dấu phẩy "
+                 "thập phân, ví dụ 1.250 hoặc 45,5"),
+    "I002": Rule(ERROR, "Giá trị {value} của chỉ tiêu {code} là số âm",
+                 "Ghi số không âm"),
+    "I003": Rule(ERROR, "Tử số {code} ({value}) lớn hơn mẫu số {den} ({den_value}) của chỉ "
+                 "tiêu tỷ lệ {ratio}",
+                 "Kiểm tra lại hai số liệu: tử số không thể lớn hơn mẫu số"),
+    "I004": Rule(WARNING, "Mã chỉ tiêu '{code}' không thuộc các chỉ tiêu của đơn vị; dòng này "
+                 "bị bỏ qua",
+                 "Không thêm chỉ tiêu mới; ghi số liệu vào đúng dòng có sẵn"),
+    "I005": Rule(WARNING, "Không tìm thấy dòng của chỉ tiêu {code}",
+                 "Tải lại biểu mẫu gốc hoặc thêm lại dòng của chỉ tiêu rồi ghi số liệu"),
     "P020": Rule(ERROR, "Điểm chỉ số không hợp lệ: '{value}'",
                  "Ghi năm, số nội dung, điểm bằng số (ví dụ 2021, 1, 5,12); để trống cả hàng "
                  "nếu không dùng"),
+    # --- returned file, before any parsing (safety.screen) and legacy text ---
+    "F001": Rule(ERROR, "Tệp quá lớn ({size}, giới hạn {limit})",
+                 "Chỉ điền vào biểu mẫu gốc, xóa hình ảnh và trang tính thêm vào rồi gửi lại"),
+    "F002": Rule(ERROR, "Tệp rỗng, không có nội dung",
+                 "Mở biểu mẫu đã điền, lưu lại rồi gửi lại đúng tệp đó"),
+    "F003": Rule(ERROR, "Không phải tệp Excel: {what}",
+                 "Gửi lại biểu mẫu Excel đã điền (dạng .xlsx); nếu tệp đang ở dạng khác, "
+                 "mở bằng Excel hoặc LibreOffice rồi chọn Lưu thành (Save As) dạng .xlsx"),
+    "F004": Rule(ERROR, "Tệp được đặt mật khẩu, không mở được",
+                 "Bỏ mật khẩu (Excel: Tệp > Thông tin > Bảo vệ sổ làm việc > Mã hóa bằng "
+                 "mật khẩu, xóa mật khẩu) rồi gửi lại"),
+    "F005": Rule(ERROR, "Tệp nén bất thường: khi giải nén lên tới {size}, vượt giới hạn {limit}",
+                 "Chỉ điền vào biểu mẫu gốc rồi gửi lại; không gửi tệp nén đặc biệt"),
+    "F006": Rule(ERROR, "Tệp nén bất thường: thành phần '{member}' nén với tỷ lệ {ratio}:1",
+                 "Chỉ điền vào biểu mẫu gốc rồi gửi lại; không gửi tệp nén đặc biệt"),
+    "F007": Rule(ERROR, "Tệp có quá nhiều thành phần ({count}, giới hạn {limit})",
+                 "Chỉ điền vào biểu mẫu gốc, xóa các trang tính và hình ảnh thêm vào "
+                 "rồi gửi lại"),
+    "F008": Rule(ERROR, "Tệp chứa khai báo XML không được phép (DTD/ENTITY) ở '{member}'",
+                 "Mở tệp bằng Excel, lưu lại dạng .xlsx rồi gửi lại"),
+    "F009": Rule(ERROR, "Tệp bị hỏng, không đọc được: {reason}",
+                 "Mở tệp bằng Excel hoặc LibreOffice để kiểm tra, lưu lại dạng .xlsx "
+                 "rồi gửi lại"),
+    "F010": Rule(WARNING, "Tệp có macro (VBA): macro bị bỏ qua, không chạy",
+                 "Lần sau lưu biểu mẫu dạng .xlsx (Excel Workbook), không có macro"),
+    "F011": Rule(ERROR, "Không mở được tệp: {reason}",
+                 "Kiểm tra tệp còn trong thư mục và có quyền đọc rồi chạy lại"),
+    "F012": Rule(WARNING, "Phần mở rộng '{ext}' không khớp nội dung tệp ({what})",
+                 "Lưu tệp với đúng phần mở rộng (.xlsx) rồi gửi lại"),
+    "F013": Rule(ERROR, "Tệp nén bất thường: các thành phần chồng lên nhau",
+                 "Chỉ điền vào biểu mẫu gốc rồi gửi lại; không gửi tệp nén đặc biệt"),
+    "F020": Rule(WARNING, "Văn bản gõ bằng bảng mã cũ {encoding} đã được chuyển sang "
+                          "Unicode: '{text}'",
+                 "Kiểm tra lại nội dung; lần sau gõ bằng bảng mã Unicode (phông Times "
+                 "New Roman)"),
 }
 
 
