@@ -21,6 +21,7 @@ from . import formspec, receive
 from .errors import UsageError
 from .ledger import Ledger
 from .model import Receipt
+from .safety import limit_bytes
 from .text import fold
 
 FEEDBACK_DIR = "phan-hoi"
@@ -88,7 +89,7 @@ def collect(workspace, plan, period, sources=None, workers=None, scope=None,
 
         results = {Path(path).resolve(): (submission, found) for path, submission, found in
                    intake.read_many([i.path for i in fresh.values()], plan, period, key,
-                                    workers=workers)}
+                                    workers=workers, limit_bytes=limit_bytes(workspace))}
         for sha, item in fresh.items():
             submission, found = results[Path(item.path).resolve()]
             found = [dataclasses.replace(f, file=item.name) for f in found]

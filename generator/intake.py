@@ -758,16 +758,18 @@ def read_child_row(reader: _Reader, child: Submission, sheet: str, rows, r: int,
 # --------------------------------------------------------------------------- entry points
 
 
-def screen(path: Path) -> list[F.Finding]:
+def screen(path: Path, limit_bytes=None) -> list[F.Finding]:
     """File-level checks before any parsing: size, zip bomb, entities, encryption, macros."""
-    return list(safety.screen(path))
+    return list(safety.screen(path, limit_bytes))
 
 
-def read_form(path, plan, period, key: bytes) -> tuple[Submission | None, list[F.Finding]]:
-    """Read one returned file; never raises. None = rejected (not a usable form)."""
+def read_form(path, plan, period, key: bytes,
+              limit_bytes=None) -> tuple[Submission | None, list[F.Finding]]:
+    """Read one returned file; never raises. None = rejected (not a usable form).
+    limit_bytes: the size limit ([intake] max_mb of baocao.toml; None = the default)."""
     path = Path(path)
     try:
-        return _read_form(path, plan, period, key)
+        return _read_form(path, plan, period, key, limit_bytes)
     except Exception as exc:  # one bad file must never stop the others
         return None, [F.finding("F100", path.name, reason=_reason(exc))]
     except BaseException as exc:
@@ -781,9 +783,9 @@ def _reason(exc: Exception) -> str:
     return text[:200]
 
 
-def _read_form(path: Path, plan, period, key: bytes):
+def _read_form(path: Path, plan, period, key: bytes, limit_bytes=None):
     name = nfc(path.name)
-    found = [f if f.file else _with_file(f, name) for f in screen(path)]
+    found = [f if f.file else _with_file(f, name) for f in screen(path, limit_bytes)]
     if F.has_errors(found):
         return None, found
     try:
@@ -818,17 +820,18 @@ def _with_file(finding: F.Finding, name: str) -> F.Finding:
 _WORKER: dict = {}
 
 
-def _init_worker(plan, period, key) -> None:
-    _WORKER.update(plan=plan, period=period, key=key)
+def _init_worker(plan, period, key, limit_bytes) -> None:
+    _WORKER.update(plan=plan, period=period, key=key, limit_bytes=limit_bytes)
     plan_index(plan)
 
 
 def _read_in_worker(path: str):
-    submission, found = read_form(path, _WORKER["plan"], _WORKER["period"], _WORKER["key"])
+    submission, found = read_form(path, _WORKER["plan"], _WORKER["period"], _WORKER["key"],
+                                  _WORKER["limit_bytes"])
     return submission, found
 
 
-def read_many(paths, plan, period, key: bytes, workers=None):
+def read_many(paths, plan, period, key: bytes, workers=None, limit_bytes=None):
     """Read many files; results in input order as (path, submission, findings).
 
     More than PARALLEL_THRESHOLD files go to a process pool (2 workers by default).
@@ -836,14 +839,14 @@ def read_many(paths, plan, period, key: bytes, workers=None):
     paths = [Path(p) for p in paths]
     workers = DEFAULT_WORKERS if workers is None else workers
     if len(paths) <= PARALLEL_THRESHOLD or workers <= 1:
-        return [(p, *read_form(p, plan, period, key)) for p in paths]
+        return [(p, *read_form(p, plan, period, key, limit_bytes)) for p in paths]
     chunk = max(1, min(64, len(paths) // (workers * 4)))
     try:
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 initargs=(plan, period, key)) as pool:
+                                 initargs=(plan, period, key, limit_bytes)) as pool:
             results = list(pool.map(_read_in_worker, [str(p) for p in paths], chunksize=chunk))
     except Exception:  # a broken pool (killed worker): read the rest in this process
-        return [(p, *read_form(p, plan, period, key)) for p in paths]
+        return [(p, *read_form(p, plan, period, key, limit_bytes)) for p in paths]
     return [(p, sub, found) for p, (sub, found) in zip(paths, results, strict=True)]
 
 
@@ -895,7 +898,8 @@ def check_files(workspace, plan, period, sources=None, workers=None) -> CheckRes
     sources = list(sources) if sources else default_sources(workspace, period)
     with tempfile.TemporaryDirectory(prefix="baocao-check-") as tmp:
         incoming = receive.gather(sources, Path(tmp))
-        results = read_many([i.path for i in incoming], plan, period, key, workers=workers)
+        results = read_many([i.path for i in incoming], plan, period, key, workers=workers,
+                            limit_bytes=safety.limit_bytes(workspace))
     files = []
     for item, (_path, submission, found) in zip(incoming, results, strict=True):
         found = [_with_file(f, item.name) for f in found]

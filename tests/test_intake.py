@@ -762,6 +762,18 @@ def test_cli_check_json_and_rejected_file_exit_1(ws, run, base):
     assert "F002" in text.output
 
 
+def test_cli_check_applies_the_workspace_size_limit(ws, run, base):
+    config = ws.root / "baocao.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("max_mb = 20", "max_mb = 0.01"),
+                      encoding="utf-8")
+    result = run(["--json", "check", "-p", "2022-Q3"], ws)
+    assert result.exit_code == 1
+    (checked,) = json.loads(result.output)["files"]
+    assert checked["accepted"] is False
+    assert [f["code"] for f in checked["findings"]] == ["F001"]
+    assert "giới hạn 10,2 KB" in checked["findings"][0]["message"]
+
+
 def test_cli_check_records_nothing_and_takes_paths(ws, run, base, tmp_path):
     other = tmp_path / "rieng"
     other.mkdir()
