@@ -22,6 +22,7 @@ import re
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
@@ -842,7 +843,10 @@ def read_many(paths, plan, period, key: bytes, workers=None, limit_bytes=None):
         return [(p, *read_form(p, plan, period, key, limit_bytes)) for p in paths]
     chunk = max(1, min(64, len(paths) // (workers * 4)))
     try:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+        # spawn, not fork: forking a process that runs threads (a progress bar, a thread
+        # pool) can deadlock, and spawn is what Windows does anyway.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                 initializer=_init_worker,
                                  initargs=(plan, period, key, limit_bytes)) as pool:
             results = list(pool.map(_read_in_worker, [str(p) for p in paths], chunksize=chunk))
     except Exception:  # a broken pool (killed worker): read the rest in this process
