@@ -1,0 +1,134 @@
+"""`baocao demo`: the whole cycle in a fresh folder, with no network."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+
+import pytest
+from click.testing import CliRunner
+from conftest import requires_soffice
+
+from generator.cli import cli
+from generator.collect import status
+from generator.office import soffice_path
+from generator.periods import parse_period
+from generator.plan import load_plan
+from generator.text import fmt_int, fmt_pct
+from generator.workspace import find_workspace
+
+pytest.importorskip("generator.forms")
+pytest.importorskip("generator.intake")
+pytest.importorskip("generator.outputs")
+
+PERIOD = parse_period("2022-Q3")
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """One demo run for the module (it is the slow part); sockets refuse to connect."""
+    root = tmp_path_factory.mktemp("demo") / "demo"
+
+    def no_network(*_args, **_kwargs):
+        raise AssertionError("the demo must not use the network")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", no_network)
+        patch.setattr(socket, "create_connection", no_network)
+        result = CliRunner().invoke(cli, ["demo", str(root)], catch_exceptions=False)
+    return root, result
+
+
+def test_demo_runs_and_writes_every_output(demo_run):
+    root, result = demo_run
+    assert result.exit_code == 0, result.output
+    out = root / "output" / "2022-Q3"
+    assert len(list((out / "bieu-mau").glob("*.xlsx"))) == 181
+    assert (out / "TongHop_2022-Q3.xlsx").is_file()
+    assert (out / "BaoCao_2022-Q3.docx").is_file()
+    assert (out / "BaoCao_2022-Q3.pdf").is_file() == (soffice_path() is not None)
+    assert list((out / "phan-hoi").glob("*.xlsx"))
+    drafts = sorted(p.name for p in (out / "thu").glob("*.eml"))
+    assert len([n for n in drafts if n.startswith("bieu-mau_")]) == 181
+    assert "bao-cao_2022-Q3.eml" in drafts
+    inputs = sorted(p.name for p in (root / "input" / "2022-Q3").iterdir())
+    assert "TongHop_2022-Q3_084.xlsx" in inputs  # the district's consolidated return
+    assert any(n.endswith(".xls") for n in inputs) == (soffice_path() is not None)
+    assert "Bảng tổng hợp: output/2022-Q3/TongHop_2022-Q3.xlsx" in result.output
+    assert "Thư nháp (.eml: 181 thư gửi biểu mẫu" in result.output
+
+
+def test_printed_figures_match_the_ledger(demo_run):
+    root, result = demo_run
+    ws = find_workspace(explicit=root)
+    plan = load_plan(ws.plan_path)
+    report = status(ws, plan, PERIOD)
+    n = {s: len(report.codes(s)) for s in ("on_time", "late", "missing", "rejected")}
+    assert (f"Đơn vị phải báo cáo: {len(report.expected)}; đúng hạn {n['on_time']}, trễ hạn "
+            f"{n['late']}, chưa nộp {n['missing']}, bị từ chối {n['rejected']}.") in result.output
+    assert len(report.expected) == 181
+    assert n["missing"] >= 5 and n["late"] >= 5 and n["rejected"] >= 1
+    assert n["on_time"] > 0.8 * len(report.expected)
+    from generator.consolidate import from_ledger
+
+    key = from_ledger(ws, plan, PERIOD).key
+    assert (f"Nhiệm vụ: {fmt_int(key['tasks'])}; đã hoàn thành {fmt_int(key['tasks_done'])}"
+            in result.output)
+    assert f"tỷ lệ hoàn thành {fmt_pct(key['share_done'])}." in result.output
+    reminders = list((root / "output" / "2022-Q3" / "thu").glob("nhac_*.eml"))
+    assert len(reminders) == n["late"] + n["missing"] + n["rejected"]
+
+
+def test_reminder_of_a_rejected_unit_carries_its_feedback(demo_run):
+    root, _ = demo_run
+    ws = find_workspace(explicit=root)
+    report = status(ws, load_plan(ws.plan_path), PERIOD)
+    code = report.codes("rejected")[0]
+    msg = email.message_from_bytes(
+        (root / "output" / "2022-Q3" / "thu" / f"nhac_{code}_2022-Q3.eml").read_bytes(),
+        policy=email.policy.default)
+    assert msg["Subject"].endswith("gửi báo cáo chưa hợp lệ")
+    [attached] = list(msg.iter_attachments())
+    feedback = root / "output" / "2022-Q3" / "phan-hoi" / attached.get_filename()
+    assert attached.get_content() == feedback.read_bytes()
+
+
+@requires_soffice
+def test_report_pdf_opens_with_the_period_and_the_count(demo_run):
+    import subprocess
+
+    root, _ = demo_run
+    ws = find_workspace(explicit=root)
+    report = status(ws, load_plan(ws.plan_path), PERIOD)
+    received = len(report.codes("on_time")) + len(report.codes("late"))
+    text = subprocess.run(["pdftotext", str(root / "output" / "2022-Q3" / "BaoCao_2022-Q3.pdf"),
+                           "-"], capture_output=True, text=True, check=True).stdout
+    text = " ".join(text.split())
+    assert "quý III năm 2022" in text
+    assert f"{received}/{len(report.expected)}" in text
+
+
+def test_demo_refuses_a_folder_with_other_files(tmp_path, run):
+    (tmp_path / "ghi-chu.txt").write_text("của tôi", encoding="utf-8")
+    result = run(["demo", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "đã có dữ liệu và không phải không gian làm việc" in result.output
+    assert (tmp_path / "ghi-chu.txt").read_text(encoding="utf-8") == "của tôi"
+    assert not (tmp_path / "baocao.toml").exists()
+
+
+def test_running_the_demo_again_changes_nothing(demo_run):
+    """Last in the module: it runs the demo a second time in the same folder."""
+    from generator.ledger import Ledger
+
+    root, first = demo_run
+    ws = find_workspace(explicit=root)
+    with Ledger(ws) as ledger:
+        before = ledger.dump()
+    again = CliRunner().invoke(cli, ["demo", str(root)], catch_exceptions=False)
+    assert again.exit_code == 0, again.output
+    with Ledger(ws) as ledger:
+        assert ledger.dump() == before  # the same files: no new receipt
+    strip = [line for line in first.output.splitlines() if not line.startswith("Xong sau")]
+    assert [line for line in again.output.splitlines() if not line.startswith("Xong sau")] == strip
