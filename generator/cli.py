@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -126,7 +127,8 @@ def handle_errors(func):
         except BaocaoError as exc:
             if state and state.debug:
                 raise
-            err_console.print(f"[bold red]Lỗi:[/] {exc}", markup=True)
+            # escape: a message may hold "[email]" or a unit's text, not rich markup.
+            err_console.print(f"[bold red]Lỗi:[/] {escape(str(exc))}", markup=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -235,7 +237,7 @@ def print_findings(found) -> None:
     for f in found:
         level = "[red]Lỗi[/]" if f.severity == F.ERROR else "[yellow]Lưu ý[/]"
         where = f"{f.sheet}!{f.cell}" if f.cell else f.sheet
-        table.add_row(level, f.code, Path(f.file).name, where, f.message)
+        table.add_row(level, f.code, escape(Path(f.file).name), escape(where), escape(f.message))
     console.print(table)
 
 

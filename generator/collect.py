@@ -90,11 +90,12 @@ def collect(workspace, plan, period, sources=None, workers=None, scope=None,
         results = {Path(path).resolve(): (submission, found) for path, submission, found in
                    intake.read_many([i.path for i in fresh.values()], plan, period, key,
                                     workers=workers, limit_bytes=limit_bytes(workspace))}
-        for sha, item in fresh.items():
-            submission, found = results[Path(item.path).resolve()]
-            found = [dataclasses.replace(f, file=item.name) for f in found]
-            ledger.record(period.id, sha, item.name, item.received_at, submission, found,
-                          unit=guess_unit(plan, item))
+        with ledger.batch():
+            for sha, item in fresh.items():
+                submission, found = results[Path(item.path).resolve()]
+                found = [dataclasses.replace(f, file=item.name) for f in found]
+                ledger.record(period.id, sha, item.name, item.received_at, submission, found,
+                              unit=guess_unit(plan, item))
         receipts = [ledger.receipt(period.id, sha) for sha in dict.fromkeys(shas)]
         feedback = write_all_feedback(ledger, workspace, plan, period)
         outputs = build_outputs(workspace, plan, period, scope=scope, pdf=pdf)

@@ -104,6 +104,18 @@ class Plan:
     indicators: list[Indicator]
     scores: list[dict] = field(default_factory=list)
     source: str = ""
+    # Memoised lookups (see _memo); not part of the plan, not copied by dataclasses.replace.
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def _memo(self, name: str, parts: tuple, compute):
+        """compute() once for these parts: a plan changed in place (a unit replaced, a task
+        added) compares unequal to the parts it was computed from and is recomputed.
+        Comparing the same objects is an identity check, so a hit costs microseconds."""
+        held = self._cache.get(name)
+        if held is None or held[0] != parts:
+            held = (parts, compute())
+            self._cache[name] = held
+        return held[1]
 
     @property
     def number(self) -> str:
@@ -116,6 +128,11 @@ class Plan:
     @property
     def version(self) -> str:
         """Hash of the plan's content (not its bytes): a re-saved plan keeps its version."""
+        parts = (tuple(self.details.items()), tuple(self.dimensions.items()), tuple(self.tasks),
+                 tuple(self.units.values()), tuple(self.indicators))
+        return self._memo("version", parts, self._content_hash)
+
+    def _content_hash(self) -> str:
         content = {
             "details": {k: str(v) for k, v in sorted(self.details.items())},
             "dimensions": self.dimensions,
@@ -140,17 +157,31 @@ class Plan:
             raise UsageError(f"Không có đơn vị mã '{code}' trong kế hoạch.") from None
 
     def children(self, code: str) -> list[Unit]:
-        return [u for u in self.units.values() if u.parent == code]
+        index = self._memo("children", tuple(self.units.values()), self._children_index)
+        return list(index.get(code, ()))
+
+    def _children_index(self) -> dict[str, list[Unit]]:
+        index: dict[str, list[Unit]] = {}
+        for unit in self.units.values():
+            index.setdefault(unit.parent, []).append(unit)
+        return index
 
     def tasks_for(self, code: str) -> list[tuple[Task, str]]:
         """The unit's tasks with its role, lead first when a unit is both."""
-        out = []
+        # An index, not a scan: with 10.000 communes every task's lead list is 10.000 long.
+        index = self._memo("roles", tuple(self.tasks), self._roles_index)
+        return list(index.get(code, ()))
+
+    def _roles_index(self) -> dict[str, list[tuple[Task, str]]]:
+        index: dict[str, list[tuple[Task, str]]] = {}
         for task in self.tasks:
-            if code in task.leads:
-                out.append((task, ROLE_LEAD))
-            elif code in task.partners:
-                out.append((task, ROLE_PARTNER))
-        return out
+            leads = dict.fromkeys(task.leads)
+            for code in leads:
+                index.setdefault(code, []).append((task, ROLE_LEAD))
+            for code in dict.fromkeys(task.partners):
+                if code not in leads:
+                    index.setdefault(code, []).append((task, ROLE_PARTNER))
+        return index
 
     def indicators_for(self, code: str) -> list[Indicator]:
         tts = {t.tt for t, _ in self.tasks_for(code)}

@@ -98,6 +98,18 @@ def test_internal_error_names_a_log_and_hides_the_traceback(monkeypatch, run):
         assert "RuntimeError: hỏng bất ngờ" in handle.read()
 
 
+def test_error_text_in_brackets_is_printed_literally(monkeypatch, run):
+    from generator.errors import UsageError
+
+    def refuse(_path):
+        raise UsageError("Điền host trong mục [email] của baocao.toml.")
+
+    monkeypatch.setattr("generator.cli.check_plan", refuse)
+    result = run(["plan", "check"])
+    assert result.exit_code == 2
+    assert "Lỗi: Điền host trong mục [email] của baocao.toml." in result.output
+
+
 def test_broken_config_is_a_usage_error(tmp_path):
     root = tmp_path / "ws"
     init_workspace(root)

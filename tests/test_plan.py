@@ -214,3 +214,19 @@ def test_cli_plan_check_exit_codes_and_json(tmp_path, run):
     assert any(f["code"] == "P007" and f["cell"] == "F2" for f in document["findings"])
     result = run(["plan", "check", str(tmp_path / "khong-co.xlsx")])
     assert result.exit_code == 2
+
+
+def test_memoised_lookups_follow_a_plan_changed_in_place(default_plan):
+    import copy
+    import dataclasses
+
+    plan = copy.deepcopy(default_plan)
+    version, roles = plan.version, plan.tasks_for("080")
+    plan.units["SYT"] = dataclasses.replace(plan.units["SYT"], email="")
+    assert plan.version != version  # a unit replaced: a new version
+    plan.tasks.append(dataclasses.replace(plan.tasks[0], tt="9.9", leads=("080",)))
+    assert plan.tasks_for("080")[len(roles):] == [(plan.tasks[-1], ROLE_LEAD)]
+    moved = dataclasses.replace(plan.units["02635"], parent="081")
+    plan.units["02635"] = moved
+    assert moved in plan.children("081") and moved not in plan.children("080")
+    assert default_plan.version == version  # the original is untouched
