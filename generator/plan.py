@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import findings as F
 from .deadlines import Deadline, DeadlineError, parse_deadline
@@ -200,15 +201,6 @@ class Plan:
 # --------------------------------------------------------------------------- reading
 
 
-def _cell_ref(row: int, col: int) -> str:
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row + 1}"
-
-
 class _Sheet:
     """A sheet read by calamine, with columns found by header label."""
 
@@ -229,7 +221,7 @@ class _Sheet:
     def error(self, code: str, row: int, col: int | str, /, **params):
         if isinstance(col, str):
             col = self.cols.get(col, 0)
-        self.out.append(F.finding(code, self.file, self.name, _cell_ref(row, col), **params))
+        self.out.append(F.finding(code, self.file, self.name, xl_rowcol_to_cell(row, col), **params))
 
     def records(self):
         """(row index, {field: cleaned text or raw value}) for non-empty data rows."""
