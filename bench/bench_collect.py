@@ -6,8 +6,8 @@ indicators (55 entered, 5 ratios), writes one signed form with the real form wri
 and makes N filled returns from it (each with its own signed identity and distinct
 values). Then, in a fresh child process per size (so peak memory is that size's own):
 
-  pipeline  the real intake (intake.read_many, process pool over both cores), the
-            ledger (archive + record, as collect does) and the consolidation
+  pipeline  the intake half of `baocao collect` (collect.take_in: archive, read with a
+            process pool over both cores, record in the ledger) and the consolidation
             (consolidate.from_ledger); wall time, peak memory, files per second;
   floor     python-calamine reading the same sheets of the same files, one process;
   baseline  pandas.read_excel(engine="openpyxl"), file by file, on a sample
@@ -186,28 +186,22 @@ def peak_bytes() -> int:
 
 
 def pipeline(root: Path, n: int) -> dict:
-    """The real intake, ledger and consolidation, timed by phase."""
-    from generator import intake, receive
+    """The real intake half of `baocao collect` (collect.take_in: archive, read on both
+    cores, ledger) and the consolidation (consolidate.from_ledger), timed by phase."""
+    from generator.collect import take_in
     from generator.consolidate import from_ledger
     from generator.ledger import Ledger
     from generator.workspace import find_workspace
 
     ws = find_workspace(explicit=root)
     plan = synthetic_plan(n)
-    key = ws.secret_key()
     files = sorted(ws.input_dir(PERIOD).glob("*.xlsx"))
     times = {}
     begin = time.perf_counter()
-    results = intake.read_many(files, plan, PERIOD, key)
-    times["intake"] = time.perf_counter() - begin
-    rejected = sum(1 for _p, sub, _f in results if sub is None)
-    mark = time.perf_counter()
     with Ledger(ws) as ledger, ledger.lock():
-        for path, sub, found in results:
-            sha, _ = ledger.archive(path, path.name)
-            ledger.record(PERIOD.id, sha, path.name, receive.file_time(path), sub, found,
-                          unit=sub.unit if sub else None)
-    times["ledger"] = time.perf_counter() - mark
+        receipts, _new = take_in(ledger, ws, plan, PERIOD, [ws.input_dir(PERIOD)])
+    times["intake"] = time.perf_counter() - begin
+    rejected = sum(1 for r in receipts if not r.accepted)
     mark = time.perf_counter()
     cons = from_ledger(ws, plan, PERIOD)
     times["consolidation"] = time.perf_counter() - mark
@@ -285,8 +279,8 @@ def main() -> None:
 
 def report(r: dict) -> None:
     n = r["n"]
-    print(f"  pipeline wall   {fmt(r['wall'])} s  (intake {fmt(r['intake'])} s, ledger "
-          f"{fmt(r['ledger'])} s, consolidation {fmt(r['consolidation'])} s)")
+    print(f"  pipeline wall   {fmt(r['wall'])} s  (intake and ledger {fmt(r['intake'])} s, "
+          f"consolidation {fmt(r['consolidation'])} s)")
     print(f"  files/s         {fmt(n / r['wall'], 0)}   per file {fmt(1000 * r['wall'] / n, 2)} ms"
           f"   accepted {fmt(n - r['rejected'], 0)}, received in consolidation "
           f"{fmt(r['received'], 0)}")

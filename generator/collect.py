@@ -74,10 +74,19 @@ def collect(workspace, plan, period, sources=None, workers=None, scope=None,
             pdf=None) -> CollectResult:
     """Intake, ledger, feedback, then every output. pdf: None = the report's PDF when
     LibreOffice is present, False = none, True = required."""
-    key = workspace.secret_key()
     sources = list(sources) if sources else default_sources(workspace, period)
-    with Ledger(workspace) as ledger, ledger.lock(), \
-            tempfile.TemporaryDirectory(prefix="baocao-") as tmp:
+    with Ledger(workspace) as ledger, ledger.lock():
+        receipts, new = take_in(ledger, workspace, plan, period, sources, workers)
+        feedback = write_all_feedback(ledger, workspace, plan, period)
+        outputs = build_outputs(workspace, plan, period, scope=scope, pdf=pdf)
+    return CollectResult(period.id, receipts, new, feedback, outputs)
+
+
+def take_in(ledger, workspace, plan, period, sources, workers=None) -> tuple[list[Receipt], int]:
+    """The intake half of collect, under the caller's lock: archive every file, read the
+    new ones (both cores), record them in one transaction. (this run's receipts, new files)"""
+    key = workspace.secret_key()
+    with tempfile.TemporaryDirectory(prefix="baocao-") as tmp:
         incoming = receive.gather(sources, Path(tmp))
         # Archive first: nothing a unit sent is lost, whatever intake makes of it.
         shas = [ledger.archive(item.path, item.name)[0] for item in incoming]
@@ -87,19 +96,16 @@ def collect(workspace, plan, period, sources=None, workers=None, scope=None,
                 fresh[sha] = item
         from . import intake  # imported late: the work above needs none of it
 
-        results = {Path(path).resolve(): (submission, found) for path, submission, found in
-                   intake.read_many([i.path for i in fresh.values()], plan, period, key,
-                                    workers=workers, limit_bytes=limit_bytes(workspace))}
+        results = intake.read_many([i.path for i in fresh.values()], plan, period, key,
+                                   workers=workers, limit_bytes=limit_bytes(workspace))
         with ledger.batch():
-            for sha, item in fresh.items():
-                submission, found = results[Path(item.path).resolve()]
+            for (sha, item), (_path, submission, found) in zip(fresh.items(), results,
+                                                               strict=True):
                 found = [dataclasses.replace(f, file=item.name) for f in found]
                 ledger.record(period.id, sha, item.name, item.received_at, submission, found,
                               unit=guess_unit(plan, item))
-        receipts = [ledger.receipt(period.id, sha) for sha in dict.fromkeys(shas)]
-        feedback = write_all_feedback(ledger, workspace, plan, period)
-        outputs = build_outputs(workspace, plan, period, scope=scope, pdf=pdf)
-    return CollectResult(period.id, receipts, len(fresh), feedback, outputs)
+    receipts = [ledger.receipt(period.id, sha) for sha in dict.fromkeys(shas)]
+    return receipts, len(fresh)
 
 
 def write_all_feedback(ledger, workspace, plan, period) -> list[Path]:
@@ -167,11 +173,15 @@ class StatusReport:
                 **{state: self.codes(state) for state in (ON_TIME, LATE, MISSING, REJECTED)}}
 
 
-def standing_receipts(ledger, period_id: str) -> dict[str, Receipt]:
+def standing_receipts(ledger, period_id: str, submissions=None) -> dict[str, Receipt]:
     """Each unit's standing receipt; a commune reported inside its district's file
-    counts as received with that file unless it has an accepted file of its own."""
+    counts as received with that file unless it has an accepted file of its own.
+    `submissions`: the period's current submissions when the caller already decoded them
+    (decoding 10.000 of them takes seconds)."""
     standing = ledger.latest_receipt_by_unit(period_id)
-    for submission in ledger.current_submissions(period_id):
+    if submissions is None:
+        submissions = ledger.current_submissions(period_id)
+    for submission in submissions:
         for child in submission.children:
             own = standing.get(child.unit)
             if (own is None or not own.accepted) and submission.unit in standing:
@@ -188,10 +198,11 @@ def classify(receipt: Receipt | None, deadline: dt.date) -> str:
     return ON_TIME if receipt.received_at.date() <= deadline else LATE
 
 
-def status(workspace, plan, period) -> StatusReport:
+def status(workspace, plan, period, submissions=None) -> StatusReport:
+    """`submissions`: ledger.current_submissions(period.id), if the caller has them."""
     days = workspace.deadline_days
     with Ledger(workspace) as ledger:
-        standing = standing_receipts(ledger, period.id)
+        standing = standing_receipts(ledger, period.id, submissions)
     units = []
     for unit in plan.units.values():
         if not plan.tasks_for(unit.code):
