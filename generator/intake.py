@@ -46,6 +46,12 @@ _POINT_DECIMAL = re.compile(r"^[+-]?\d*\.\d+$")  # 1.5 typed English style (not 
 _LABEL_NOISE = re.compile(r"\(.*?\)|[*:]")
 READ_SHEETS = (formspec.SHEET_REPORT, formspec.SHEET_INDICATORS, formspec.SHEET_CHILDREN)
 
+# Memo sizes: every unit's form repeats the same statuses, results and labels, so most
+# non-ASCII cells of a large intake have been seen before; long free text is not memoised
+# (rarely repeated, and it would hold memory in each worker).
+MEMO_TEXT_LEN = 300
+MEMO_ENTRIES = 16384
+
 
 # --------------------------------------------------------------------------- values
 
@@ -67,7 +73,7 @@ def label_key(value) -> str:
     return _label_key(value)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=MEMO_ENTRIES)
 def _label_key(value: str) -> str:
     return fold(_LABEL_NOISE.sub(" ", value))
 
@@ -77,7 +83,33 @@ def tidy(value: str) -> str:
     if value.isascii() and "  " not in value and "\n" not in value and "\t" not in value \
             and "\r" not in value:
         return value.strip()
+    return _clean_text(value) if len(value) <= MEMO_TEXT_LEN else clean(value)
+
+
+@functools.lru_cache(maxsize=MEMO_ENTRIES)
+def _clean_text(value: str) -> str:
     return clean(value)
+
+
+@functools.lru_cache(maxsize=MEMO_ENTRIES)
+def _fold(value: str) -> str:
+    """text.fold memoised: codes, labels and sheet names are folded again for every file."""
+    return fold(value)
+
+
+def _detect_legacy(text: str) -> tuple[str, str | None]:
+    """legacy.detect_and_convert, with the conversion already clean()ed, memoised."""
+    if len(text) > MEMO_TEXT_LEN:
+        return _convert_legacy(text)
+    return _convert_legacy_memo(text)
+
+
+def _convert_legacy(text: str) -> tuple[str, str | None]:
+    converted, encoding = legacy.detect_and_convert(text)
+    return (clean(converted), encoding) if encoding else (text, None)
+
+
+_convert_legacy_memo = functools.lru_cache(maxsize=MEMO_ENTRIES)(_convert_legacy)
 
 
 def as_text(value) -> str:
@@ -181,7 +213,7 @@ class _PlanIndex:
         """({indicator code: Indicator}, {folded code: code}) of the unit's indicators."""
         if code not in self.codes:
             by_code = {i.code: i for i in self.indicators_of(plan, code)}
-            self.codes[code] = (by_code, {fold(c): c for c in by_code})
+            self.codes[code] = (by_code, {_fold(c): c for c in by_code})
         return self.codes[code]
 
     def indicators_of(self, plan, code: str) -> list:
@@ -217,8 +249,9 @@ def plan_index(plan) -> _PlanIndex:
 class _Book:
     """The sheets of one returned file, read on demand, with formula cells lacking a value."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, archive: zipfile.ZipFile | None = None):
         self.path = path
+        self.archive = archive  # screen's open zip, reused by the formula scan
         try:
             self.book = CalamineWorkbook.from_path(str(path))
         except Exception:  # e.g. an .xls saved under a .xlsx name: let calamine sniff it
@@ -232,8 +265,8 @@ class _Book:
         """The sheet's real name, tolerating case, spacing and NFD."""
         if wanted in self.names:
             return wanted
-        key = fold(wanted)
-        return next((n for n in self.names if fold(n) == key), None)
+        key = _fold(wanted)
+        return next((n for n in self.names if _fold(n) == key), None)
 
     def rows(self, name: str) -> list[list]:
         if name not in self._rows:
@@ -259,17 +292,23 @@ class _Book:
 
     def _scan_formulas(self) -> dict[str, set[tuple[int, int]]]:
         wanted = {n for n in (self.sheet_name(s) for s in READ_SHEETS) if n}
-        out: dict[str, set[tuple[int, int]]] = {}
         try:
+            if self.archive is not None:
+                return self._scan_archive(self.archive, wanted)
             with zipfile.ZipFile(self.path) as archive:
-                members = _sheet_members(archive)
-                present = set(archive.namelist())
-                for name in wanted:
-                    member = members.get(name)
-                    if member in present:
-                        out[name] = _empty_formula_cells(archive.read(member))
+                return self._scan_archive(archive, wanted)
         except (zipfile.BadZipFile, OSError):  # not a zip (.xls): results are always stored
             return {}
+
+    @staticmethod
+    def _scan_archive(archive, wanted: set[str]) -> dict[str, set[tuple[int, int]]]:
+        members = _sheet_members(archive)
+        present = set(archive.namelist())
+        out: dict[str, set[tuple[int, int]]] = {}
+        for name in wanted:
+            member = members.get(name)
+            if member in present:
+                out[name] = _empty_formula_cells(archive.read(member))
         return out
 
 
@@ -308,9 +347,10 @@ def _spread_merged(sheet, rows: list[list]) -> None:
             continue
         value = rows[r0][c0]
         for r in range(r0, min(r1, len(rows) - 1) + 1):
-            for c in range(c0, min(c1, len(rows[r]) - 1) + 1):
-                if (r, c) != (r0, c0) and rows[r][c] in ("", None):
-                    rows[r][c] = value
+            row = rows[r]
+            for c in range(c0 + 1 if r == r0 else c0, min(c1, len(row) - 1) + 1):
+                if row[c] in ("", None):  # skipping the top-left cell itself
+                    row[c] = value
 
 
 def _local(tag: str) -> str:
@@ -319,13 +359,24 @@ def _local(tag: str) -> str:
 
 def _sheet_members(archive) -> dict[str, str]:
     """Sheet name -> zip member of its XML, from workbook.xml and its relationships."""
+    try:
+        book = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    return dict(_members_of(book, rels))
+
+
+@functools.lru_cache(maxsize=256)
+def _members_of(book_xml: bytes, rels_xml: bytes) -> tuple[tuple[str, str], ...]:
+    """Parsed once per distinct pair: returns made from one form share these two parts."""
     from defusedxml import ElementTree
 
     try:
-        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
-        return {}
+        book = ElementTree.fromstring(book_xml)
+        rels = ElementTree.fromstring(rels_xml)
+    except ElementTree.ParseError:
+        return ()
     targets = {r.get("Id"): r.get("Target", "") for r in rels if _local(r.tag) == "Relationship"}
     out = {}
     for element in book.iter():
@@ -337,10 +388,12 @@ def _sheet_members(archive) -> dict[str, str]:
             member = target.lstrip("/") if target.startswith("/") else \
                 posixpath.normpath(posixpath.join("xl", target))
             out[element.get("name", "")] = member  # as calamine names it, not normalised
-    return out
+    return tuple(out.items())
 
 
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_PLAIN_FORMULA = re.compile(rb"<f[\s>/]")  # same matches when no tag has a prefix: faster
+_PREFIXED_FORMULA = re.compile(rb":f[\s>/]")
 _CELL_REF = re.compile(rb'\sr="([A-Z]+[0-9]+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>\s*[^<\s]|<(?:\w+:)?is>")
 # Excel caches a formula's empty-text result as t="str" with an empty <v>; openpyxl writes
@@ -354,9 +407,10 @@ def _empty_formula_cells(data: bytes) -> set[tuple[int, int]]:
     A byte scan around each formula, not an XML parse: forms carry a few formulas among
     thousands of cells, and safety.screen has already refused any DTD or entity."""
     out = set()
-    if b"<f" not in data and b":f>" not in data and b":f " not in data:
-        return out
-    for match in _FORMULA.finditer(data):
+    # A regex with a literal head outruns `bytes in` on these parts; markup with namespace
+    # prefixes (rare) needs the general pattern.
+    pattern = _FORMULA if _PREFIXED_FORMULA.search(data) else _PLAIN_FORMULA
+    for match in pattern.finditer(data):
         window = max(0, match.start() - 1024)  # a cell's tag sits just before its <f>
         start = max(data.rfind(b"<c ", window, match.start()),
                     data.rfind(b":c ", window, match.start()))
@@ -412,9 +466,8 @@ class _Reader:
     def unlegacy(self, sheet: str, r: int, c: int, text: str) -> str:
         if not text or text.isascii():
             return text
-        converted, encoding = legacy.detect_and_convert(text)
+        converted, encoding = _detect_legacy(text)
         if encoding:
-            converted = clean(converted)
             self.add("F020", sheet, cell_ref(r, c), encoding=encoding, text=converted[:60])
             return converted
         return text
@@ -432,7 +485,7 @@ class _Reader:
 
 def header(rows, labels: dict[str, str], need: tuple[str, ...], limit: int = 40):
     """(header row index, {field: column}) of the first row holding every needed label."""
-    wanted = {fold(label): key for key, label in labels.items()}
+    wanted = {_fold(label): key for key, label in labels.items()}
     for index, row in enumerate(rows[:limit]):
         cols: dict[str, int] = {}
         for c, value in enumerate(row):
@@ -574,13 +627,7 @@ _FIELD_KEYS = {fold(label): key for key, label in formspec.UNIT_FIELDS.items()}
 
 def read_unit_fields(reader: _Reader, sub: Submission, sheet: str, rows) -> None:
     """Unit-level cells: the label anywhere, the value in the first non-empty cell right of it."""
-    found: dict[str, tuple[int, int]] = {}
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            if isinstance(value, str) and value:
-                key = _FIELD_KEYS.get(label_key(value))
-                if key and key not in found:
-                    found[key] = (r, c)
+    found = _field_cells(rows)
     for key, label in formspec.UNIT_FIELDS.items():
         if key not in found:
             if key in formspec.REQUIRED_UNIT_FIELDS:
@@ -597,6 +644,29 @@ def read_unit_fields(reader: _Reader, sub: Submission, sheet: str, rows) -> None
         if not value and key in formspec.REQUIRED_UNIT_FIELDS and \
                 not _has_finding(reader, sheet, cell_ref(r, col)):
             reader.add("R010", sheet, cell_ref(r, col), name=label)
+
+
+def _field_cells(rows) -> dict[str, tuple[int, int]]:
+    """{field: (row, col)} of the first cell (row by row) holding each unit-field label.
+
+    The labels are looked up once per distinct text (a sheet repeats the same statuses and
+    results on every task row), then only rows holding one of them are walked for positions."""
+    labels = {}
+    for value in {v for row in rows for v in row if isinstance(v, str)}:
+        key = _FIELD_KEYS.get(label_key(value)) if value else None
+        if key:
+            labels[value] = key
+    found: dict[str, tuple[int, int]] = {}
+    if not labels:
+        return found
+    for r, row in enumerate(rows):
+        if labels.keys().isdisjoint(row):  # cells are str, numbers, dates: all hashable
+            continue
+        for c, value in enumerate(row):
+            key = labels.get(value) if isinstance(value, str) else None
+            if key and key not in found:
+                found[key] = (r, c)
+    return found
 
 
 def read_indicators(reader: _Reader, sub: Submission) -> None:
@@ -617,7 +687,7 @@ def read_indicators(reader: _Reader, sub: Submission) -> None:
         raw_code = as_text(rows[r][cols["code"]]) if cols["code"] < len(rows[r]) else ""
         if not raw_code:
             continue
-        code = raw_code if raw_code in by_code else folded.get(fold(raw_code))
+        code = raw_code if raw_code in by_code else folded.get(_fold(raw_code))
         if code is None:
             reader.add("I004", name, cell_ref(r, cols["code"]), code=raw_code[:40])
             continue
@@ -785,12 +855,22 @@ def _reason(exc: Exception) -> str:
 
 
 def _read_form(path: Path, plan, period, key: bytes, limit_bytes=None):
+    screened, archive = safety.screen_open(path, limit_bytes)
+    try:
+        return _read_screened(path, plan, period, key, screened, archive)
+    finally:
+        if archive is not None:
+            archive.close()
+
+
+def _read_screened(path: Path, plan, period, key: bytes, screened, archive):
+    """The file passed or failed the screen (`screened`); `archive` is its open zip."""
     name = nfc(path.name)
-    found = [f if f.file else _with_file(f, name) for f in screen(path, limit_bytes)]
+    found = [f if f.file else _with_file(f, name) for f in screened]
     if F.has_errors(found):
         return None, found
     try:
-        book = _Book(path)
+        book = _Book(path, archive)
     except Exception as exc:  # calamine raises several types for broken files
         return None, found + [F.finding("F100", name, reason=_reason(exc))]
     except BaseException as exc:

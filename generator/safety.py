@@ -9,6 +9,7 @@ parse this file"; a warning (macros present) lets intake go on.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -68,26 +69,38 @@ def human_size(size: int) -> str:
 
 def screen(path: Path, limit_bytes: int | None = None) -> list[Finding]:
     """Findings about the file as a container; never raises for a bad file."""
+    found, archive = screen_open(path, limit_bytes)
+    if archive is not None:
+        archive.close()
+    return found
+
+
+def screen_open(path: Path, limit_bytes: int | None = None
+                ) -> tuple[list[Finding], zipfile.ZipFile | None]:
+    """screen(), plus the open ZipFile of a zip workbook that passed (the caller closes it),
+    so a reader that scans the sheets' XML need not open and index the archive again.
+    The archive is None for a rejected file and for a non-zip (.xls) workbook."""
     path = Path(path)
     name = path.name
     limit = DEFAULT_LIMIT_MB * 1024 * 1024 if limit_bytes is None else int(limit_bytes)
     try:
         size = path.stat().st_size
         if not path.is_file():
-            return [finding("F011", file=name, reason="không phải một tệp")]
+            return [finding("F011", file=name, reason="không phải một tệp")], None
         if size == 0:
-            return [finding("F002", file=name)]
+            return [finding("F002", file=name)], None
         if size > limit:
-            return [finding("F001", file=name, size=human_size(size), limit=human_size(limit))]
+            return [finding("F001", file=name, size=human_size(size),
+                            limit=human_size(limit))], None
         with open(path, "rb") as stream:
             head = stream.read(512)
     except OSError as exc:
-        return [finding("F011", file=name, reason=exc.strerror or type(exc).__name__)]
+        return [finding("F011", file=name, reason=exc.strerror or type(exc).__name__)], None
     if head.startswith(ZIP_MAGIC):
         return _screen_zip(path, name)
     if head.startswith(OLE_MAGIC):
-        return _screen_ole(path, name)
-    return [finding("F003", file=name, what=describe(head))]
+        return _screen_ole(path, name), None
+    return [finding("F003", file=name, what=describe(head))], None
 
 
 def describe(head: bytes) -> str:
@@ -111,21 +124,35 @@ def describe(head: bytes) -> str:
 
 # --------------------------------------------------------------------------- OOXML (zip)
 
-def _screen_zip(path: Path, name: str) -> list[Finding]:
+def _screen_zip(path: Path, name: str) -> tuple[list[Finding], zipfile.ZipFile | None]:
+    """(findings, the open archive when no finding is an error)."""
+    archive = None
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            found = _check_directory(members, name)
-            if found:
-                return found
-            names = {m.filename for m in members}
-            kind = _zip_kind(names, archive)
-            if kind is not None:
-                return [finding("F003", file=name, what=kind)]
-            found = _check_xml_parts(archive, members, name)
+        archive = zipfile.ZipFile(path)
+        found = _zip_findings(archive, name)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
             NotImplementedError) as exc:
-        return [finding("F009", file=name, reason=_reason(exc))]
+        found = [finding("F009", file=name, reason=_reason(exc))]
+    except BaseException:
+        if archive is not None:
+            archive.close()
+        raise
+    if archive is not None and is_rejected(found):
+        archive.close()
+        archive = None
+    return found, archive
+
+
+def _zip_findings(archive: zipfile.ZipFile, name: str) -> list[Finding]:
+    members = archive.infolist()
+    found = _check_directory(members, name)
+    if found:
+        return found
+    names = {m.filename for m in members}
+    kind = _zip_kind(names, archive)
+    if kind is not None:
+        return [finding("F003", file=name, what=kind)]
+    found = _check_xml_parts(archive, members, name)
     if found:
         return found
     out = []
@@ -197,6 +224,7 @@ STRUCTURE_PARTS = frozenset({"[Content_Types].xml", "xl/workbook.xml",
 _DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 _ROOT = re.compile(rb"<[A-Za-z_]")
 _COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+_BANG = re.compile(rb"<!")
 
 
 class _NoTree:
@@ -220,9 +248,12 @@ def _check_xml_parts(archive: zipfile.ZipFile, members, name: str) -> list[Findi
         with archive.open(member) as stream:
             head = stream.read(XML_HEAD)
         scan = _as_utf8(head)
-        if any(marker in scan for marker in _DECLARATIONS):
+        # Declarations and comments both open with "<!": one regex pass (quicker than
+        # `bytes in`) clears the usual part that has neither.
+        marked = _BANG.search(scan) is not None
+        if marked and any(marker in scan for marker in _DECLARATIONS):
             return [finding("F008", file=name, member=part)]
-        if _ROOT.search(_COMMENT.sub(b"", scan)) is None:
+        if _ROOT.search(_COMMENT.sub(b"", scan) if marked else scan) is None:
             return [finding("F009", file=name, reason=f"{part}: không có phần tử gốc")]
         if part in STRUCTURE_PARTS or scan is not head:
             found = _parse(head, name, part)
@@ -247,15 +278,28 @@ def _as_utf8(head: bytes) -> bytes:
 
 
 def _parse(head: bytes, name: str, part: str) -> list[Finding]:
+    verdict = _parse_verdict(head)
+    if verdict is None:
+        return []
+    if verdict == "F008":
+        return [finding("F008", file=name, member=part)]
+    return [finding("F009", file=name, reason=f"{part}: {verdict}")]
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_verdict(head: bytes) -> str | None:
+    """None (clean), "F008" (DTD/entity) or the parse error's reason, once per distinct head:
+    the structural parts of returns made from one form are byte-identical, and building
+    a parser costs more than the rest of the screen. Same bytes, same verdict."""
     parser = defusedxml.ElementTree.DefusedXMLParser(
         target=_NoTree(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     try:
         parser.feed(head)  # never closed: the head may end mid-element
     except defusedxml.DefusedXmlException:
-        return [finding("F008", file=name, member=part)]
+        return "F008"
     except (ExpatError, SyntaxError) as exc:
-        return [finding("F009", file=name, reason=f"{part}: {_reason(exc)}")]
-    return []
+        return _reason(exc)
+    return None
 
 
 # --------------------------------------------------------------------------- OLE2 (.xls)
