@@ -26,6 +26,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import findings as F
 from . import formspec, legacy, safety
@@ -58,12 +59,7 @@ MEMO_ENTRIES = 16384
 
 def cell_ref(row: int, col: int) -> str:
     """0-based (row, col) -> A1."""
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row + 1}"
+    return xl_rowcol_to_cell(row, col)
 
 
 def label_key(value) -> str:
