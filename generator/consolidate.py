@@ -32,7 +32,10 @@ Rules (the officer's questions, answered the same way everywhere):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import gc
 import math
 from dataclasses import dataclass, field
 
@@ -41,7 +44,14 @@ import pandas as pd
 from . import collect as collect_mod
 from .errors import UsageError
 from .findings import Finding
-from .model import STATUS_DONE, STATUS_NA, STATUS_NOT_STARTED, STATUS_ONGOING, Submission
+from .model import (
+    STATUS_DONE,
+    STATUS_NA,
+    STATUS_NOT_STARTED,
+    STATUS_ONGOING,
+    Submission,
+    TaskReport,
+)
 from .periods import Period, _shift_month
 from .plan import LEVEL_LABELS, LEVELS, ROLE_LEAD, ROLE_PARTNER, Plan
 from .text import clean, fold
@@ -109,6 +119,13 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS[name])
 
 
+def columns_frame(name: str, columns: dict[str, list]) -> pd.DataFrame:
+    """A frame from one list per column: the large frames, where a dict per row costs."""
+    if not columns[COLUMNS[name][0]]:
+        return frame(name, [])  # the same empty frame as every other builder gives
+    return pd.DataFrame(columns, columns=COLUMNS[name])
+
+
 def area_name(plan: Plan, scope: str | None) -> str:
     if scope:
         return plan.units[scope].short
@@ -157,11 +174,12 @@ def own_values(plan: Plan, data: dict[str, Submission]) -> dict[str, dict[str, f
     """Each unit's own indicator values (sum-type codes): a consolidated return's figures
     minus the children it carries, so a district's communes are never counted twice."""
     out: dict[str, dict[str, float]] = {}
+    sum_codes = _sum_codes(plan)  # once, not once per unit
     for unit, sub in data.items():
-        values = _sum_values(plan, sub)
+        values = _sum_values(plan, sub, sum_codes)
         if sub.children:
             for child in sub.children:
-                for code, value in _sum_values(plan, child).items():
+                for code, value in _sum_values(plan, child, sum_codes).items():
                     if code in values:
                         values[code] -= value
             # A zero left by subtraction on a code the district does not report itself is
@@ -187,12 +205,14 @@ def form_indicators(plan: Plan, code: str) -> list:
 
 def aggregate(indicator, values: list[dict[str, float]]) -> float:
     """An area's value from its units' own values (NaN when nobody reported)."""
+    # Codes read once, not once per unit: the whole province is 10.000 units.
     if indicator.agg == "ratio":
-        pairs = [(v[indicator.num], v[indicator.den]) for v in values
-                 if indicator.num in v and indicator.den in v]
-        den = sum(d for _, d in pairs)
-        return sum(n for n, _ in pairs) / den if pairs and den else math.nan
-    found = [v[indicator.code] for v in values if indicator.code in v]
+        num, den = indicator.num, indicator.den
+        pairs = [(v[num], v[den]) for v in values if num in v and den in v]
+        total = sum(d for _, d in pairs)
+        return sum(n for n, _ in pairs) / total if pairs and total else math.nan
+    code = indicator.code
+    found = [v[code] for v in values if code in v]
     return float(sum(found)) if found else math.nan
 
 
@@ -239,45 +259,75 @@ def is_due_next(task, status: str, period: Period) -> bool:
     return period.cutoff_end < deadline.due <= next_period(period).cutoff_end
 
 
+# A unit that sent nothing on a task reads as an empty report: status "", no date, no text.
+_NO_REPORT = TaskReport("")
+_NO_TASKS: dict = {}
+_COUNTED = frozenset((STATUS_DONE, STATUS_ONGOING, STATUS_NOT_STARTED, STATUS_NA))
+
+
 def task_frames(plan: Plan, period: Period, units: list[str], data):
     inside = set(units)
-    task_rows, unit_rows = [], []
+    reports_of = {code: sub.tasks for code, sub in data.items()}
+    task_rows = []
+    # task_units is built column by column (at 10.000 units it has 400.000 rows: a dict or
+    # tuple per row, and pandas transposing them, cost more than the consolidation itself).
+    tts, codes, roles, statuses, reports = [], [], [], [], []
     for task in plan.tasks:
         leads = [c for c in task.leads if c in inside]
-        partners = [c for c in task.partners if c in inside and c not in leads]
+        lead_set = set(leads)  # a set: partners x leads would be quadratic in big plans
+        partners = [c for c in task.partners if c in inside and c not in lead_set]
         if not leads and not partners:
             continue
-        counts = dict.fromkeys((STATUS_DONE, STATUS_ONGOING, STATUS_NOT_STARTED, STATUS_NA,
-                                ""), 0)
-        lead_statuses = []
-        for code, role in [(c, ROLE_LEAD) for c in leads] + [(c, ROLE_PARTNER) for c in partners]:
-            report = data[code].tasks.get(task.tt) if code in data else None
-            status = report.status if report and report.status in counts else ""
-            counts[status] += 1
-            if role == ROLE_LEAD:
-                lead_statuses.append(status)
-            unit = plan.units[code]
-            unit_rows.append({"tt": task.tt, "unit": code, "unit_name": unit.name,
-                              "level": unit.level, "role": role, "status": status,
-                              "completed_on": report.completed_on if report else None,
-                              "result": clean(report.result) if report else "",
-                              "difficulty": clean(report.difficulty) if report else ""})
-        if not leads:
-            lead_statuses = [r["status"] for r in unit_rows[-len(partners):]]
-        status = overall_status(lead_statuses)
-        total = len(leads) + len(partners)
-        applicable = total - counts[STATUS_NA]
-        task_rows.append({
-            "tt": task.tt, "dimension": task.dimension,
-            "dimension_name": plan.dimensions.get(task.dimension, ("", ""))[0],
-            "text": task.text, "deadline": task.deadline.phrase if task.deadline else "",
-            "lead": task.lead_text, "units": total, "done": counts[STATUS_DONE],
-            "ongoing": counts[STATUS_ONGOING], "not_started": counts[STATUS_NOT_STARTED],
-            "not_applicable": counts[STATUS_NA], "missing": counts[""],
-            "share_done": counts[STATUS_DONE] / applicable if applicable else 0.0,
-            "status": status, "overdue": is_overdue(task, status, period),
-            "due_next": is_due_next(task, status, period)})
-    return frame("tasks", task_rows), frame("task_units", unit_rows)
+        mine = [reports_of.get(c, _NO_TASKS).get(task.tt, _NO_REPORT)
+                for c in leads + partners]
+        # A status outside the list counts as not reported.
+        said = [r.status if r.status in _COUNTED else "" for r in mine]
+        # Judged on the leads (listed first); on every responsible unit when none is in scope.
+        status = overall_status(said[:len(leads)] if leads else said)
+        task_rows.append(_task_row(plan, period, task, status, said))
+        tts += [task.tt] * len(mine)
+        codes += leads + partners
+        roles += [ROLE_LEAD] * len(leads) + [ROLE_PARTNER] * len(partners)
+        statuses += said
+        reports += mine
+    return frame("tasks", task_rows), _task_units_frame(plan, tts, codes, roles, statuses,
+                                                        reports)
+
+
+def _task_units_frame(plan: Plan, tts, codes, roles, statuses, reports) -> pd.DataFrame:
+    names = {c: plan.units[c].name for c in dict.fromkeys(codes)}
+    levels = {c: plan.units[c].level for c in names}
+    columns = {
+        "tt": tts, "unit": codes, "unit_name": [names[c] for c in codes],
+        "level": [levels[c] for c in codes], "role": roles, "status": statuses,
+        "completed_on": [r.completed_on for r in reports],
+        "result": _cleaned([r.result for r in reports]),
+        "difficulty": _cleaned([r.difficulty for r in reports])}
+    return columns_frame("task_units", columns)
+
+
+def _cleaned(texts: list) -> list[str]:
+    """clean() of each text, computed once per distinct text (most repeat: "", "Không")."""
+    done = {text: _clean(text) for text in set(texts)}
+    return [done[text] for text in texts]
+
+
+def _task_row(plan: Plan, period: Period, task, status: str, said: list[str]) -> dict:
+    counts = dict.fromkeys((STATUS_DONE, STATUS_ONGOING, STATUS_NOT_STARTED, STATUS_NA, ""), 0)
+    for value in said:
+        counts[value] += 1
+    total = len(said)
+    applicable = total - counts[STATUS_NA]
+    return {
+        "tt": task.tt, "dimension": task.dimension,
+        "dimension_name": plan.dimensions.get(task.dimension, ("", ""))[0],
+        "text": task.text, "deadline": task.deadline.phrase if task.deadline else "",
+        "lead": task.lead_text, "units": total, "done": counts[STATUS_DONE],
+        "ongoing": counts[STATUS_ONGOING], "not_started": counts[STATUS_NOT_STARTED],
+        "not_applicable": counts[STATUS_NA], "missing": counts[""],
+        "share_done": counts[STATUS_DONE] / applicable if applicable else 0.0,
+        "status": status, "overdue": is_overdue(task, status, period),
+        "due_next": is_due_next(task, status, period)}
 
 
 def dimension_frame(plan: Plan, tasks: pd.DataFrame) -> pd.DataFrame:
@@ -301,9 +351,13 @@ def areas(plan: Plan, units: list[str], scope: str | None) -> list[tuple[str, st
     """(area code, name, unit codes): the whole scope, then each district in it."""
     out = [("", area_name(plan, scope), units)]
     inside = set(units)
+    # Built once: scanning every unit for each unit's children is quadratic in the units.
+    children: dict[str, list[str]] = {}
+    for code in units:
+        children.setdefault(plan.units[code].parent, []).append(code)
     for code in units:
         unit = plan.units[code]
-        members = [c for c in units if plan.units[c].parent == code]
+        members = children.get(code, [])
         if unit.level == "huyen" or members:
             out.append((code, unit.short, [code, *members]))
     return [a for a in out if a[2] and set(a[2]) <= inside]
@@ -328,25 +382,39 @@ def indicator_frames(plan: Plan, units: list[str], scope, own: dict[str, dict[st
             rows.append({"code": ind.code, "task": ind.task, "name": ind.name,
                          "unit_of_measure": ind.unit, "agg": ind.agg, "area": code,
                          "area_name": name, "value": aggregate(ind, values)})
-    order = {i.code: n for n, i in enumerate(plan.indicators)}
-    unit_rows = []
+    return frame("indicators", rows), _unit_indicators_frame(plan, units, own)
+
+
+def _unit_indicators_frame(plan: Plan, units: list[str], own) -> pd.DataFrame:
+    """Each unit's own values and ratios, in plan order, column by column
+    (60 indicators x 10.000 units: a dict per row would cost seconds)."""
+    in_order = [i.code for i in plan.indicators]  # own values only hold plan codes
+    codes, found, values = [], [], []
     for code in units:
         if code not in own:
             continue
-        unit = plan.units[code]
-        values = {**own[code], **unit_ratio_values(plan, own[code])}
-        for ind_code in sorted(values, key=lambda c: order.get(c, len(order))):
-            unit_rows.append({"unit": code, "unit_name": unit.name, "level": unit.level,
-                              "parent": unit.parent, "code": ind_code,
-                              "value": float(values[ind_code])})
-    return frame("indicators", rows), frame("unit_indicators", unit_rows)
+        mine = {**own[code], **unit_ratio_values(plan, own[code])}
+        listed = [c for c in in_order if c in mine]
+        codes += [code] * len(listed)
+        found += listed
+        values += [float(mine[c]) for c in listed]
+    units_of = {c: plan.units[c] for c in dict.fromkeys(codes)}
+    return columns_frame("unit_indicators", {
+        "unit": codes, "unit_name": [units_of[c].name for c in codes],
+        "level": [units_of[c].level for c in codes],
+        "parent": [units_of[c].parent for c in codes], "code": found, "value": values})
 
 
-def _sum_values(plan: Plan, sub: Submission) -> dict[str, float]:
-    """A submission's sum-type figures as reported (children not subtracted)."""
-    sum_codes = {i.code for i in plan.indicators if i.agg != "ratio"}
+def _sum_values(plan: Plan, sub: Submission, sum_codes=None) -> dict[str, float]:
+    """A submission's sum-type figures as reported (children not subtracted).
+    `sum_codes`: _sum_codes(plan), when the caller asks for many submissions."""
+    sum_codes = _sum_codes(plan) if sum_codes is None else sum_codes
     return {c: v for c, v in ((c, _num(v)) for c, v in sub.indicators.items())
             if c in sum_codes and v is not None}
+
+
+def _sum_codes(plan: Plan) -> set[str]:
+    return {i.code for i in plan.indicators if i.agg != "ratio"}
 
 
 def reconciliation_frame(plan: Plan, units, direct, own) -> pd.DataFrame:
@@ -358,7 +426,8 @@ def reconciliation_frame(plan: Plan, units, direct, own) -> pd.DataFrame:
         reported = _sum_values(plan, sub)
         carried = {c.unit: _sum_values(plan, c) for c in sub.children}
         communes = [u.code for u in plan.children(code)]
-        communes += [c for c in carried if c not in communes]
+        listed = set(communes)  # a set: a district may carry hundreds of communes
+        communes += [c for c in carried if c not in listed]
         rebuilt = [own[code]] + [own[c] for c in communes if c in own]
         for ind in plan.indicators:
             mine, theirs = aggregate(ind, [reported]), aggregate(ind, rebuilt)
@@ -452,16 +521,19 @@ def notes_frame(plan: Plan, units, data) -> pd.DataFrame:
             continue
         name = plan.units[code].name
         for tt, report in sub.tasks.items():
+            # Most tasks carry no difficulty: "" needs no text check (it is never a note).
+            if report.difficulty == "" or not _meaningful(report.difficulty):
+                continue
             task = tasks.get(tt)
-            if task is not None and _meaningful(report.difficulty):
+            if task is not None:
                 rows.append({"dimension": task.dimension,
                              "dimension_name": plan.dimensions.get(task.dimension, ("",))[0],
                              "unit": code, "unit_name": name, "kind": KIND_DIFFICULTY,
-                             "tt": tt, "text": clean(report.difficulty)})
+                             "tt": tt, "text": _clean(report.difficulty)})
         for kind, text in ((KIND_DIFFICULTY, sub.difficulties), (KIND_PROPOSAL, sub.proposals)):
             if _meaningful(text):
                 rows.append({"dimension": 0, "dimension_name": GENERAL_DIMENSION, "unit": code,
-                             "unit_name": name, "kind": kind, "tt": "", "text": clean(text)})
+                             "unit_name": name, "kind": kind, "tt": "", "text": _clean(text)})
     out = frame("notes", rows)
     if out.empty:
         return out
@@ -475,7 +547,28 @@ def notes_frame(plan: Plan, units, data) -> pd.DataFrame:
 
 
 def _meaningful(text) -> bool:
-    return fold(text).strip(" .") not in EMPTY_NOTES
+    return _fold_text(text).strip(" .") not in EMPTY_NOTES
+
+
+# Texts repeat across thousands of returns ("", "Không", a shared phrase): clean and fold
+# each distinct one once (the regex and the NFD pass dominate the per-task cost). Bounded,
+# so a long-lived process does not grow with every period it consolidates.
+@functools.lru_cache(maxsize=1 << 16)
+def _clean_str(text: str) -> str:
+    return clean(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_str(text: str) -> str:
+    return fold(text)
+
+
+def _clean(value) -> str:
+    return _clean_str(value) if isinstance(value, str) else clean(value)
+
+
+def _fold_text(value) -> str:
+    return _fold_str(value) if isinstance(value, str) else fold(value)
 
 
 def changes_frame(current_ind, current_tasks, previous: Consolidation | None) -> pd.DataFrame:
@@ -552,12 +645,33 @@ def from_ledger(workspace, plan: Plan, period: Period, scope: str | None = None
     from .ledger import Ledger
 
     before = period.previous()
-    with Ledger(workspace) as ledger:
-        submissions = ledger.current_submissions(period.id)
-        earlier = ledger.current_submissions(before.id)
-    previous = None
-    if earlier:
-        previous = consolidate(plan, before, earlier,
-                               collect_mod.status(workspace, plan, before), scope=scope)
-    return consolidate(plan, period, submissions, collect_mod.status(workspace, plan, period),
-                       previous=previous, scope=scope)
+    with _cyclic_gc_paused():
+        # Decoded once and handed to status too: decoding 10.000 submissions takes seconds.
+        with Ledger(workspace) as ledger:
+            submissions = ledger.current_submissions(period.id)
+            earlier = ledger.current_submissions(before.id)
+        previous = None
+        if earlier:
+            previous = consolidate(plan, before, earlier,
+                                   collect_mod.status(workspace, plan, before, earlier),
+                                   scope=scope)
+        return consolidate(plan, period, submissions,
+                           collect_mod.status(workspace, plan, period, submissions),
+                           previous=previous, scope=scope)
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused():
+    """Pause the cycle collector while the period is decoded and consolidated.
+
+    Decoding 10.000 returns creates millions of objects that all live to the end, and each
+    full collection triggered by them rescans every one of them (a quarter of the time at
+    10.000 returns), though decoded records, dicts and lists form no cycles. Reference
+    counting still frees everything; the collector resumes (as it was) afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -93,8 +93,13 @@ def _task_to_dict(task: TaskReport) -> dict:
     return data
 
 
+_TASK_FIELD_SET = frozenset(_TASK_FIELDS)
+
+
 def _task_from_dict(data: dict) -> TaskReport:
-    values = {k: v for k, v in data.items() if k in _TASK_FIELDS}
+    # Filter only when an older or newer ledger stored fields this version lacks.
+    values = dict(data) if data.keys() <= _TASK_FIELD_SET else \
+        {k: v for k, v in data.items() if k in _TASK_FIELD_SET}
     values["completed_on"] = _day_in(values.get("completed_on"))
     return TaskReport(**values)
 

@@ -231,6 +231,24 @@ def test_consolidate_from_plain_lists(plan):
     assert cons.key["units_expected"] == 1 and cons.key["units_missing"] == 1
 
 
+def test_from_ledger_leaves_the_garbage_collector_as_it_was(filled, plan):
+    """from_ledger pauses the cycle collector for speed; it must come back on, errors too."""
+    import gc
+
+    assert gc.isenabled()
+    from_ledger(filled, plan, sp.PERIOD)
+    assert gc.isenabled()
+    with pytest.raises(UsageError):
+        from_ledger(filled, plan, sp.PERIOD, scope="SA")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        from_ledger(filled, plan, sp.PERIOD)
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
+
+
 def test_next_period():
     assert next_period(parse_period("2022-Q4")).id == "2023-Q1"
     assert next_period(parse_period("2022-12")).id == "2023-01"
