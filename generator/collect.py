@@ -96,7 +96,8 @@ def take_in(ledger, workspace, plan, period, sources, workers=None) -> tuple[lis
                 fresh[sha] = item
         from . import intake  # imported late: the work above needs none of it
 
-        results = intake.read_many([i.path for i in fresh.values()], plan, period, key,
+        # A stream: each file is recorded while the pool reads the next ones.
+        results = intake.iter_many([i.path for i in fresh.values()], plan, period, key,
                                    workers=workers, limit_bytes=limit_bytes(workspace))
         with ledger.batch():
             for (sha, item), (_path, submission, found) in zip(fresh.items(), results,

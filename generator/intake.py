@@ -909,25 +909,35 @@ def _read_in_worker(path: str):
 
 
 def read_many(paths, plan, period, key: bytes, workers=None, limit_bytes=None):
-    """Read many files; results in input order as (path, submission, findings).
+    """Read many files; results in input order as (path, submission, findings)."""
+    return list(iter_many(paths, plan, period, key, workers, limit_bytes))
 
-    More than PARALLEL_THRESHOLD files go to a process pool (2 workers by default).
-    """
+
+def iter_many(paths, plan, period, key: bytes, workers=None, limit_bytes=None):
+    """read_many as a stream, in input order, so the caller records one file while the
+    pool reads the next. More than PARALLEL_THRESHOLD files go to a process pool
+    (2 workers by default)."""
     paths = [Path(p) for p in paths]
     workers = DEFAULT_WORKERS if workers is None else workers
     if len(paths) <= PARALLEL_THRESHOLD or workers <= 1:
-        return [(p, *read_form(p, plan, period, key, limit_bytes)) for p in paths]
+        for p in paths:
+            yield (p, *read_form(p, plan, period, key, limit_bytes))
+        return
     chunk = max(1, min(64, len(paths) // (workers * 4)))
+    done = 0
     try:
         # spawn, not fork: forking a process that runs threads (a progress bar, a thread
         # pool) can deadlock, and spawn is what Windows does anyway.
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                  initializer=_init_worker,
                                  initargs=(plan, period, key, limit_bytes)) as pool:
-            results = list(pool.map(_read_in_worker, [str(p) for p in paths], chunksize=chunk))
+            results = pool.map(_read_in_worker, [str(p) for p in paths], chunksize=chunk)
+            for p, (sub, found) in zip(paths, results, strict=True):
+                yield p, sub, found
+                done += 1
     except Exception:  # a broken pool (killed worker): read the rest in this process
-        return [(p, *read_form(p, plan, period, key, limit_bytes)) for p in paths]
-    return [(p, sub, found) for p, (sub, found) in zip(paths, results, strict=True)]
+        for p in paths[done:]:
+            yield (p, *read_form(p, plan, period, key, limit_bytes))
 
 
 # --------------------------------------------------------------------------- baocao check
