@@ -625,6 +625,7 @@ def consolidate(plan: Plan, period: Period, submissions, status_report, previous
            "tasks": len(tasks), "tasks_done": done,
            "tasks_ongoing": int((tasks["status"] == STATUS_ONGOING).sum()),
            "tasks_not_started": int((tasks["status"] == STATUS_NOT_STARTED).sum()),
+           "tasks_not_applicable": len(tasks) - applicable,
            "tasks_overdue": int(tasks["overdue"].sum()),
            "share_done": done / applicable if applicable else 0.0}
     return Consolidation(

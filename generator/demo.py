@@ -149,9 +149,10 @@ def summary_lines(result: DemoResult) -> list[str]:
         lines.append(f"  Nhiệm vụ: {fmt_int(key['tasks'])}; đã hoàn thành "
                      f"{fmt_int(key['tasks_done'])}, đang thực hiện "
                      f"{fmt_int(key['tasks_ongoing'])}, chưa thực hiện "
-                     f"{fmt_int(key['tasks_not_started'])}, quá hạn "
+                     f"{fmt_int(key['tasks_not_started'])}, không phát sinh "
+                     f"{fmt_int(key['tasks_not_applicable'])}, quá hạn "
                      f"{fmt_int(key['tasks_overdue'])}; tỷ lệ hoàn thành "
-                     f"{fmt_pct(key['share_done'])}.")
+                     f"{fmt_pct(key['share_done'])} (trên số nhiệm vụ có phát sinh).")
     lines += ["", "Tệp kết quả:",
               f"  Biểu mẫu gửi đơn vị ({fmt_int(len(result.forms))} tệp): "
               f"{rel(out / 'bieu-mau')}/",

@@ -163,10 +163,16 @@ def _leadership(cons, period, name) -> list[str]:
 
 def _overview(cons) -> list[str]:
     key = cons.key
+    # The share is of the tasks that arose in the period; say so when some did not, or a
+    # reader dividing done by all tasks gets another figure.
+    na = key.get("tasks_not_applicable", 0)
+    base = " số nhiệm vụ có phát sinh trong kỳ" if na else ""
     text = (f"Kế hoạch có {fmt_int(key['tasks'])} nhiệm vụ thuộc {len(cons.dimensions)} nội "
             f"dung. Đến nay đã hoàn thành {fmt_int(key['tasks_done'])} nhiệm vụ (đạt "
-            f"{fmt_pct(key['share_done'])}), {fmt_int(key['tasks_ongoing'])} nhiệm vụ đang "
+            f"{fmt_pct(key['share_done'])}{base}), {fmt_int(key['tasks_ongoing'])} nhiệm vụ đang "
             f"thực hiện, {fmt_int(key['tasks_not_started'])} nhiệm vụ chưa thực hiện")
+    if na:
+        text += f", {fmt_int(na)} nhiệm vụ không phát sinh trong kỳ"
     if key["tasks_overdue"]:
         text += f"; {fmt_int(key['tasks_overdue'])} nhiệm vụ đã quá thời hạn nhưng chưa hoàn thành"
     return [text + ". Kết quả cụ thể theo từng nội dung như sau (Biểu đồ 2):"]

@@ -48,7 +48,8 @@ def test_key_figures_and_rates(filled, plan):
     assert cons.key == {"units_expected": 6, "units_received": 5, "units_on_time": 3,
                         "units_late": 2, "units_missing": 1, "units_rejected": 0,
                         "tasks": 3, "tasks_done": 1, "tasks_ongoing": 2,
-                        "tasks_not_started": 0, "tasks_overdue": 0, "share_done": 1 / 3}
+                        "tasks_not_started": 0, "tasks_not_applicable": 0, "tasks_overdue": 0,
+                        "share_done": 1 / 3}
     rates = cons.rates.set_index("level")
     assert list(rates.index) == ["tinh", "huyen", "xa", ""]
     # Province level: SNV on time, SA late, SB missing.

@@ -75,7 +75,11 @@ def test_printed_figures_match_the_ledger(demo_run):
     key = from_ledger(ws, plan, PERIOD).key
     assert (f"Nhiệm vụ: {fmt_int(key['tasks'])}; đã hoàn thành {fmt_int(key['tasks_done'])}"
             in result.output)
-    assert f"tỷ lệ hoàn thành {fmt_pct(key['share_done'])}." in result.output
+    applicable = key["tasks"] - key["tasks_not_applicable"]
+    assert key["share_done"] == key["tasks_done"] / applicable
+    assert (f"không phát sinh {fmt_int(key['tasks_not_applicable'])}, quá hạn "
+            f"{fmt_int(key['tasks_overdue'])}; tỷ lệ hoàn thành {fmt_pct(key['share_done'])} "
+            "(trên số nhiệm vụ có phát sinh).") in result.output
     reminders = list((root / "output" / "2022-Q3" / "thu").glob("nhac_*.eml"))
     assert len(reminders) == n["late"] + n["missing"] + n["rejected"]
 

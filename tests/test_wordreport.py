@@ -21,7 +21,7 @@ from generator import office, template_builder, wordreport
 from generator.collect import ON_TIME, StatusReport, UnitStatus
 from generator.consolidate import consolidate, from_ledger
 from generator.errors import UsageError
-from generator.model import STATUS_DONE, Receipt, Submission, TaskReport
+from generator.model import STATUS_DONE, STATUS_NA, Receipt, Submission, TaskReport
 from generator.periods import parse_period
 from generator.text import fmt_int, fmt_pct
 
@@ -201,6 +201,18 @@ def test_recipients_beside_the_signature(report):
     assert all(Pt(13) <= style_value(p, "size") <= Pt(14) for p in signed)
     borders = table._tbl.tblPr.find(qn("w:tblBorders"))
     assert {b.get(qn("w:val")) for b in borders} == {"nil"}
+
+
+def test_share_done_names_its_base_when_some_tasks_did_not_arise(workspace, plan):
+    subs = sp.submissions()
+    subs["SA"].tasks["2.1"].status = STATUS_NA  # the only lead of 2.1: the task did not arise
+    sp.record(workspace, subs)
+    cons = from_ledger(workspace, plan, sp.PERIOD)
+    assert (cons.key["tasks_not_applicable"], cons.key["share_done"]) == (1, 1 / 2)
+    (text,) = wordreport._overview(cons)
+    assert (f"Đến nay đã hoàn thành 1 nhiệm vụ (đạt {fmt_pct(1 / 2)} số nhiệm vụ có phát sinh "
+            "trong kỳ), 1 nhiệm vụ đang thực hiện, 0 nhiệm vụ chưa thực hiện, 1 nhiệm vụ không "
+            "phát sinh trong kỳ") in text
 
 
 def test_charts_are_embedded_images(report):
