@@ -36,3 +36,12 @@ def run():
         return CliRunner().invoke(cli, prefix + list(args), catch_exceptions=False)
 
     return _run
+
+
+def header_columns(sheet, labels) -> tuple[int, dict[str, int]]:
+    """(header row, label -> column) of the row of an openpyxl sheet holding every label."""
+    for row in sheet.iter_rows():
+        found = {str(c.value).strip(): c.column for c in row if c.value is not None}
+        if all(label in found for label in labels):
+            return row[0].row, found
+    raise AssertionError(f"no header row with {labels} in {sheet.title}")

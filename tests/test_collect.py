@@ -13,6 +13,7 @@ from email.message import EmailMessage
 
 import openpyxl
 import pytest
+from conftest import header_columns
 
 from generator import forms, formspec
 from generator.collect import collect, guess_unit
@@ -29,15 +30,6 @@ def stamp(path, day: int, hour: int = 9):
     moment = dt.datetime(2022, 9, day, hour, tzinfo=VN).timestamp()
     os.utime(path, (moment, moment))
     return path
-
-
-def header_columns(sheet, labels) -> tuple[int, dict[str, int]]:
-    """(header row, label -> column) of the row holding every label."""
-    for row in sheet.iter_rows():
-        found = {str(c.value).strip(): c.column for c in row if c.value is not None}
-        if all(label in found for label in labels):
-            return row[0].row, found
-    raise AssertionError(f"no header row with {labels} in {sheet.title}")
 
 
 def fill(path, tts, result: str = "Đã tổ chức 2 hội nghị tuyên truyền"):

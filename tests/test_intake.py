@@ -10,7 +10,7 @@ import zipfile
 
 import openpyxl
 import pytest
-from conftest import requires_soffice
+from conftest import header_columns, requires_soffice
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,14 +33,6 @@ UNIT_VALUES = {"preparer": "Nguyễn Thị Hoa", "phone": "0912 345 678", "head"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def header_columns(sheet, labels) -> tuple[int, dict[str, int]]:
-    for row in sheet.iter_rows():
-        found = {str(c.value).strip(): c.column for c in row if c.value is not None}
-        if all(label in found for label in labels):
-            return row[0].row, found
-    raise AssertionError(f"no header row with {labels} in {sheet.title}")
 
 
 class Form:
