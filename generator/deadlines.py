@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass
 
 from .periods import Period
-from .text import fold
+from .text import fold, roman
 
-ROMAN_TO_INT = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+ROMAN_TO_INT = {roman(n).lower(): n for n in range(1, 5)}
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,8 @@ from .excel import atomic_path, new_workbook
 from .model import STATUSES
 from .periods import DEFAULT_DEADLINE_DAYS, Period
 from .plan import ROLE_LEAD, Indicator, Plan, Unit
-from .text import fmt_date, fmt_date_long, fmt_date_plain
+from .text import fmt_date, fmt_date_long, fmt_date_plain, roman
 
-ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII",
-         "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX")
 LAST_DATE = dt.date(2030, 12, 31)
 FONT = "Times New Roman"
 INPUT_FILL = "#FFF7D6"  # pale yellow: the cells an officer fills
@@ -361,7 +359,7 @@ def _task_rows(sheet, st: _Styles, context: _Context, unit: Unit, row: int) -> i
             dimension = task.dimension
             name = plan.dimensions.get(dimension, (f"Nội dung {dimension}", ""))[0]
             # Roman numeral, never a task-like "1.2": intake finds task rows by TT.
-            sheet.write_string(row, 0, _roman(dimension), st.group_tt)
+            sheet.write_string(row, 0, roman(dimension), st.group_tt)
             sheet.merge_range(row, 1, row, last, f"Nội dung {dimension}: {name}", st.group)
             row += 1
         sheet.write_string(row, col["tt"], task.tt, st.center)
@@ -426,10 +424,6 @@ def _unit_fields(sheet, st: _Styles, context: _Context, row: int) -> int:
         sheet.set_row(row, tall.get(field, 20))
         row += 1
     return row
-
-
-def _roman(number: int) -> str:
-    return ROMAN[number - 1] if 1 <= number <= len(ROMAN) else f"N{number}"
 
 
 def _indicator_rows(plan: Plan, code: str) -> list[tuple[str, object]]:

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 
 from .errors import UsageError
+from .text import roman
 
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 ACCEPTED_FORMS = "2022-07 (tháng), 2022-Q3 (quý), 2022-H1 (6 tháng), 2022-9M (9 tháng), 2022 (năm)"
 DEFAULT_DEADLINE_DAYS = {"xa": 10, "huyen": 15, "tinh": 15}
 
@@ -96,7 +96,7 @@ class Period:
         if self.kind == "month":
             return f"tháng {self.number} năm {self.year}"
         if self.kind == "quarter":
-            return f"quý {ROMAN[self.number]} năm {self.year}"
+            return f"quý {roman(self.number)} năm {self.year}"
         if self.kind == "half":
             return f"6 tháng đầu năm {self.year}"
         if self.kind == "nine":

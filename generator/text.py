@@ -27,6 +27,21 @@ def fold(value: str) -> str:
     return ascii_only.lower()
 
 
+_ROMAN_DIGITS = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+                 (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+
+
+def roman(number: int) -> str:
+    """4 -> 'IV': quarters, dimension headings and section numbers of a report."""
+    if number < 1:
+        return str(number)
+    out = ""
+    for value, digits in _ROMAN_DIGITS:
+        count, number = divmod(number, value)
+        out += digits * count
+    return out
+
+
 def slug(value: str, max_len: int = 40) -> str:
     """ASCII file-name part: 'Sở Tư pháp' -> 'so-tu-phap'."""
     text = re.sub(r"[^a-z0-9]+", "-", fold(value)).strip("-")

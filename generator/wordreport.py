@@ -27,7 +27,17 @@ from .model import STATUS_DONE, STATUS_NA, STATUS_NOT_STARTED, STATUS_ONGOING
 from .periods import Period, parse_period
 from .plan import LEVEL_LABELS
 from .template_builder import TEMPLATE_NAME, normalise_zip
-from .text import clean, fmt_date, fmt_date_long, fmt_date_plain, fmt_int, fmt_num, fmt_pct, fold
+from .text import (
+    clean,
+    fmt_date,
+    fmt_date_long,
+    fmt_date_plain,
+    fmt_int,
+    fmt_num,
+    fmt_pct,
+    fold,
+    roman,
+)
 
 CHART_KEYS = ("bieu_do_nop_bao_cao", "bieu_do_hoan_thanh", "bieu_do_diem")
 CHART_WIDTH = Mm(150)
@@ -35,8 +45,6 @@ NUMBER_BLANK = " " * 7  # "Số:        /BC-SNV" until the clerk writes the numb
 QUOTES_PER_DIMENSION = 3
 QUOTE_CHARS = 400
 NOTES_LISTED = 15
-ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII",
-         "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX")
 # Characters XML 1.0 forbids: a unit's cell may hold them (Excel accepts \x0b), Word won't.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 STATUS_PHRASES = {STATUS_DONE: "đã hoàn thành", STATUS_ONGOING: "đang triển khai thực hiện",
@@ -48,10 +56,6 @@ STATUS_PHRASES = {STATUS_DONE: "đã hoàn thành", STATUS_ONGOING: "đang tri�
 
 def _period(value) -> Period:
     return value if isinstance(value, Period) else parse_period(str(value))
-
-
-def _roman(number: int) -> str:
-    return ROMAN[number - 1] if 1 <= number <= len(ROMAN) else str(number)
 
 
 def _lower_first(text: str) -> str:
@@ -436,7 +440,7 @@ def _appendix_tasks(cons) -> list[dict]:
                          "thoi_han": task.deadline,
                          "hoan_thanh": f"{fmt_int(task.done)}/{fmt_int(applicable)}",
                          "tinh_trang": status})
-        groups.append({"so": _roman(int(dim.dimension)), "ten": dim.name, "dong": rows})
+        groups.append({"so": roman(int(dim.dimension)), "ten": dim.name, "dong": rows})
     return groups
 
 
@@ -456,7 +460,7 @@ def _appendix_register(cons) -> list[dict]:
                          "han": fmt_date(row.deadline), "ngay_nhan": shown,
                          "tinh_trang": row.state_label,
                          "so_loi": fmt_int(row.findings) if row.findings else ""})
-        groups.append({"so": _roman(number), "ten": f"{label} ({fmt_int(len(rows))} đơn vị)",
+        groups.append({"so": roman(number), "ten": f"{label} ({fmt_int(len(rows))} đơn vị)",
                        "dong": rows})
     return groups
 
@@ -470,7 +474,7 @@ def _appendix_indicators(cons) -> list[dict]:
                  "gia_tri": _value(r.value, r.agg) or "Chưa có số liệu"}
                 for r in frame.itertuples() if dimension_of.get(r.task) == dim.dimension]
         if rows:
-            groups.append({"so": _roman(int(dim.dimension)), "ten": dim.name, "dong": rows})
+            groups.append({"so": roman(int(dim.dimension)), "ten": dim.name, "dong": rows})
     return groups
 
 

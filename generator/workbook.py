@@ -25,9 +25,8 @@ from .consolidate import form_indicators
 from .errors import UsageError
 from .excel import atomic_path, new_workbook
 from .model import STATUS_DONE, STATUS_NA, STATUS_NOT_STARTED, STATUS_ONGOING
-from .periods import ROMAN
 from .plan import LEVEL_LABELS
-from .text import fmt_date
+from .text import fmt_date, roman
 
 SHEETS = {
     "overview": "Tổng quan",
@@ -476,7 +475,7 @@ def add_return_sheets(book, cons, key: bytes, fmt) -> None:
     for task, role in plan.tasks_for(district):
         if task.dimension != dimension:
             dimension = task.dimension
-            sheet.write_string(row, 0, _roman(dimension), fmt.heading_row)
+            sheet.write_string(row, 0, roman(dimension), fmt.heading_row)
             sheet.merge_range(row, 1, row, 7, plan.dimensions.get(dimension, ("",))[0],
                               fmt.heading_row)
             row += 1
@@ -511,11 +510,6 @@ def add_return_sheets(book, cons, key: bytes, fmt) -> None:
 
     children_sheet(book, cons, fmt)
     identity_sheet(book, cons, key)
-
-
-def _roman(number: int) -> str:
-    numerals = {**ROMAN, 5: "V", 6: "VI", 7: "VII", 8: "VIII", 9: "IX", 10: "X"}
-    return numerals.get(number, str(number))
 
 
 def children_sheet(book, cons, fmt) -> None:

@@ -1,7 +1,7 @@
 import datetime as dt
 import unicodedata
 
-from generator.text import clean, fmt_date_long, fmt_int, fmt_num, fmt_pct, fold, slug
+from generator.text import clean, fmt_date_long, fmt_int, fmt_num, fmt_pct, fold, roman, slug
 
 
 def test_vietnamese_number_style():
@@ -24,3 +24,8 @@ def test_nfc_fold_and_slug():
     assert fold("Đã hoàn thành") == "da hoan thanh"
     assert slug("UBND phường Duyên Hải") == "ubnd-phuong-duyen-hai"
     assert slug("Sở Lao động - Thương binh và Xã hội").isascii()
+
+
+def test_roman_numerals():
+    assert [roman(n) for n in (1, 4, 8, 9, 14, 40, 2022)] == [
+        "I", "IV", "VIII", "IX", "XIV", "XL", "MMXXII"]
