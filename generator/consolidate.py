@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import gc
 import math
 from dataclasses import dataclass, field
@@ -308,7 +307,7 @@ def _task_units_frame(plan: Plan, tts, codes, roles, statuses, reports) -> pd.Da
 
 def _cleaned(texts: list) -> list[str]:
     """clean() of each text, computed once per distinct text (most repeat: "", "Không")."""
-    done = {text: _clean(text) for text in set(texts)}
+    done = {text: clean(text) for text in set(texts)}
     return [done[text] for text in texts]
 
 
@@ -529,11 +528,11 @@ def notes_frame(plan: Plan, units, data) -> pd.DataFrame:
                 rows.append({"dimension": task.dimension,
                              "dimension_name": plan.dimensions.get(task.dimension, ("",))[0],
                              "unit": code, "unit_name": name, "kind": KIND_DIFFICULTY,
-                             "tt": tt, "text": _clean(report.difficulty)})
+                             "tt": tt, "text": clean(report.difficulty)})
         for kind, text in ((KIND_DIFFICULTY, sub.difficulties), (KIND_PROPOSAL, sub.proposals)):
             if _meaningful(text):
                 rows.append({"dimension": 0, "dimension_name": GENERAL_DIMENSION, "unit": code,
-                             "unit_name": name, "kind": kind, "tt": "", "text": _clean(text)})
+                             "unit_name": name, "kind": kind, "tt": "", "text": clean(text)})
     out = frame("notes", rows)
     if out.empty:
         return out
@@ -547,28 +546,7 @@ def notes_frame(plan: Plan, units, data) -> pd.DataFrame:
 
 
 def _meaningful(text) -> bool:
-    return _fold_text(text).strip(" .") not in EMPTY_NOTES
-
-
-# Texts repeat across thousands of returns ("", "Không", a shared phrase): clean and fold
-# each distinct one once (the regex and the NFD pass dominate the per-task cost). Bounded,
-# so a long-lived process does not grow with every period it consolidates.
-@functools.lru_cache(maxsize=1 << 16)
-def _clean_str(text: str) -> str:
-    return clean(text)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _fold_str(text: str) -> str:
-    return fold(text)
-
-
-def _clean(value) -> str:
-    return _clean_str(value) if isinstance(value, str) else clean(value)
-
-
-def _fold_text(value) -> str:
-    return _fold_str(value) if isinstance(value, str) else fold(value)
+    return fold(text).strip(" .") not in EMPTY_NOTES
 
 
 def changes_frame(current_ind, current_tasks, previous: Consolidation | None) -> pd.DataFrame:

@@ -31,7 +31,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from . import findings as F
 from . import formspec, legacy, safety
 from .model import STATUS_DONE, STATUSES, Submission, TaskReport
-from .text import clean, fmt_date_plain, fold, nfc
+from .text import MEMO_ENTRIES, MEMO_TEXT_LEN, clean, fmt_date_plain, fold, nfc
 
 SERIAL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (with the 1900 leap-year bug absorbed)
 PARALLEL_THRESHOLD = 8
@@ -47,11 +47,6 @@ _POINT_DECIMAL = re.compile(r"^[+-]?\d*\.\d+$")  # 1.5 typed English style (not 
 _LABEL_NOISE = re.compile(r"\(.*?\)|[*:]")
 READ_SHEETS = (formspec.SHEET_REPORT, formspec.SHEET_INDICATORS, formspec.SHEET_CHILDREN)
 
-# Memo sizes: every unit's form repeats the same statuses, results and labels, so most
-# non-ASCII cells of a large intake have been seen before; long free text is not memoised
-# (rarely repeated, and it would hold memory in each worker).
-MEMO_TEXT_LEN = 300
-MEMO_ENTRIES = 16384
 
 
 # --------------------------------------------------------------------------- values
@@ -79,18 +74,7 @@ def tidy(value: str) -> str:
     if value.isascii() and "  " not in value and "\n" not in value and "\t" not in value \
             and "\r" not in value:
         return value.strip()
-    return _clean_text(value) if len(value) <= MEMO_TEXT_LEN else clean(value)
-
-
-@functools.lru_cache(maxsize=MEMO_ENTRIES)
-def _clean_text(value: str) -> str:
     return clean(value)
-
-
-@functools.lru_cache(maxsize=MEMO_ENTRIES)
-def _fold(value: str) -> str:
-    """text.fold memoised: codes, labels and sheet names are folded again for every file."""
-    return fold(value)
 
 
 def _detect_legacy(text: str) -> tuple[str, str | None]:
@@ -209,7 +193,7 @@ class _PlanIndex:
         """({indicator code: Indicator}, {folded code: code}) of the unit's indicators."""
         if code not in self.codes:
             by_code = {i.code: i for i in self.indicators_of(plan, code)}
-            self.codes[code] = (by_code, {_fold(c): c for c in by_code})
+            self.codes[code] = (by_code, {fold(c): c for c in by_code})
         return self.codes[code]
 
     def indicators_of(self, plan, code: str) -> list:
@@ -261,8 +245,8 @@ class _Book:
         """The sheet's real name, tolerating case, spacing and NFD."""
         if wanted in self.names:
             return wanted
-        key = _fold(wanted)
-        return next((n for n in self.names if _fold(n) == key), None)
+        key = fold(wanted)
+        return next((n for n in self.names if fold(n) == key), None)
 
     def rows(self, name: str) -> list[list]:
         if name not in self._rows:
@@ -481,7 +465,7 @@ class _Reader:
 
 def header(rows, labels: dict[str, str], need: tuple[str, ...], limit: int = 40):
     """(header row index, {field: column}) of the first row holding every needed label."""
-    wanted = {_fold(label): key for key, label in labels.items()}
+    wanted = {fold(label): key for key, label in labels.items()}
     for index, row in enumerate(rows[:limit]):
         cols: dict[str, int] = {}
         for c, value in enumerate(row):
@@ -683,7 +667,7 @@ def read_indicators(reader: _Reader, sub: Submission) -> None:
         raw_code = as_text(rows[r][cols["code"]]) if cols["code"] < len(rows[r]) else ""
         if not raw_code:
             continue
-        code = raw_code if raw_code in by_code else folded.get(_fold(raw_code))
+        code = raw_code if raw_code in by_code else folded.get(fold(raw_code))
         if code is None:
             reader.add("I004", name, cell_ref(r, cols["code"]), code=raw_code[:40])
             continue

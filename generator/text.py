@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
+_SPACES = re.compile(r"\s+")
+# Texts repeat across thousands of returns (statuses, labels, "Không", codes): clean and
+# fold each distinct short text once. Long free text is rarely repeated and not memoised,
+# and the memo is bounded, so a long-lived process does not grow with every period.
+MEMO_TEXT_LEN = 300
+MEMO_ENTRIES = 1 << 16
 
 
 def nfc(value: str) -> str:
@@ -17,14 +24,29 @@ def clean(value) -> str:
     """NFC text with outer whitespace trimmed and inner runs collapsed."""
     if value is None:
         return ""
-    return re.sub(r"\s+", " ", nfc(str(value))).strip()
+    text = value if isinstance(value, str) else str(value)
+    return _clean_memo(text) if len(text) <= MEMO_TEXT_LEN else _clean(text)
+
+
+def _clean(text: str) -> str:
+    return _SPACES.sub(" ", nfc(text)).strip()
+
+
+_clean_memo = functools.lru_cache(maxsize=MEMO_ENTRIES)(_clean)
 
 
 def fold(value: str) -> str:
     """Lower-case ASCII form used to compare names typed without diacritics."""
-    decomposed = unicodedata.normalize("NFD", clean(value).translate(_D_MAP))
-    ascii_only = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return ascii_only.lower()
+    text = clean(value)
+    return _fold_memo(text) if len(text) <= MEMO_TEXT_LEN else _fold(text)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.translate(_D_MAP))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower()
+
+
+_fold_memo = functools.lru_cache(maxsize=MEMO_ENTRIES)(_fold)
 
 
 _ROMAN_DIGITS = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
