@@ -14,6 +14,7 @@ with its content findings.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import io
@@ -809,11 +810,6 @@ def read_child_row(reader: _Reader, child: Submission, sheet: str, rows, r: int,
 # --------------------------------------------------------------------------- entry points
 
 
-def screen(path: Path, limit_bytes=None) -> list[F.Finding]:
-    """File-level checks before any parsing: size, zip bomb, entities, encryption, macros."""
-    return list(safety.screen(path, limit_bytes))
-
-
 def read_form(path, plan, period, key: bytes,
               limit_bytes=None) -> tuple[Submission | None, list[F.Finding]]:
     """Read one returned file; never raises. None = rejected (not a usable form).
@@ -872,8 +868,6 @@ def _read_screened(path: Path, plan, period, key: bytes, screened, archive):
 
 
 def _with_file(finding: F.Finding, name: str) -> F.Finding:
-    import dataclasses
-
     return dataclasses.replace(finding, file=name)
 
 
