@@ -11,8 +11,6 @@ and charts) and to render the .docx (target: render under 3 s, PDF excluded).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import random
 import sys
 import tempfile
 import time
@@ -20,60 +18,50 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from generator import simulate as sim  # noqa: E402
 from generator import wordreport  # noqa: E402
 from generator.collect import LATE, MISSING, ON_TIME, REJECTED, StatusReport, UnitStatus  # noqa: E402
 from generator.consolidate import consolidate  # noqa: E402
 from generator.default_plan import DEFAULT_PLAN  # noqa: E402
-from generator.model import STATUSES, Receipt, Submission, TaskReport  # noqa: E402
+from generator.model import Receipt, Submission, TaskReport  # noqa: E402
 from generator.periods import parse_period  # noqa: E402
 from generator.plan import load_plan  # noqa: E402
 from generator.workspace import find_workspace, init_workspace  # noqa: E402
 
-RESULTS = ("Đã tổ chức {n} hội nghị tuyên truyền tại các thôn, bản với sự tham gia của "
-           "người dân", "Đã niêm yết công khai {n} thủ tục hành chính tại bộ phận một cửa",
-           "Đã ban hành {n} văn bản chỉ đạo, hướng dẫn triển khai", "")
-DIFFICULTIES = ("Địa bàn rộng, giao thông đi lại khó khăn", "Thiếu kinh phí thực hiện",
-                "Cán bộ kiêm nhiệm nhiều việc", "")
-
 
 def simulate(plan, period, seed: int = 2022):
-    """(submissions, status report) for every unit with tasks, from a seeded random."""
-    rng = random.Random(seed)
+    """(submissions, status report) for every unit with tasks: the demo's simulated values
+    (generator.simulate), as the ledger would hold them, without writing any file."""
+    codes = [code for code in plan.units if plan.tasks_for(code)]
+    kinds = sim.assign_kinds(codes, seed, xls=False)
     submissions, statuses = [], []
-    for unit in plan.units.values():
-        tasks = plan.tasks_for(unit.code)
-        if not tasks:
-            continue
+    for code in codes:
+        unit, kind = plan.units[code], kinds[code]
         deadline = period.deadline(unit.level)
-        state = rng.choices((ON_TIME, LATE, MISSING, REJECTED), (80, 8, 10, 2))[0]
-        if state == MISSING:
-            statuses.append(UnitStatus(unit.code, state, deadline))
+        if kind == sim.MISSING:
+            statuses.append(UnitStatus(code, MISSING, deadline))
             continue
-        shift = rng.randint(-6, 0) if state != LATE else rng.randint(1, 5)
-        at = dt.datetime.combine(deadline + dt.timedelta(days=shift), dt.time(9))
-        receipt = Receipt(f"{unit.code}_{period.id}.xlsx", f"{unit.code:0>64}"[:64], period.id,
-                          at, unit.code, state != REJECTED)
-        statuses.append(UnitStatus(unit.code, state, deadline, receipt))
+        values = sim.plan_return(plan, unit, period, seed, kind, deadline)
+        state = {sim.LATE: LATE, sim.REJECTED: REJECTED}.get(kind, ON_TIME)
+        receipt = Receipt(f"{code}_{period.id}.xlsx", f"{code:0>64}"[:64], period.id,
+                          values["received_at"], code, state != REJECTED)
+        statuses.append(UnitStatus(code, state, deadline, receipt))
         if state == REJECTED:
             continue
-        reports = {}
-        for task, role in tasks:
-            status = rng.choices(STATUSES, (55, 30, 12, 3))[0]
-            result = rng.choice(RESULTS).format(n=rng.randint(1, 40))
-            reports[task.tt] = TaskReport(task.tt, role, status, result=result,
-                                          difficulty=rng.choice(DIFFICULTIES))
-        values = {}
-        for ind in plan.indicators_for(unit.code):
-            if ind.agg != "ratio":
-                values[ind.code] = float(rng.randint(0, 60))
-        for ind in plan.indicators_for(unit.code):
-            if ind.agg == "ratio" and ind.num in values and ind.den in values:
-                values[ind.den] = values[ind.num] + float(rng.randint(0, 20))
-        submissions.append(Submission(unit.code, period.id, tasks=reports, indicators=values,
-                                      difficulties=rng.choice(DIFFICULTIES),
-                                      proposals=rng.choice(("Đề nghị bổ sung kinh phí tuyên "
-                                                            "truyền", "", ""))))
+        tasks = {tt: TaskReport(tt, role, **values["tasks"][tt])
+                 for tt, role in ((t.tt, r) for t, r in plan.tasks_for(code))}
+        submissions.append(Submission(code, period.id, tasks=tasks,
+                                      indicators=values["indicators"], **values["fields"]))
     return submissions, StatusReport(period.id, statuses)
+
+
+def time_pdf(target: Path, out: Path) -> None:
+    """Convert with the real LibreOffice and print how long it took."""
+    from generator import office
+
+    start = time.perf_counter()
+    pdf = office.convert(target, "pdf", out)
+    print(f"pdf (LibreOffice): {time.perf_counter() - start:.2f} s -> {pdf}")
 
 
 def main() -> None:
@@ -108,11 +96,7 @@ def main() -> None:
         print(f"report total:  {rendered - consolidated:.2f} s (target < 3 s), "
               f"{len(data) // 1024} KiB")
         if args.pdf:
-            from generator import office
-
-            start = time.perf_counter()
-            pdf = office.convert(target, "pdf", out)
-            print(f"pdf (LibreOffice): {time.perf_counter() - start:.2f} s -> {pdf}")
+            time_pdf(target, out)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_report import simulate  # noqa: E402
+from bench_report import simulate, time_pdf  # noqa: E402
 
 from generator.consolidate import consolidate  # noqa: E402
 from generator.default_plan import DEFAULT_PLAN  # noqa: E402
@@ -48,11 +48,7 @@ def main() -> None:
         print(f"write workbook: {written - consolidated:.2f} s, "
               f"{target.stat().st_size // 1024} KiB")
         if args.pdf:
-            from generator import office
-
-            start = time.perf_counter()
-            pdf = office.convert(target, "pdf", out)
-            print(f"pdf (LibreOffice): {time.perf_counter() - start:.2f} s -> {pdf}")
+            time_pdf(target, out)
 
 
 if __name__ == "__main__":
