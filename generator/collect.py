@@ -90,9 +90,11 @@ def take_in(ledger, workspace, plan, period, sources, workers=None) -> tuple[lis
         incoming = receive.gather(sources, Path(tmp))
         # Archive first: nothing a unit sent is lost, whatever intake makes of it.
         shas = [ledger.archive(item.path, item.name)[0] for item in incoming]
+        # Each distinct file once: its receipt if the ledger has it, else it is read below.
+        held = {sha: ledger.receipt(period.id, sha) for sha in dict.fromkeys(shas)}
         fresh: dict[str, receive.Incoming] = {}
         for item, sha in zip(incoming, shas, strict=True):
-            if sha not in fresh and ledger.receipt(period.id, sha) is None:
+            if held[sha] is None and sha not in fresh:
                 fresh[sha] = item
         from . import intake  # imported late: the work above needs none of it
 
@@ -103,10 +105,9 @@ def take_in(ledger, workspace, plan, period, sources, workers=None) -> tuple[lis
             for (sha, item), (_path, submission, found) in zip(fresh.items(), results,
                                                                strict=True):
                 found = [dataclasses.replace(f, file=item.name) for f in found]
-                ledger.record(period.id, sha, item.name, item.received_at, submission, found,
-                              unit=guess_unit(plan, item))
-    receipts = [ledger.receipt(period.id, sha) for sha in dict.fromkeys(shas)]
-    return receipts, len(fresh)
+                held[sha], _new = ledger.record(period.id, sha, item.name, item.received_at,
+                                                submission, found, unit=guess_unit(plan, item))
+    return list(held.values()), len(fresh)
 
 
 def write_all_feedback(ledger, workspace, plan, period) -> list[Path]:
