@@ -37,10 +37,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator import formspec, simulate  # noqa: E402
-from generator.deadlines import parse_deadline  # noqa: E402
-from generator.periods import parse_period  # noqa: E402
-from generator.plan import Indicator, Plan, Task, Unit  # noqa: E402
+from generator.demo import simulate  # noqa: E402
+from generator.forms import layout as formspec  # noqa: E402
+from generator.plan.deadlines import parse_deadline  # noqa: E402
+from generator.plan.periods import parse_period  # noqa: E402
+from generator.plan.workbook import Indicator, Plan, Task, Unit  # noqa: E402
 
 PERIOD = parse_period("2022-Q3")
 TASKS, INDICATORS, RATIOS = 40, 60, 5
@@ -156,7 +157,7 @@ def _write_chunk(job) -> int:
 
 def generate(root: Path, n: int) -> tuple[Path, float]:
     """A workspace with N returns in input/<period>/; (folder, seconds)."""
-    from generator import forms
+    from generator.forms import writer as forms
     from generator.workspace import find_workspace, init_workspace
 
     begin = time.perf_counter()
@@ -189,8 +190,8 @@ def pipeline(root: Path, n: int) -> dict:
     """The real intake half of `baocao collect` (collect.take_in: archive, read on both
     cores, ledger) and the consolidation (consolidate.from_ledger), timed by phase."""
     from generator.collect import take_in
-    from generator.consolidate import from_ledger
-    from generator.ledger import Ledger
+    from generator.consolidate.build import from_ledger
+    from generator.ledger.store import Ledger
     from generator.workspace import find_workspace
 
     ws = find_workspace(explicit=root)

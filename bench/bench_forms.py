@@ -11,10 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from generator.default_plan import DEFAULT_PLAN
-from generator.forms import write_forms
-from generator.periods import parse_period
-from generator.plan import load_plan
+from generator.forms.writer import write_forms
+from generator.plan.default import DEFAULT_PLAN
+from generator.plan.periods import parse_period
+from generator.plan.workbook import load_plan
 from generator.workspace import find_workspace, init_workspace
 
 TARGET_SECONDS = 10.0

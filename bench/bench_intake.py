@@ -1,9 +1,9 @@
-"""Speed of intake: read N returned forms with intake.read_many against raw calamine.
+"""Speed of intake: read N returned forms with intake_pool.read_many against raw calamine.
 
 Makes filled forms for a few units of the default plan (forms.write_form, filled with
 openpyxl the way an officer would), copies them to N files, then times
   * raw:    calamine opening each file and reading the sheets intake needs, 2 processes;
-  * intake: intake.read_many (screen, identity, rows, rules), 2 workers.
+  * intake: intake_pool.read_many (screen, identity, rows, rules), 2 workers.
 The target: 10.000 files in <= 30 s on 2 cores, intake within 3x of raw.
 Run: python bench/bench_intake.py [N]   (default 2000; the figures scale linearly)
 """
@@ -20,13 +20,15 @@ from pathlib import Path
 import openpyxl
 from python_calamine import CalamineWorkbook
 
-from generator import formspec, intake
-from generator.default_plan import DEFAULT_PLAN
-from generator.forms import write_form
-from generator.model import STATUS_ONGOING
-from generator.periods import parse_period
-from generator.plan import load_plan
-from generator.safety import screen
+from generator.forms import layout as formspec
+from generator.forms.writer import write_form
+from generator.intake import pool as intake_pool
+from generator.intake import read as intake
+from generator.intake.safety import screen
+from generator.plan.default import DEFAULT_PLAN
+from generator.plan.periods import parse_period
+from generator.plan.workbook import load_plan
+from generator.vocab import STATUS_ONGOING
 
 UNITS = ("STP", "SYT", "080", "02635")
 KEY = bytes(range(32))
@@ -74,7 +76,7 @@ def main(count: int = 2000) -> None:
             list(pool.map(raw_read, [str(p) for p in paths], chunksize=64))
         raw = time.perf_counter() - begin
         begin = time.perf_counter()
-        results = intake.read_many(paths, plan, period, KEY, workers=2)
+        results = intake_pool.read_many(paths, plan, period, KEY, workers=2)
         wall = time.perf_counter() - begin
         sample = paths[:200]  # one process, same conditions: where the time goes
         serial = {}
@@ -88,7 +90,7 @@ def main(count: int = 2000) -> None:
     per_10k = wall * 10_000 / count
     print(f"files:            {count} ({accepted} accepted)")
     print(f"raw calamine:     {raw:.2f} s ({1000 * raw / count:.2f} ms per file, 2 processes)")
-    print(f"intake.read_many: {wall:.2f} s ({1000 * wall / count:.2f} ms per file, 2 workers)")
+    print(f"intake_pool.read_many: {wall:.2f} s ({1000 * wall / count:.2f} ms per file, 2 workers)")
     print(f"one process:      raw {serial['raw']:.2f} ms, read_form {serial['read_form']:.2f} ms "
           f"per file, of which safety.screen {serial['screen']:.2f} ms; read_form without "
           f"screen = {(serial['read_form'] - serial['screen']) / serial['raw']:.1f}x raw")

@@ -18,14 +18,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generator import simulate as sim  # noqa: E402
-from generator import wordreport  # noqa: E402
-from generator.collect import LATE, MISSING, ON_TIME, REJECTED, StatusReport, UnitStatus  # noqa: E402
-from generator.consolidate import consolidate  # noqa: E402
-from generator.default_plan import DEFAULT_PLAN  # noqa: E402
+from generator.consolidate.build import consolidate  # noqa: E402
+from generator.demo import simulate as sim  # noqa: E402
+from generator.ledger.status import StatusReport, UnitStatus  # noqa: E402
 from generator.model import Receipt, Submission, TaskReport  # noqa: E402
-from generator.periods import parse_period  # noqa: E402
-from generator.plan import load_plan  # noqa: E402
+from generator.plan.default import DEFAULT_PLAN  # noqa: E402
+from generator.plan.periods import parse_period  # noqa: E402
+from generator.plan.workbook import load_plan  # noqa: E402
+from generator.render import wordreport  # noqa: E402
+from generator.vocab import LATE, MISSING, ON_TIME, REJECTED  # noqa: E402
 from generator.workspace import find_workspace, init_workspace  # noqa: E402
 
 
@@ -39,14 +40,14 @@ def simulate(plan, period, seed: int = 2022):
         unit, kind = plan.units[code], kinds[code]
         deadline = period.deadline(unit.level)
         if kind == sim.MISSING:
-            statuses.append(UnitStatus(code, MISSING, deadline))
+            statuses.append(UnitStatus(code, MISSING.key, deadline))
             continue
         values = sim.plan_return(plan, unit, period, seed, kind, deadline)
-        state = {sim.LATE: LATE, sim.REJECTED: REJECTED}.get(kind, ON_TIME)
+        state = {sim.LATE: LATE, sim.REJECTED: REJECTED}.get(kind, ON_TIME).key
         receipt = Receipt(f"{code}_{period.id}.xlsx", f"{code:0>64}"[:64], period.id,
-                          values["received_at"], code, state != REJECTED)
+                          values["received_at"], code, state != REJECTED.key)
         statuses.append(UnitStatus(code, state, deadline, receipt))
-        if state == REJECTED:
+        if state == REJECTED.key:
             continue
         tasks = {tt: TaskReport(tt, role, **values["tasks"][tt])
                  for tt, role in ((t.tt, r) for t, r in plan.tasks_for(code))}

@@ -16,12 +16,12 @@ import time
 import zipfile
 from pathlib import Path
 
-from generator import safety
-from generator.default_plan import DEFAULT_PLAN
-from generator.forms import write_form
-from generator.legacy import detect_and_convert
-from generator.periods import parse_period
-from generator.plan import load_plan
+from generator.forms.writer import write_form
+from generator.intake import safety
+from generator.intake.legacy import detect_and_convert
+from generator.plan.default import DEFAULT_PLAN
+from generator.plan.periods import parse_period
+from generator.plan.workbook import load_plan
 
 TEXTS = {
     "ascii": "Da to chuc 2 hoi nghi tuyen truyen",

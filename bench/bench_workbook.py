@@ -20,11 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_report import simulate, time_pdf  # noqa: E402
 
-from generator.consolidate import consolidate  # noqa: E402
-from generator.default_plan import DEFAULT_PLAN  # noqa: E402
-from generator.periods import parse_period  # noqa: E402
-from generator.plan import load_plan  # noqa: E402
-from generator.workbook import write_workbook  # noqa: E402
+from generator.consolidate.build import consolidate  # noqa: E402
+from generator.plan.default import DEFAULT_PLAN  # noqa: E402
+from generator.plan.periods import parse_period  # noqa: E402
+from generator.plan.workbook import load_plan  # noqa: E402
+from generator.render.workbook import write_workbook  # noqa: E402
 
 
 def main() -> None:

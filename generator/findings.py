@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .text import nfc
+from generator import vocab
+from generator.text import nfc
 
 # `code` is positional-only in the builders below so a rule may also use {code}.
 
-ERROR = "error"
-WARNING = "warning"
+ERROR = vocab.ERROR.key
+WARNING = vocab.WARNING.key
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ CATALOGUE: dict[str, Rule] = {
                  "Cán bộ đầu mối đối chiếu với bản gốc của kế hoạch rồi xóa dấu cần xác nhận"),
     "P019": Rule(ERROR, "Mã đơn vị '{code}' có ký tự không hợp lệ",
                  "Mã đơn vị chỉ gồm chữ cái không dấu, chữ số, dấu gạch ngang"),
+    "P021": Rule(ERROR, "Loại số liệu '{value}' không hợp lệ",
+                 "Ghi 'đếm' (số nguyên: lượt, người, hồ sơ) hoặc 'đo' (có thể lẻ: tiền, "
+                 "diện tích); để trống là 'đếm'"),
     # --- returned forms: file, identity, reading (intake) ---
     "F100": Rule(ERROR, "Không đọc được tệp: {reason}",
                  "Mở tệp bằng Excel hoặc LibreOffice, lưu lại dạng .xlsx rồi gửi lại"),

@@ -10,20 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .findings import Finding
-
-STATUS_DONE = "Đã hoàn thành"
-STATUS_ONGOING = "Đang thực hiện"
-STATUS_NOT_STARTED = "Chưa thực hiện"
-STATUS_NA = "Không phát sinh"
-STATUSES = (STATUS_DONE, STATUS_ONGOING, STATUS_NOT_STARTED, STATUS_NA)
+from generator.findings import Finding
 
 
 @dataclass
 class TaskReport:
     tt: str
     role: str = ""  # 'Chủ trì' | 'Phối hợp' (from the plan, not trusted from the file)
-    status: str = ""  # one of STATUSES, or '' when missing
+    status: str = ""  # one of vocab.STATUSES, or '' when missing
     completed_on: dt.date | None = None
     result: str = ""
     difficulty: str = ""

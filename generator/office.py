@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import UsageError
+from generator.errors import UsageError
 
 INSTALL_HINT = ("Chưa cài LibreOffice. Trên Debian/Ubuntu: sudo apt-get install "
                 "libreoffice-writer-nogui libreoffice-calc-nogui fonts-liberation; trên Windows: "

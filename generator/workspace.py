@@ -12,9 +12,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .default_plan import DEFAULT_PLAN
-from .errors import UsageError
-from .periods import DEFAULT_DEADLINE_DAYS
+from generator import vocab
+from generator.errors import UsageError
 
 try:
     import tomllib
@@ -22,7 +21,20 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 CONFIG_NAME = "baocao.toml"
-PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def shipped(folder: str) -> Path:
+    """A top-level folder the tool ships (input/, templates/): inside the installed package
+    (setup.cfg maps it there), or beside the package in a source checkout."""
+    here = Path(__file__).resolve().parent
+    inside = here / folder
+    return inside if inside.is_dir() else here.parent / folder
+
+
+PACKAGE_TEMPLATES = shipped("templates")
+DEFAULT_PLAN = shipped("input") / "ke-hoach.xlsx"
+# Submission deadline per unit level: a day of the period's last month.
+DEFAULT_DEADLINE_DAYS = {"xa": 10, "huyen": 15, "tinh": 15}
 
 DEFAULT_CONFIG = """\
 # Cấu hình baocao cho một không gian làm việc (workspace).
@@ -92,6 +104,24 @@ class Workspace:
 
     def output_dir(self, period) -> Path:
         return self.require() / "output" / str(period)
+
+    def forms_dir(self, period) -> Path:
+        return self.output_dir(period) / vocab.FORMS_DIR
+
+    def form_path(self, period, unit) -> Path:
+        return self.forms_dir(period) / vocab.unit_file_name(unit, period)
+
+    def feedback_path(self, period, unit) -> Path:
+        return self.output_dir(period) / vocab.FEEDBACK_DIR / vocab.unit_file_name(unit, period)
+
+    def mail_dir(self, period) -> Path:
+        return self.output_dir(period) / vocab.MAIL_DIR
+
+    def workbook_path(self, period, scope: str | None = None) -> Path:
+        return self.output_dir(period) / vocab.workbook_name(period, scope)
+
+    def report_path(self, period, scope: str | None = None) -> Path:
+        return self.output_dir(period) / vocab.report_name(period, scope)
 
     def input_dir(self, period) -> Path:
         return self.require() / "input" / str(period)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from generator.cli import cli
-from generator.default_plan import DEFAULT_PLAN
+from generator.cli.app import cli
 from generator.office import soffice_path
-from generator.plan import load_plan
+from generator.plan.default import DEFAULT_PLAN
+from generator.plan.workbook import load_plan
 from generator.workspace import find_workspace, init_workspace
 
 requires_soffice = pytest.mark.skipif(soffice_path() is None,

@@ -16,10 +16,10 @@ from __future__ import annotations
 import datetime as dt
 
 from generator.excel import new_workbook
-from generator.ledger import Ledger
+from generator.ledger.store import Ledger
 from generator.model import Submission, TaskReport
-from generator.periods import parse_period
-from generator.plan import SHEETS, load_plan
+from generator.plan.periods import parse_period
+from generator.plan.workbook import SHEETS, load_plan
 
 PERIOD = parse_period("2022-Q3")
 PREVIOUS = parse_period("2022-Q2")

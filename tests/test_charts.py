@@ -8,7 +8,7 @@ import warnings
 import pandas as pd
 from matplotlib.image import imread
 
-from generator import charts
+from generator.render import charts
 
 DIMENSIONS = pd.DataFrame({
     "dimension": [1, 2], "name": ["Tham gia của người dân ở cấp cơ sở", "Công khai, minh bạch"],

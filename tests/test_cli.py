@@ -1,19 +1,22 @@
 """The command-line contract: global options, exit codes, Vietnamese messages."""
 
+import gettext
 import json
 import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 
 from generator import __version__
-from generator.cli import cli
+from generator.cli import i18n
+from generator.cli.app import cli, hoist_global_options
 from generator.workspace import find_workspace, init_workspace
 
 
 def baocao(*args, cwd=None):
     """Run the installed entry point in a real process, as an officer would."""
-    return subprocess.run([sys.executable, "-m", "generator.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "generator.cli.app", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -88,7 +91,7 @@ def test_internal_error_names_a_log_and_hides_the_traceback(monkeypatch, run):
     def explode(_path):
         raise RuntimeError("hỏng bất ngờ")
 
-    monkeypatch.setattr("generator.cli.check_plan", explode)
+    monkeypatch.setattr("generator.cli.app.check_plan", explode)
     result = run(["plan", "check"])
     assert result.exit_code == 3
     assert "Lỗi nội bộ." in result.output and "baocao-loi.log" in result.output
@@ -104,7 +107,7 @@ def test_error_text_in_brackets_is_printed_literally(monkeypatch, run):
     def refuse(_path):
         raise UsageError("Điền host trong mục [email] của baocao.toml.")
 
-    monkeypatch.setattr("generator.cli.check_plan", refuse)
+    monkeypatch.setattr("generator.cli.app.check_plan", refuse)
     result = run(["plan", "check"])
     assert result.exit_code == 2
     assert "Lỗi: Điền host trong mục [email] của baocao.toml." in result.output
@@ -153,3 +156,40 @@ def test_plan_check_inside_a_workspace_uses_its_plan(tmp_path, args):
     result = baocao(*args, cwd=root / "input")
     assert result.returncode == 0
     assert "Kế hoạch 239/KH-UBND hợp lệ" in result.stdout
+
+
+def test_global_options_after_the_command_name(tmp_path):
+    """People put options after the command: `baocao status -p 2022-Q3 --json -w DIR`."""
+    root = tmp_path / "ws"
+    init_workspace(root)
+    before = CliRunner().invoke(cli, ["--json", "-w", str(root), "status", "-p", "2022-Q3"])
+    after = CliRunner().invoke(cli, ["status", "-p", "2022-Q3", "--json", "-w", str(root)])
+    assert before.exit_code == after.exit_code == 0
+    assert json.loads(after.output) == json.loads(before.output)
+    assert json.loads(after.output)["period"] == "2022-Q3"
+    mixed = CliRunner().invoke(cli, ["status", f"--workspace={root}", "-p", "2022-Q3",
+                                     "--json"])
+    assert json.loads(mixed.output) == json.loads(before.output)
+
+
+def test_hoisting_leaves_command_arguments_alone():
+    assert hoist_global_options(["check", "-p", "2022-Q3", "a.xlsx", "--json", "--debug"]) == [
+        "--json", "--debug", "check", "-p", "2022-Q3", "a.xlsx"]
+    assert hoist_global_options(["check", "-p", "X", "--", "--json"]) == [
+        "check", "-p", "X", "--", "--json"]
+
+
+def test_click_catalogue_is_compiled_from_its_source():
+    """The shipped .mo is the .po compiled: a translation edited in the .po is not lost."""
+    shipped = i18n.CATALOGUE.with_suffix(".mo").read_bytes()
+    assert shipped == i18n.compiled()
+    translation = gettext.translation(i18n.DOMAIN, i18n.LOCALE_DIR, languages=["vi"])
+    assert translation.gettext("Missing option") == "Thiếu tùy chọn bắt buộc"
+    assert translation.gettext("Show this message and exit.") == "Hiện hướng dẫn này rồi thoát."
+
+
+def test_missing_required_option_in_vietnamese(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "generator.cli.app", "forms"],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Lỗi cách dùng: Thiếu tùy chọn bắt buộc '-p' / '--period'." in result.stderr

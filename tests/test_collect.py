@@ -15,11 +15,13 @@ import openpyxl
 import pytest
 from conftest import header_columns
 
-from generator import forms, formspec
-from generator.collect import collect, guess_unit
-from generator.ledger import Ledger
-from generator.periods import parse_period
-from generator.receive import Incoming
+from generator.collect import collect
+from generator.forms import layout as formspec
+from generator.forms import writer as forms
+from generator.intake.receive import Incoming, guess_unit
+from generator.ledger.store import Ledger
+from generator.plan.periods import parse_period
+from generator.vocab import unit_file_name
 
 PERIOD = parse_period("2022-Q3")
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -67,7 +69,7 @@ def made(tmp_path_factory, default_plan):
     key = bytes(range(32))
     out = {}
     for code in ("STP", "SYT", "02635"):
-        path = folder / formspec.file_name(default_plan.units[code], PERIOD)
+        path = folder / unit_file_name(default_plan.units[code], PERIOD)
         forms.write_form(default_plan, code, PERIOD, key, path)
         out[code] = fill(path, {t.tt for t, _ in default_plan.tasks_for(code)})
     out["STP-v2"] = fill(shutil.copy(out["STP"], folder / "v2.xlsx"),
@@ -106,7 +108,7 @@ def test_collect_records_archives_and_is_idempotent(ws, made, default_plan):
     assert [r.file_name for r in first.rejected] == ["SGDDT_hong.xlsx"]
     # The unit of the rejected file is told why, in a workbook holding only the list.
     (answer,) = first.feedback
-    assert answer.name == formspec.file_name(default_plan.units["SGDDT"], PERIOD)
+    assert answer.name == unit_file_name(default_plan.units["SGDDT"], PERIOD)
     listing = openpyxl.load_workbook(answer)
     assert listing.sheetnames == ["Phản hồi"]
     assert listing["Phản hồi"]["B6"].value == "F003"
@@ -165,7 +167,7 @@ def test_collect_reads_saved_emails(ws, made, default_plan, tmp_path):
     (receipt,) = result.accepted
     assert receipt.file_name == "Báo cáo quý III Sở Y tế.xlsx"
     assert receipt.received_at == dt.datetime(2022, 9, 16, 7, 45, tzinfo=VN)
-    from generator.collect import status
+    from generator.ledger.status import status
     assert status(ws, default_plan, PERIOD).codes("late") == ["SYT"]
 
 
@@ -183,7 +185,7 @@ def test_feedback_for_a_unit_whose_file_had_findings(ws, made, default_plan, tmp
     book.save(broken)
     stamp(shutil.copyfile(broken, ws.input_dir(PERIOD) / made[1]["SYT"].name), 12)
     result = collect(ws, default_plan, PERIOD, pdf=False)
-    target = ws.output_dir(PERIOD) / "phan-hoi" / formspec.file_name(
+    target = ws.output_dir(PERIOD) / "phan-hoi" / unit_file_name(
         default_plan.units["SYT"], PERIOD)
     assert result.feedback == [target] and target.is_file()
     (receipt,) = result.accepted  # a content error: recorded, and answered with feedback
@@ -225,7 +227,7 @@ def test_two_collect_processes_at_once(ws, made):
     put(ws, made, "STP", 12)
     put(ws, made, "SYT", 13)
     put(ws, made, "02635", 9)
-    cmd = [sys.executable, "-m", "generator.cli", "-w", str(ws.root), "--json",
+    cmd = [sys.executable, "-m", "generator.cli.app", "-w", str(ws.root), "--json",
            "collect", "-p", "2022-Q3"]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for _ in range(2)]

@@ -8,11 +8,12 @@ import math
 import pytest
 import smallplan as sp
 
-from generator.consolidate import COLUMNS, consolidate, from_ledger, next_period
+from generator.consolidate.build import consolidate, from_ledger
+from generator.consolidate.frames import COLUMNS
 from generator.errors import UsageError
 from generator.findings import finding
 from generator.model import Submission
-from generator.periods import parse_period
+from generator.plan.periods import parse_period
 
 
 @pytest.fixture
@@ -225,7 +226,7 @@ def test_two_level_plan(workspace, tmp_path):
 
 def test_consolidate_from_plain_lists(plan):
     """consolidate() needs no ledger: submissions and a status report are enough."""
-    from generator.collect import StatusReport, UnitStatus
+    from generator.ledger.status import StatusReport, UnitStatus
 
     status = StatusReport(sp.PERIOD.id, [UnitStatus("X1", "missing", sp.PERIOD.deadline("xa"))])
     cons = consolidate(plan, sp.PERIOD, [Submission("X1", sp.PERIOD.id)], status)
@@ -251,6 +252,6 @@ def test_from_ledger_leaves_the_garbage_collector_as_it_was(filled, plan):
 
 
 def test_next_period():
-    assert next_period(parse_period("2022-Q4")).id == "2023-Q1"
-    assert next_period(parse_period("2022-12")).id == "2023-01"
-    assert next_period(parse_period("2022-H1")).id == "2023-H1"
+    assert parse_period("2022-Q4").next().id == "2023-Q1"
+    assert parse_period("2022-12").next().id == "2023-01"
+    assert parse_period("2022-H1").next().id == "2023-H1"

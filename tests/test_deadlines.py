@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from generator.deadlines import DeadlineError, parse_deadline
-from generator.periods import parse_period
+from generator.plan.deadlines import DeadlineError, parse_deadline
+from generator.plan.periods import parse_period
 
 
 @pytest.mark.parametrize("phrase,kind,due,every", [

@@ -10,11 +10,14 @@ import openpyxl
 import pytest
 from conftest import requires_soffice
 
-from generator import formspec, intake, office
-from generator.feedback import AUTHOR, HEADERS, SHEET, write_feedback
+from generator import office, vocab
 from generator.findings import ERROR, WARNING, Finding, finding
-from generator.forms import write_form
-from generator.periods import parse_period
+from generator.forms import layout as formspec
+from generator.forms.writer import write_form
+from generator.intake import read as intake
+from generator.plan.periods import parse_period
+from generator.render.feedback import AUTHOR, HEADERS, SHEET, write_feedback
+from generator.vocab import unit_file_name
 
 PERIOD = parse_period("2022-Q3")
 KEY = bytes(range(32))
@@ -46,7 +49,7 @@ def error(cell: str, text: str, code: str = "R001", sheet: str = REPORT) -> Find
 
 @pytest.fixture(scope="module")
 def form(tmp_path_factory, default_plan):
-    path = tmp_path_factory.mktemp("form") / formspec.file_name(default_plan.units["STP"],
+    path = tmp_path_factory.mktemp("form") / unit_file_name(default_plan.units["STP"],
                                                                   PERIOD)
     return write_form(default_plan, "STP", PERIOD, KEY, path)
 
@@ -89,7 +92,7 @@ def test_cells_are_marked_and_listed(form, unit, addresses, tmp_path):
         "Lỗi R002: Tình trạng 'xong' không hợp lệ. Chọn một giá trị trong danh sách.")
     assert sheet[status].fill.fgColor.rgb == "00FFC7CE"
     assert sheet[result].comment.text == (
-        "Cảnh báo F020: Văn bản gõ bằng bảng mã cũ TCVN3 đã được chuyển sang Unicode: "
+        f"{vocab.WARNING.label} F020: Văn bản gõ bằng bảng mã cũ TCVN3 đã được chuyển sang Unicode: "
         "'Đã tổ chức'. Kiểm tra lại nội dung; lần sau gõ bằng bảng mã Unicode (phông Times "
         "New Roman).")
     assert sheet[result].fill.fgColor.rgb == "00FFEB9C"
@@ -109,10 +112,10 @@ def test_cells_are_marked_and_listed(form, unit, addresses, tmp_path):
         ("Lỗi", "R002", REPORT, status,
          "Tình trạng 'xong' không hợp lệ. Chọn một giá trị trong danh sách."),
         ("Lỗi", "F102", formspec.SHEET_IDENTITY, "B7", "Chữ ký không khớp."),
-        ("Cảnh báo", "F010", None, None,
+        (vocab.WARNING.label, "F010", None, None,
          "Tệp có macro (VBA): macro bị bỏ qua, không chạy. Lần sau lưu biểu mẫu dạng .xlsx "
          "(Excel Workbook), không có macro."),
-        ("Cảnh báo", "F020", REPORT, result, sheet[result].comment.text.split(": ", 1)[1]),
+        (vocab.WARNING.label, "F020", REPORT, result, sheet[result].comment.text.split(": ", 1)[1]),
     ]
     assert listing["D6"].hyperlink.location == f"'{REPORT}'!{status}"
     assert listing["D8"].hyperlink is None  # the identity sheet is not marked

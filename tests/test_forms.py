@@ -14,14 +14,14 @@ import pytest
 from conftest import requires_soffice
 from python_calamine import CalamineWorkbook
 
-from generator import formspec as S
 from generator.errors import UsageError
-from generator.forms import write_form, write_forms
-from generator.model import STATUSES
+from generator.forms import layout as S
+from generator.forms.writer import write_form, write_forms
 from generator.office import convert
-from generator.periods import parse_period
-from generator.plan import Unit
+from generator.plan.periods import parse_period
+from generator.plan.workbook import Unit
 from generator.text import clean, fmt_date_long
+from generator.vocab import STATUSES, unit_file_name
 from generator.workspace import find_workspace, init_workspace
 
 PERIOD = parse_period("2022-Q3")
@@ -79,7 +79,7 @@ def test_one_form_per_reporting_unit_with_ascii_names(made, default_plan):
     folder = ws.output_dir(PERIOD) / "bieu-mau"
     for code, path in forms.items():
         assert path.parent == folder
-        assert path.name == S.file_name(default_plan.units[code], PERIOD)
+        assert path.name == unit_file_name(default_plan.units[code], PERIOD)
         assert path.name.isascii() and re.fullmatch(r"[A-Za-z0-9_.-]+", path.name)
     assert forms["STP"].name == "STP_so-tu-phap_2022-Q3.xlsx"
     assert not list(folder.glob(".tmp-*"))  # atomic writes leave no temporary files

@@ -14,12 +14,16 @@ from conftest import header_columns, requires_soffice
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import formspec, intake
+from generator import cells
 from generator.findings import CATALOGUE, message_for
-from generator.model import STATUS_DONE, STATUS_ONGOING
-from generator.periods import parse_period
-
-forms = pytest.importorskip("generator.forms")
+from generator.forms import layout as formspec
+from generator.forms import writer as forms
+from generator.intake import book as intake_book
+from generator.intake import pool as intake_pool
+from generator.intake import read as intake
+from generator.intake import values as intake_values
+from generator.plan.periods import parse_period
+from generator.vocab import STATUS_DONE, STATUS_ONGOING, unit_file_name
 
 PERIOD = parse_period("2022-Q3")
 KEY = bytes(range(32))
@@ -87,7 +91,7 @@ def fill(path, plan, unit=UNIT):
         form.set(task.tt, status=STATUS_ONGOING, result=RESULT)
     for field, value in UNIT_VALUES.items():
         form.field_cell(field).value = value
-    for indicator in intake.plan_index(plan).indicators_of(plan, unit):
+    for indicator in plan.form_indicators(unit):
         if indicator.agg != "ratio":
             form.indicator_cell(indicator.code).value = 10
     return form.save()
@@ -97,7 +101,7 @@ def fill(path, plan, unit=UNIT):
 def base(tmp_path_factory, default_plan):
     """One filled form per module; each test edits its own copy."""
     folder = tmp_path_factory.mktemp("base")
-    path = folder / formspec.file_name(default_plan.units[UNIT], PERIOD)
+    path = folder / unit_file_name(default_plan.units[UNIT], PERIOD)
     forms.write_form(default_plan, UNIT, PERIOD, KEY, path)
     return fill(path, default_plan)
 
@@ -170,13 +174,13 @@ def delete_row(sheet, row: int) -> None:
     (" 2 000 ", 2000.0), ("1.234.567", 1234567.0), ("0,25", 0.25), ("", None), (None, None),
 ])
 def test_numbers_in_vietnamese_style(value, expected):
-    assert intake.parse_number(value) == expected
+    assert cells.parse_number(value) == expected
 
 
 @pytest.mark.parametrize("value", ["12 người", "abc", "1,2,3", True, dt.date(2022, 9, 1)])
 def test_not_numbers(value):
-    with pytest.raises(intake.BadValue):
-        intake.parse_number(value)
+    with pytest.raises(cells.BadValue):
+        cells.parse_number(value)
 
 
 @pytest.mark.parametrize("value", [
@@ -184,13 +188,13 @@ def test_not_numbers(value):
     "14-09-2022", "14.9.2022", "14/09/22", " 14 / 9 / 2022 ", "2022-09-14",
 ])
 def test_dates_day_first_in_every_form(value):
-    assert intake.parse_date(value) == dt.date(2022, 9, 14)
+    assert cells.parse_date(value) == dt.date(2022, 9, 14)
 
 
 @pytest.mark.parametrize("value", ["31/2/2022", "hôm qua", "9/14/2022", -5, True])
 def test_bad_dates(value):
-    with pytest.raises(intake.BadValue):
-        intake.parse_date(value)
+    with pytest.raises(cells.BadValue):
+        cells.parse_date(value)
 
 
 @pytest.mark.parametrize("text", ["ĐÃ HOÀN THÀNH", "da hoan thanh", "  Đã   hoàn thành ",
@@ -198,8 +202,8 @@ def test_bad_dates(value):
 def test_status_matching(text):
     import unicodedata
 
-    assert intake.match_status(text) == STATUS_DONE
-    assert intake.match_status(unicodedata.normalize("NFD", text)) == STATUS_DONE
+    assert intake_values.match_status(text) == STATUS_DONE
+    assert intake_values.match_status(unicodedata.normalize("NFD", text)) == STATUS_DONE
 
 
 # --------------------------------------------------------------------------- a clean form
@@ -421,7 +425,7 @@ def test_which_formula_cells_count_as_uncalculated():
              b'<c r="C1" t="inlineStr"><f>X</f><is><t>a</t></is></c>'
              b'<c r="D1"><f>1</f></c><c r="E1"><f>1</f><v>3</v></c>'
              b'<x:c r="F1"><x:f>1</x:f></x:c></row>')
-    assert intake._empty_formula_cells(sheet) == {(0, 0), (0, 3), (0, 5)}
+    assert intake_book._empty_formula_cells(sheet) == {(0, 0), (0, 3), (0, 5)}
 
 
 @requires_soffice
@@ -659,7 +663,7 @@ def test_read_many_keeps_order_and_one_bad_file_stops_nothing(base, default_plan
         else:
             shutil.copyfile(base, path)
         paths.append(path)
-    results = intake.read_many(paths, default_plan, PERIOD, KEY, workers=2)
+    results = intake_pool.read_many(paths, default_plan, PERIOD, KEY, workers=2)
     assert [p for p, _s, _f in results] == paths
     assert [s is not None for _p, s, _f in results] == [i != 4 for i in range(10)]
     assert codes(results[4][2]) == ["F003"] and results[4][2][0].file == "f04.xlsx"
@@ -670,7 +674,7 @@ def test_an_exception_while_reading_becomes_a_finding(base, default_plan, monkey
         raise RuntimeError("hỏng bất ngờ")
 
     monkeypatch.setattr(intake, "read_report", explode)
-    results = intake.read_many([base, base], default_plan, PERIOD, KEY, workers=1)
+    results = intake_pool.read_many([base, base], default_plan, PERIOD, KEY, workers=1)
     for _path, sub, found in results:
         assert sub is None
         assert as_tuples(found) == [expect("F100", sheet="", reason="hỏng bất ngờ")]
@@ -776,7 +780,7 @@ def test_cli_check_records_nothing_and_takes_paths(ws, run, base, tmp_path):
     assert result.exit_code == 0  # content errors do not reject the file
     (item,) = json.loads(result.output)["files"]
     assert item["accepted"] and [f["code"] for f in item["findings"]] == ["R001"]
-    from generator.ledger import ARCHIVE_DIR, DB_NAME
+    from generator.ledger.store import ARCHIVE_DIR, DB_NAME
 
     assert not (ws.state_dir / DB_NAME).exists() and not (ws.state_dir / ARCHIVE_DIR).exists()
 

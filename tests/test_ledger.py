@@ -13,8 +13,9 @@ import pytest
 
 from generator import findings as F
 from generator.errors import UsageError
-from generator.ledger import Ledger, submission_from_dict, submission_to_dict
-from generator.model import STATUS_DONE, STATUS_ONGOING, Submission, TaskReport
+from generator.ledger.store import Ledger, submission_from_dict, submission_to_dict
+from generator.model import Submission, TaskReport
+from generator.vocab import STATUS_DONE, STATUS_ONGOING
 
 PERIOD = "2022-Q3"
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -148,7 +149,7 @@ def test_corrupt_ledger_is_a_clear_error(workspace):
 HOLDER = textwrap.dedent("""
     import sys, time
     from generator.workspace import find_workspace
-    from generator.ledger import Ledger
+    from generator.ledger.store import Ledger
     ws = find_workspace(explicit=sys.argv[1])
     with Ledger(ws) as ledger, ledger.lock():
         with open(sys.argv[2], "a") as log:

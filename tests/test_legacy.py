@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import legacy
-from generator.legacy import TCVN3, VNI, detect_and_convert
+from generator.intake import legacy
+from generator.intake.legacy import TCVN3, VNI, detect_and_convert
 
 # Independent of the module: the published charts, written out letter by letter.
 TCVN3_CHART = {

@@ -14,17 +14,17 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
-from generator import formspec, mail
-from generator.cli import cli
+from generator.cli.app import cli
 from generator.errors import UsageError
 from generator.excel import new_workbook
 from generator.findings import ERROR, Finding
-from generator.ledger import Ledger
+from generator.forms import writer as forms
+from generator.ledger.store import Ledger
+from generator.mail import outgoing as mail
 from generator.model import Submission
-from generator.periods import parse_period
+from generator.plan.periods import parse_period
+from generator.vocab import unit_file_name
 from generator.workspace import find_workspace
-
-forms = pytest.importorskip("generator.forms")
 
 PERIOD = parse_period("2022-Q3")
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -105,7 +105,7 @@ def attachments(msg):
 
 
 def form_path(ws, plan, code):
-    return ws.output_dir(PERIOD) / "bieu-mau" / formspec.file_name(plan.units[code], PERIOD)
+    return ws.output_dir(PERIOD) / "bieu-mau" / unit_file_name(plan.units[code], PERIOD)
 
 
 # --------------------------------------------------------------------------- drafts
@@ -178,7 +178,7 @@ def test_forms_need_written_forms_and_list_units_without_email(workspace, ws, de
 # --------------------------------------------------------------------------- reminders
 
 def feedback_workbook(ws, plan, code):
-    path = ws.output_dir(PERIOD) / "phan-hoi" / formspec.file_name(plan.units[code], PERIOD)
+    path = ws.output_dir(PERIOD) / "phan-hoi" / unit_file_name(plan.units[code], PERIOD)
     path.parent.mkdir(parents=True, exist_ok=True)
     book = new_workbook(path)
     book.add_worksheet("Phản hồi").write(0, 0, "Ô E12 thiếu tình trạng")

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from generator.errors import UsageError
-from generator.periods import ACCEPTED_FORMS, Period, parse_period
+from generator.plan.periods import ACCEPTED_FORMS, Period, parse_period
 
 D = dt.date
 

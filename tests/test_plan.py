@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 
 from generator import findings as F
-from generator.default_plan import DEFAULT_PLAN, SOURCES, build
 from generator.errors import InputError
-from generator.plan import ROLE_LEAD, ROLE_PARTNER, check_plan, load_plan
+from generator.plan.default import DEFAULT_PLAN, SOURCES, build
+from generator.plan.workbook import ROLE_LEAD, ROLE_PARTNER, check_plan, load_plan
 
 TSV = SOURCES / "phu-luc-nhiem-vu.tsv"
 

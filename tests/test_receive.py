@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import pytest
 
 from generator.errors import UsageError
-from generator.receive import gather
+from generator.intake.receive import gather
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 VN = dt.timezone(dt.timedelta(hours=7))

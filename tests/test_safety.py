@@ -12,9 +12,9 @@ import pytest
 from conftest import requires_soffice
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from generator import safety
 from generator.excel import new_workbook
 from generator.findings import ERROR, WARNING, message_for
+from generator.intake import safety
 from generator.office import convert
 
 

@@ -6,10 +6,11 @@ import dataclasses
 import datetime as dt
 import json
 
-from generator.collect import status
-from generator.ledger import Ledger
+from generator.ledger.status import status
+from generator.ledger.store import Ledger
 from generator.model import Submission
-from generator.periods import parse_period
+from generator.plan.periods import parse_period
+from generator.vocab import LATE, MISSING, ON_TIME, REJECTED
 
 PERIOD = parse_period("2022-Q3")  # deadlines: communes 10/9/2022, others 15/9/2022
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -82,9 +83,10 @@ def test_status_json_and_table(workspace, run):
     assert document["late"] == ["SYT", "02635"] and document["rejected"] == ["SKHDT"]
     assert len(document["expected"]) == 181
     text = run(["status", "-p", "2022-Q3"], workspace).output
-    assert "Trễ hạn" in text and "Bị từ chối" in text and "16/09/2022" in text
+    assert LATE.label in text and REJECTED.label in text and "16/09/2022" in text
     assert "Sở Y tế" in text and "Sở Tư pháp" not in text  # on time: only with --all
-    assert ("181 đơn vị phải báo cáo: 6 đúng hạn, 2 trễ hạn, 172 chưa nộp, 1 bị từ chối"
+    assert (f"181 đơn vị phải báo cáo: 6 {ON_TIME.label.lower()}, 2 {LATE.label.lower()}, "
+            f"172 {MISSING.label.lower()}, 1 {REJECTED.label.lower()}"
             in " ".join(text.split()))
     every = run(["status", "-p", "2022-Q3", "--all"], workspace).output
     assert "Sở Tư pháp" in every and "Đúng hạn" in every

@@ -17,13 +17,15 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from lxml import etree
 
-from generator import office, template_builder, wordreport
-from generator.collect import ON_TIME, StatusReport, UnitStatus
-from generator.consolidate import consolidate, from_ledger
+from generator import office
+from generator.consolidate.build import consolidate, from_ledger
 from generator.errors import UsageError
-from generator.model import STATUS_DONE, STATUS_NA, Receipt, Submission, TaskReport
-from generator.periods import parse_period
+from generator.ledger.status import StatusReport, UnitStatus
+from generator.model import Receipt, Submission, TaskReport
+from generator.plan.periods import parse_period
+from generator.render import template_builder, wordreport
 from generator.text import fmt_int, fmt_pct
+from generator.vocab import MISSING, ON_TIME, STATUS_DONE, STATUS_NA
 
 HOSTILE = "<script>alert('x')</script> & ]]> {{ so_hieu }} {%p if x %} \x0bhết"
 HOSTILE_SHOWN = "<script>alert('x')</script> & ]]> {{ so_hieu }} {%p if x %} hết"
@@ -283,7 +285,7 @@ def test_appendix_tables(report, cons):
     assert len(rows) == 1 + len(cons.dimensions) + len(cons.tasks)
     regs = [[c.text for c in r.cells] for r in register.rows]
     assert ["2", "Sở A", "15/09/2022", "16/09/2022", "Trễ hạn", ""] in regs
-    assert ["3", "Sở B", "15/09/2022", "", "Chưa nộp", ""] in regs
+    assert ["3", "Sở B", "15/09/2022", "", MISSING.label, ""] in regs
     assert regs[1][1] == "Cấp tỉnh (3 đơn vị)"
     assert register.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     values = {r.cells[0].text: r.cells[3].text for r in indicators.rows}
@@ -355,7 +357,7 @@ def default_plan_returns(plan, period):
         at = dt.datetime.combine(deadline, dt.time(8))
         receipt = Receipt(f"{unit.code}.xlsx", unit.code.ljust(64, "0"), period.id, at,
                           unit.code, True)
-        statuses.append(UnitStatus(unit.code, ON_TIME, deadline, receipt))
+        statuses.append(UnitStatus(unit.code, ON_TIME.key, deadline, receipt))
         values = {}
         for ind in plan.indicators_for(unit.code):
             values[ind.code] = 2.0

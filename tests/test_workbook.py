@@ -14,10 +14,12 @@ import smallplan as sp
 from conftest import requires_soffice
 from python_calamine import CalamineWorkbook
 
-from generator import formspec, workbook
-from generator.consolidate import from_ledger
+from generator.consolidate.build import from_ledger
+from generator.forms import layout as formspec
 from generator.office import convert
-from generator.workbook import SHEETS, write_workbook
+from generator.render import workbook
+from generator.render.workbook import SHEETS, write_workbook
+from generator.vocab import DONE, MISSING, ONGOING, TASK_STATUSES
 
 
 @pytest.fixture
@@ -56,11 +58,13 @@ def test_overview_figures(book_path):
     # 6 units expected, 5 received (3 on time, 2 late), 1 missing; 1 of 3 tasks done.
     assert row_of(table, "Đơn vị phải báo cáo")[1] == 6
     assert row_of(table, "Đã nộp báo cáo")[1] == 5
-    assert row_of(table, "Chưa nộp")[1] == 1
+    assert row_of(table, MISSING.label)[1] == 1
     assert row_of(table, "Tỷ lệ đơn vị đã nộp")[1] == pytest.approx(5 / 6)
     assert row_of(table, "Tỷ lệ nhiệm vụ hoàn thành")[1] == pytest.approx(1 / 3)
-    # Dimension 1: 2 tasks, 1 done (1.1), 1 ongoing (1.2) -> 50%.
-    assert row_of(table, "1. Tham gia của người dân")[1:6] == [2, 1, 1, 0, 0.5]
+    # Dimension 1: 2 tasks, 1 done (1.1), 1 ongoing (1.2) -> 50%; a column per status.
+    counts = {DONE.key: 1, ONGOING.key: 1}
+    assert row_of(table, "1. Tham gia của người dân")[1:3 + len(TASK_STATUSES)] == [
+        2, *[counts.get(s.key, 0) for s in TASK_STATUSES], 0.5]
     # Cấp tỉnh: SNV on time, SA late, SB missing.
     assert row_of(table, "Cấp tỉnh")[1:9] == [3, 2, 1, 1, 1, 0, pytest.approx(2 / 3),
                                               pytest.approx(1 / 3)]
@@ -119,7 +123,7 @@ def test_register_late_and_missing(book_path):
     table = rows(book_path, SHEETS["submissions"])
     sa, sb, x2 = row_of(table, "SA"), row_of(table, "SB"), row_of(table, "X2")
     assert sa[4:7] == [dt.date(2022, 9, 15), dt.datetime(2022, 9, 16, 9), "Trễ hạn"]
-    assert sb[4:7] == [dt.date(2022, 9, 15), "", "Chưa nộp"]
+    assert sb[4:7] == [dt.date(2022, 9, 15), "", MISSING.label]
     assert x2[4] == dt.date(2022, 9, 10) and x2[6] == "Trễ hạn"
     assert row_of(table, "SNV")[6] == "Đúng hạn"
 

@@ -1,0 +1,62 @@
+"""The submission register: each expected unit's state, deadline and file, rates per level,
+and the findings of the file that stands for each unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from generator.consolidate.frames import TOTAL_LEVEL_NAME, frame
+from generator.findings import Finding
+from generator.plan.workbook import LEVEL_LABELS, LEVELS, Plan
+from generator.vocab import LATE, ON_TIME, STATE_BY_KEY, SUBMISSION_STATES
+
+
+def _naive(moment: dt.datetime | None) -> dt.datetime | None:
+    """The sender's wall-clock time (Excel has no time zones)."""
+    return moment.replace(tzinfo=None) if moment is not None else None
+
+
+def submission_frames(plan: Plan, units, status_report, findings):
+    inside = set(units)
+    rows = []
+    for item in status_report.units:
+        if item.code not in inside:
+            continue
+        unit = plan.units[item.code]
+        receipt = item.receipt
+        rows.append({"unit": item.code, "unit_name": unit.name, "level": unit.level,
+                     "parent": unit.parent, "deadline": item.deadline,
+                     "received_at": _naive(receipt.received_at) if receipt else None,
+                     "state": item.state, "state_label": STATE_BY_KEY[item.state].label,
+                     "findings": len(findings.get(item.code, [])),
+                     "file": receipt.file_name if receipt else ""})
+    subs = frame("submissions", rows)
+    rate_rows = []
+    groups = [(lv, LEVEL_LABELS[lv], subs[subs["level"] == lv]) for lv in LEVELS]
+    groups.append(("", TOTAL_LEVEL_NAME, subs))
+    for level, name, part in groups:
+        if part.empty:
+            continue
+        counts = {s.key: int((part["state"] == s.key).sum()) for s in SUBMISSION_STATES}
+        received = counts[ON_TIME.key] + counts[LATE.key]
+        rate_rows.append({"level": level, "level_name": name, "expected": len(part),
+                          "received": received, **counts,
+                          "received_rate": received / len(part),
+                          "on_time_rate": counts[ON_TIME.key] / len(part)})
+    return subs, frame("rates", rate_rows)
+
+
+def standing_findings(status_report) -> dict[str, list[Finding]]:
+    """Findings of the file that stands for each unit (not of a district file a commune
+    came with: those belong to the district)."""
+    return {u.code: list(u.receipt.findings) for u in status_report.units
+            if u.receipt is not None and u.receipt.unit == u.code}
+
+
+def findings_frame(units, findings: dict[str, list[Finding]]) -> pd.DataFrame:
+    rows = [{"unit": code, "file": f.file, "severity": f.severity, "code": f.code,
+             "sheet": f.sheet, "cell": f.cell, "message": f.message}
+            for code in units for f in findings.get(code, [])]
+    return frame("findings", rows)

@@ -1,0 +1,411 @@
+"""The ledger: an SQLite file and an archive of every file received.
+
+Every received file, accepted or not, is first copied into the archive under its
+content hash (<state>/archive/<sha[:2]>/<sha><ext>), then recorded as a receipt.
+Accepted submissions are stored as JSON. A unit's later file supersedes its
+earlier one for the period; both stay. A receipt is keyed by (period, sha256),
+so the same file twice is one receipt and re-running changes nothing.
+
+Writers hold an OS-level lock on <state>/ledger.lock (fcntl on POSIX, msvcrt on
+Windows) for a whole collect run, and every change is one SQLite transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+from generator.errors import UsageError
+from generator.findings import Finding
+from generator.model import Receipt, Submission, TaskReport
+
+DB_NAME = "ledger.sqlite"
+LOCK_NAME = "ledger.lock"
+ARCHIVE_DIR = "archive"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS receipts (
+    id INTEGER PRIMARY KEY,
+    period TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    unit TEXT,
+    received_at TEXT NOT NULL,   -- ISO 8601 with the sender's UTC offset
+    received_utc TEXT NOT NULL,  -- the same instant in UTC, for ordering
+    accepted INTEGER NOT NULL,
+    findings TEXT NOT NULL,      -- JSON list of findings
+    UNIQUE (period, sha256)
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    id INTEGER PRIMARY KEY,
+    period TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    received_utc TEXT NOT NULL,
+    data TEXT NOT NULL,          -- the Submission as JSON
+    superseded INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (period, sha256)
+);
+-- Supersede and "current submission" lookups go by (period, unit); without this index
+-- every record scans the whole table and a 10.000-file run slows down quadratically.
+CREATE INDEX IF NOT EXISTS submissions_by_unit ON submissions (period, unit, superseded);
+CREATE TABLE IF NOT EXISTS sent_mail (
+    key TEXT PRIMARY KEY,
+    period TEXT,
+    kind TEXT,
+    unit TEXT,
+    recipients TEXT,
+    sent_at TEXT
+);
+"""
+
+
+# --------------------------------------------------------------------------- JSON round trip
+
+def _day_out(value):
+    return value.isoformat() if value is not None else None
+
+
+def _day_in(value):
+    if value is None:
+        return None
+    # A datetime that slipped into a date field comes back as a datetime, not truncated.
+    return dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+
+
+_TASK_FIELDS = tuple(f.name for f in dataclasses.fields(TaskReport))
+
+
+def _task_to_dict(task: TaskReport) -> dict:
+    # Field by field, not dataclasses.asdict: asdict deep-copies and costs ~1 ms a file.
+    data = {name: getattr(task, name) for name in _TASK_FIELDS}
+    data["completed_on"] = _day_out(task.completed_on)
+    return data
+
+
+_TASK_FIELD_SET = frozenset(_TASK_FIELDS)
+
+
+def _task_from_dict(data: dict) -> TaskReport:
+    # Filter only when an older or newer ledger stored fields this version lacks.
+    values = dict(data) if data.keys() <= _TASK_FIELD_SET else \
+        {k: v for k, v in data.items() if k in _TASK_FIELD_SET}
+    values["completed_on"] = _day_in(values.get("completed_on"))
+    return TaskReport(**values)
+
+
+def submission_to_dict(sub: Submission) -> dict:
+    """A JSON-ready dict; dates as ISO strings, None kept as None."""
+    data = {f.name: getattr(sub, f.name) for f in dataclasses.fields(Submission)}
+    data["tasks"] = {tt: _task_to_dict(t) for tt, t in sub.tasks.items()}
+    data["indicators"] = dict(sub.indicators)
+    data["prepared_on"] = _day_out(sub.prepared_on)
+    data["extra_tasks"] = [_task_to_dict(t) for t in sub.extra_tasks]
+    data["children"] = [submission_to_dict(c) for c in sub.children]
+    return data
+
+
+def submission_from_dict(data: dict) -> Submission:
+    known = {f.name for f in dataclasses.fields(Submission)}
+    values = {k: v for k, v in data.items() if k in known}
+    values["tasks"] = {tt: _task_from_dict(t) for tt, t in data.get("tasks", {}).items()}
+    values["indicators"] = dict(data.get("indicators", {}))
+    values["prepared_on"] = _day_in(data.get("prepared_on"))
+    values["extra_tasks"] = [_task_from_dict(t) for t in data.get("extra_tasks", [])]
+    values["children"] = [submission_from_dict(c) for c in data.get("children", [])]
+    return Submission(**values)
+
+
+def _findings_out(findings) -> str:
+    return json.dumps([f.as_dict() for f in findings], ensure_ascii=False)
+
+
+def _findings_in(text: str) -> list[Finding]:
+    return [Finding(**item) for item in json.loads(text)]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _utc(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # naive means the machine's local time
+    return moment.astimezone(dt.timezone.utc).isoformat()
+
+
+# --------------------------------------------------------------------------- lock
+
+class FileLock:
+    """An exclusive OS-level lock on a file, held between acquire() and release()."""
+
+    def __init__(self, path: Path, timeout: float | None = None, poll: float = 0.1):
+        self.path, self.timeout, self.poll = Path(path), timeout, poll
+        self._stream = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        stream = open(self.path, "a+b")  # noqa: SIM115 (held open until release)
+        start = time.monotonic()
+        while not _try_lock(stream):
+            if self.timeout is not None and time.monotonic() - start > self.timeout:
+                stream.close()
+                raise UsageError(f"Sổ theo dõi đang được một lần chạy 'baocao collect' khác "
+                                 f"sử dụng (khóa {self.path}). Chờ lần chạy đó xong rồi thử lại.")
+            time.sleep(self.poll)
+        self._stream = stream
+
+    def release(self) -> None:
+        if self._stream is not None:
+            _unlock(self._stream)
+            self._stream.close()
+            self._stream = None
+
+    def __enter__(self):
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(stream) -> bool:
+        stream.seek(0)
+        try:
+            msvcrt.locking(stream.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(stream) -> None:
+        stream.seek(0)
+        msvcrt.locking(stream.fileno(), msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _try_lock(stream) -> bool:
+        try:
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(stream) -> None:
+        fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
+
+
+# --------------------------------------------------------------------------- ledger
+
+class Ledger:
+    """The workspace's ledger. Use as a context manager, or call close()."""
+
+    def __init__(self, workspace):
+        self.state_dir = Path(workspace.state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.state_dir / DB_NAME
+        self.archive_dir = self.state_dir / ARCHIVE_DIR
+        try:
+            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) in _tx.
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise UsageError(f"Không mở được sổ theo dõi {self.path}: {exc}. Tệp này có thể "
+                             "bị hỏng; khôi phục từ bản sao lưu.") from None
+        self._db.row_factory = sqlite3.Row
+        self._batch = False
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def lock(self, timeout: float | None = None) -> FileLock:
+        """The lock that serialises writers (collect runs) across processes."""
+        return FileLock(self.state_dir / LOCK_NAME, timeout=timeout)
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Many records in one transaction (one disk sync for a whole collect run, not
+        one per file); all or nothing if the run fails."""
+        with self._tx():
+            self._batch = True
+            try:
+                yield self
+            finally:
+                self._batch = False
+
+    @contextlib.contextmanager
+    def _tx(self):
+        if self._batch:  # already inside batch(): its transaction covers this change
+            yield self._db
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # ---- archive
+
+    def archive_path(self, sha: str, file_name: str) -> Path:
+        suffix = Path(file_name).suffix.lower()
+        # Keep only a plain extension: the archive must be valid on Windows too.
+        suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
+        return self.archive_dir / sha[:2] / f"{sha}{suffix}"
+
+    def archive(self, path: Path, file_name: str | None = None) -> tuple[str, Path]:
+        """Copy a received file into the archive by content hash; (sha256, archived path)."""
+        sha = sha256_of(path)
+        target = self.archive_path(sha, file_name or Path(path).name)
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target)  # never a half-written file under the final name
+        return sha, target
+
+    def archived(self, receipt: Receipt) -> Path:
+        return self.archive_path(receipt.sha256, receipt.file_name)
+
+    # ---- recording
+
+    def receipt(self, period_id: str, sha: str) -> Receipt | None:
+        row = self._db.execute("SELECT * FROM receipts WHERE period = ? AND sha256 = ?",
+                               (str(period_id), sha)).fetchone()
+        return self._receipt(row) if row else None
+
+    def record(self, period_id: str, sha: str, file_name: str, received_at: dt.datetime,
+               submission: Submission | None, findings, unit: str | None = None
+               ) -> tuple[Receipt, bool]:
+        """Record one received file; (its receipt, True if it was new).
+
+        The same file (same content) for the same period is recorded once: the first
+        receipt stands and later calls change nothing.
+        """
+        period_id = str(period_id)
+        if submission is not None:
+            unit = submission.unit
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM receipts WHERE period = ? AND sha256 = ?",
+                          (period_id, sha)).fetchone():
+                new = False
+            else:
+                new = True
+                stamp, utc = received_at.isoformat(), _utc(received_at)
+                db.execute("INSERT INTO receipts (period, sha256, file_name, unit, received_at, "
+                           "received_utc, accepted, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (period_id, sha, file_name, unit, stamp, utc,
+                            int(submission is not None), _findings_out(findings)))
+                if submission is not None:
+                    db.execute("INSERT INTO submissions (period, unit, sha256, received_at, "
+                               "received_utc, data) VALUES (?, ?, ?, ?, ?, ?)",
+                               (period_id, unit, sha, stamp, utc,
+                                json.dumps(submission_to_dict(submission), ensure_ascii=False)))
+                    self._mark_superseded(db, period_id, unit)
+        return self.receipt(period_id, sha), new
+
+    @staticmethod
+    def _mark_superseded(db, period_id: str, unit: str) -> None:
+        """Only the unit's latest accepted file (by time of receipt) is current."""
+        db.execute("""
+            UPDATE submissions SET superseded = (id != (
+                SELECT s.id FROM submissions s WHERE s.period = ? AND s.unit = ?
+                ORDER BY s.received_utc DESC, s.id DESC LIMIT 1))
+            WHERE period = ? AND unit = ?""", (period_id, unit, period_id, unit))
+
+    # ---- reading
+
+    def _receipt(self, row) -> Receipt:
+        return Receipt(file_name=row["file_name"], sha256=row["sha256"], period=row["period"],
+                       received_at=dt.datetime.fromisoformat(row["received_at"]),
+                       unit=row["unit"], accepted=bool(row["accepted"]),
+                       findings=_findings_in(row["findings"]))
+
+    def receipts(self, period_id: str) -> list[Receipt]:
+        """Every file received for the period, in order of receipt, with .superseded set.
+
+        An accepted file is superseded by the unit's later accepted file; a rejected
+        file by any later file of the same unit.
+        """
+        rows = self._db.execute("SELECT * FROM receipts WHERE period = ? "
+                                "ORDER BY received_utc, id", (str(period_id),)).fetchall()
+        current = {r["sha256"] for r in self._db.execute(
+            "SELECT sha256 FROM submissions WHERE period = ? AND superseded = 0",
+            (str(period_id),))}
+        out = [self._receipt(row) for row in rows]
+        last_seen: dict[str, int] = {}
+        for index, receipt in enumerate(out):
+            if receipt.unit:
+                last_seen[receipt.unit] = index
+        for index, receipt in enumerate(out):
+            if receipt.accepted:
+                receipt.superseded = receipt.sha256 not in current
+            else:
+                receipt.superseded = bool(receipt.unit) and last_seen[receipt.unit] > index
+        return out
+
+    def current_submissions(self, period_id: str) -> list[Submission]:
+        """The latest accepted submission of each unit (children included), by unit code."""
+        rows = self._db.execute("SELECT data FROM submissions WHERE period = ? AND "
+                                "superseded = 0 ORDER BY unit", (str(period_id),))
+        return [submission_from_dict(json.loads(row["data"])) for row in rows]
+
+    def latest_receipt_by_unit(self, period_id: str) -> dict[str, Receipt]:
+        """The receipt that stands for each unit: that of its current (latest accepted)
+        submission, or, when it has none, its latest rejected file."""
+        out: dict[str, Receipt] = {}
+        for receipt in self.receipts(period_id):
+            if not receipt.unit:
+                continue
+            held = out.get(receipt.unit)
+            if held is None or receipt.accepted or not held.accepted:
+                out[receipt.unit] = receipt
+        return dict(sorted(out.items()))
+
+    def last_file_by_unit(self, period_id: str) -> dict[str, Receipt]:
+        """Each unit's most recent file, accepted or not (what feedback answers)."""
+        return dict(sorted({r.unit: r for r in self.receipts(period_id) if r.unit}.items()))
+
+    # ---- mail (for the email engineer)
+
+    def record_mail(self, key: str, period: str = "", kind: str = "", unit: str = "",
+                    recipients=(), sent_at: dt.datetime | None = None) -> None:
+        """Remember that a message was sent; the same key twice keeps the first record."""
+        if not isinstance(recipients, str):
+            recipients = ", ".join(recipients)
+        sent_at = sent_at or dt.datetime.now().astimezone()
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO sent_mail (key, period, kind, unit, recipients, "
+                       "sent_at) VALUES (?, ?, ?, ?, ?, ?)",
+                       (key, str(period), kind, unit, recipients, sent_at.isoformat()))
+
+    def mail_sent(self, key: str) -> bool:
+        return self._db.execute("SELECT 1 FROM sent_mail WHERE key = ?", (key,)).fetchone() \
+            is not None
+
+    def dump(self) -> list[str]:
+        """The database as SQL statements (for tests and backups)."""
+        return list(self._db.iterdump())

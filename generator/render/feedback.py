@@ -1,0 +1,266 @@
+"""Feedback workbook: the unit's own file with its findings marked, sent back to be fixed.
+
+A copy of the file the unit sent (openpyxl, macros dropped; an .xls is converted to
+.xlsx by LibreOffice, or rebuilt from its values when LibreOffice is absent), each
+offending cell filled and carrying a comment by "Sở Nội vụ", and a first sheet
+"Phản hồi" listing every finding. The identity sheet is left exactly as it was, so
+the fixed file is accepted as the unit's form again. A file that cannot be opened
+safely (rejected by safety.screen, or unreadable) gets a workbook holding only the list.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils.cell import coordinate_from_string, range_boundaries
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from generator import office
+from generator.errors import BaocaoError
+from generator.excel import FIXED_CREATED, atomic_path
+from generator.findings import ERROR, WARNING, location
+from generator.forms import layout as formspec
+from generator.intake import safety
+from generator.text import nfc
+from generator.vocab import SEVERITY_BY_KEY
+
+SHEET = "Phản hồi"
+AUTHOR = "Sở Nội vụ"
+COLORS = {s.key: s.colour.lstrip("#") for s in SEVERITY_BY_KEY.values()}
+HEADERS = ("Mức", "Mã", "Trang tính", "Ô", "Nội dung")
+WIDTHS = (11, 8, 18, 8, 95)
+HEADER_ROW = 5
+FIXED_ZIP_TIME = (2022, 1, 1, 0, 0, 0)
+
+
+def write_feedback(source_path, findings, unit, period, target) -> Path:
+    """Write the feedback workbook for one unit's file; returns target."""
+    source_path, target = Path(source_path), Path(target)
+    findings = sorted(findings, key=lambda f: f.severity != ERROR)  # errors first, stable
+    with tempfile.TemporaryDirectory(prefix="baocao-phan-hoi-") as tmp:
+        book, own = open_copy(source_path, Path(tmp))
+        marked = mark_cells(book, findings) if own else set()
+        summary_sheet(book, findings, unit, period, source_path.name, own, marked)
+        with atomic_path(target) as part:
+            book.save(part)
+            make_deterministic(part)
+    return target
+
+
+# --------------------------------------------------------------------------- opening
+
+def open_copy(source: Path, tmp: Path) -> tuple[openpyxl.Workbook, bool]:
+    """(workbook, True) for the unit's own file; (empty workbook, False) when it cannot
+    be opened safely: then the feedback is the list alone."""
+    if safety.is_rejected(safety.screen(source)):
+        return _blank(), False
+    with open(source, "rb") as stream:
+        ole = stream.read(8) == safety.OLE_MAGIC
+    try:
+        if ole:
+            return _from_xls(source, tmp), True
+        with open(source, "rb") as stream:  # a stream: openpyxl then ignores the extension
+            book = openpyxl.load_workbook(stream, keep_vba=False, keep_links=False)
+        _drop_previous_feedback(book)
+        return book, True
+    except Exception:  # noqa: BLE001 - any reader failure means: send the list alone
+        return _blank(), False
+
+
+def _blank() -> openpyxl.Workbook:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    book.properties.created = FIXED_CREATED  # openpyxl would stamp the current time
+    book.properties.creator = AUTHOR
+    return book
+
+
+def _from_xls(source: Path, tmp: Path) -> openpyxl.Workbook:
+    """An .xls as .xlsx: LibreOffice keeps styles and the hidden identity sheet; without
+    it the values are rebuilt with calamine (formatting is lost, content is not)."""
+    copy = tmp / "nguon.xls"
+    shutil.copyfile(source, copy)
+    try:
+        converted = office.convert(copy, "xlsx", tmp / "xlsx")
+    except BaocaoError:
+        book = _rebuild(copy)
+    else:
+        book = openpyxl.load_workbook(converted, keep_vba=False, keep_links=False)
+        _drop_previous_feedback(book)
+    # .xls (and LibreOffice) know no "very hidden": the identity sheet came back merely
+    # hidden; hide it as the form had it.
+    if formspec.SHEET_IDENTITY in book.sheetnames:
+        book[formspec.SHEET_IDENTITY].sheet_state = "veryHidden"
+    return book
+
+
+def _rebuild(path: Path) -> openpyxl.Workbook:
+    from python_calamine import CalamineWorkbook
+
+    states = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}
+    source = CalamineWorkbook.from_path(str(path))
+    book = _blank()
+    for meta in source.sheets_metadata:
+        if meta.name == SHEET:
+            continue
+        sheet = book.create_sheet(meta.name)
+        sheet.sheet_state = states.get(str(meta.visible).rsplit(".", 1)[-1], "visible")
+        rows = source.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value not in ("", None):
+                    sheet.cell(r, c).value = value
+    return book
+
+
+def _drop_previous_feedback(book) -> None:
+    """A unit often sends back the feedback file itself: last round's list and marks go."""
+    if SHEET in book.sheetnames:
+        book.remove(book[SHEET])
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.comment is not None and cell.comment.author == AUTHOR:
+                    cell.comment = None
+                    if _fill_color(cell) in COLORS.values():
+                        cell.fill = PatternFill(fill_type=None)
+
+
+def _fill_color(cell) -> str:
+    color = cell.fill.fgColor.rgb if cell.fill is not None and cell.fill.fgColor else ""
+    return str(color)[-6:].upper() if isinstance(color, str) else ""
+
+
+# --------------------------------------------------------------------------- marking
+
+def _anchor(sheet, cell: str) -> str | None:
+    """The cell that can hold a comment: a merged range's top-left cell."""
+    try:
+        column, row = coordinate_from_string(cell)
+    except ValueError:
+        return None
+    coordinate = f"{column}{row}"
+    for merged in sheet.merged_cells.ranges:
+        if coordinate in merged:
+            min_col, min_row, _, _ = range_boundaries(str(merged))
+            return sheet.cell(min_row, min_col).coordinate
+    return coordinate
+
+
+def mark_cells(book, findings) -> set[tuple[str, str]]:
+    """Fill and comment each finding's cell; the identity sheet is never touched."""
+    notes: dict[tuple[str, str], list] = {}
+    for item in findings:
+        if not item.sheet or not item.cell or item.sheet == formspec.SHEET_IDENTITY:
+            continue
+        if item.sheet not in book.sheetnames:
+            continue
+        anchor = _anchor(book[item.sheet], item.cell)
+        if anchor is not None:
+            notes.setdefault((item.sheet, anchor), []).append(item)
+    for (sheet_name, coordinate), items in notes.items():
+        cell = book[sheet_name][coordinate]
+        worst = ERROR if any(i.severity == ERROR for i in items) else WARNING
+        cell.fill = PatternFill("solid", fgColor=COLORS[worst], bgColor=COLORS[worst])
+        lines = [f"{SEVERITY_BY_KEY[i.severity].label} {i.code}: {_plain(i)}"
+                 for i in items]
+        text = "\n".join(lines)
+        if cell.comment is not None and cell.comment.text:
+            text = f"{text}\n\n{cell.comment.text}"
+        comment = Comment(text, AUTHOR)
+        comment.width = 320
+        comment.height = min(400, 40 + 18 * sum(1 + len(line) // 45 for line in lines))
+        cell.comment = comment
+    return set(notes)
+
+
+def _plain(item) -> str:
+    """The message without its '[Sheet!A1] ' prefix (the comment sits on that cell)."""
+    return item.message.removeprefix(location(item.sheet, item.cell))
+
+
+# --------------------------------------------------------------------------- list sheet
+
+def summary_sheet(book, findings, unit, period, file_name: str, own: bool, marked) -> None:
+    sheet = book.create_sheet(SHEET, 0)
+    for other in book.worksheets:
+        other.sheet_view.tabSelected = False
+    sheet.sheet_view.tabSelected = True
+    book.active = 0
+    errors = sum(f.severity == ERROR for f in findings)
+    warnings = len(findings) - errors
+    label = getattr(period, "label", str(period))
+    sheet["A1"] = nfc(f"PHẢN HỒI VỀ BÁO CÁO {label.upper()} CỦA {unit.name.upper()}")
+    sheet["A2"] = nfc(f"Tệp đã nhận: {file_name}. Kết quả kiểm tra: {errors} lỗi, "
+                      f"{warnings} cảnh báo.")
+    if own:
+        sheet["A3"] = ("Cách sửa: sửa trực tiếp các ô được tô màu trên chính tệp này (di chuột "
+                       "vào ô để xem ghi chú), không sửa trang ẩn, lưu lại rồi gửi lại Sở Nội vụ.")
+    else:
+        sheet["A3"] = ("Không mở được tệp đơn vị gửi nên không đánh dấu được ô nào. Sửa theo "
+                       "danh sách dưới đây, điền vào biểu mẫu gốc rồi gửi lại Sở Nội vụ.")
+    sheet["A1"].font = Font(bold=True, size=13)
+    for row in (1, 2, 3):
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(HEADERS))
+        sheet.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.row_dimensions[1].height = 36
+    sheet.row_dimensions[3].height = 32
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for column, (title, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
+        cell = sheet.cell(HEADER_ROW, column, title)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = border
+        sheet.column_dimensions[cell.column_letter].width = width
+    for row, item in enumerate(findings, start=HEADER_ROW + 1):
+        values = (SEVERITY_BY_KEY[item.severity].label, item.code, item.sheet,
+                  item.cell, _plain(item))
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row, column, value)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.border = border
+        severity = sheet.cell(row, 1)
+        severity.fill = PatternFill("solid", fgColor=COLORS.get(item.severity, "FFFFFF"))
+        anchor = (item.sheet, _anchor(book[item.sheet], item.cell)) \
+            if item.sheet in book.sheetnames and item.cell else None
+        if anchor in marked:  # jump to the marked cell
+            link = sheet.cell(row, 4)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{item.sheet}'!{anchor[1]}")
+            link.font = Font(color="0563C1", underline="single")
+    sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 1)
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+
+
+# --------------------------------------------------------------------------- determinism
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def make_deterministic(path: Path) -> None:
+    """openpyxl stamps the save time into the zip entries and docProps/core.xml; fix both
+    so the same inputs give the same bytes."""
+    stamp = FIXED_CREATED.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    rewritten = path.with_name(path.name + ".z")
+    with zipfile.ZipFile(path) as old, zipfile.ZipFile(rewritten, "w",
+                                                       zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            data = old.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", data)
+            info = zipfile.ZipInfo(item.filename, FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            new.writestr(info, data)
+    rewritten.replace(path)
