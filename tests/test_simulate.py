@@ -14,9 +14,8 @@ from generator.demo import simulate
 from generator.forms import writer as forms
 from generator.intake import read as intake
 from generator.ledger.status import status
-from generator.model import STATUSES
 from generator.plan.periods import parse_period
-from generator.vocab import STATUS_DONE, unit_file_name
+from generator.vocab import STATUS_DONE, STATUSES, unit_file_name
 
 PERIOD = parse_period("2022-Q3")
 
