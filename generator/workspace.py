@@ -82,6 +82,16 @@ user = ""
 password_env = "BAOCAO_SMTP_PASSWORD"
 sender = ""
 report_to = []
+
+[imap]
+# Hộp thư nhận báo cáo (baocao mail fetch); mật khẩu lấy từ biến môi trường, không ghi vào tệp
+host = ""               # ví dụ "mail.laocai.gov.vn"
+port = 993
+security = "ssl"        # ssl (cổng 993) | starttls (cổng 143) | none
+user = ""               # ví dụ "snv@laocai.gov.vn"
+password_env = "BAOCAO_IMAP_PASSWORD"
+folder = "INBOX"        # thư mục thư cần đọc
+cafile = ""             # tệp chứng chỉ gốc riêng của cơ quan (để trống: chứng chỉ của máy)
 """
 
 

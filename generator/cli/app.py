@@ -31,6 +31,7 @@ from generator.cli.base import (
     units_option,
 )
 from generator.cli.present import print_findings, print_mail_result
+from generator.errors import UsageError
 from generator.plan.workbook import check_plan
 from generator.text import fmt_date
 from generator.vocab import ON_TIME, STATE_BY_KEY, SUBMISSION_STATES
@@ -259,9 +260,12 @@ def check(state, period, sources):
 @scope_option("Chỉ tổng hợp một huyện và các xã trực thuộc (Phòng Nội vụ cấp huyện); bảng "
               "tổng hợp TongHop_KỲ_MÃ.xlsx là báo cáo của huyện gửi tỉnh.")
 @pdf_option()
+@click.option("--fetch", "fetch_first", is_flag=True,
+              help="Trước hết lấy thư báo cáo mới từ hộp thư vào input/KỲ/ (như baocao mail "
+                   "fetch -p KỲ).")
 @pass_state
 @handle_errors
-def collect(state, period, sources, scope, pdf):
+def collect(state, period, sources, scope, pdf, fetch_first):
     """Thu nhận các tệp báo cáo đơn vị gửi về (mặc định: input/KỲ/) vào sổ theo dõi, ghi tệp
     phản hồi cho đơn vị có lỗi, rồi tổng hợp và ghi mọi tệp kết quả.
 
@@ -275,6 +279,7 @@ def collect(state, period, sources, scope, pdf):
       baocao collect -p 2022-Q3
       baocao collect -p 2022-Q3 thu-da-luu/
       baocao collect -p 2022-Q3 --scope 080
+      baocao collect -p 2022-Q3 --fetch
     """
     from generator.collect import collect as run_collect
     from generator.consolidate.frames import scope_units
@@ -282,9 +287,10 @@ def collect(state, period, sources, scope, pdf):
     plan_ = current_plan(state)
     if scope:
         scope_units(plan_, scope)  # a wrong code stops before anything is recorded
+    fetched = run_fetch(state, period) if fetch_first else None
     result = run_collect(state.workspace, plan_, period, sources or None, scope=scope, pdf=pdf)
     if state.as_json:
-        state.emit_json(result.as_json())
+        state.emit_json({**result.as_json(), **({"fetch": fetched.as_json()} if fetched else {})})
         return
     errors = [f for r in result.rejected for f in r.findings if f.severity == F.ERROR]
     print_findings(errors)
@@ -364,6 +370,82 @@ def report(state, period, pdf, scope):
         console.print(f"  đã ghi {path}")
     console.print(f"Kỳ {period.label}: đã ghi {len(paths)} tệp kết quả.")
 
+# ---- mail fetch, collect --fetch (issue 16) ----
+
+
+def run_fetch(state, period, move_to=None, mark_read=False, keep_interrupted=False):
+    """Fetch the returns from the [imap] mailbox; prints the summary unless --json. A lost
+    connection is a usage error (exit 2), raised once what was saved has been printed
+    (keep_interrupted: the caller reports it)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from generator.intake.mailbox import fetch, summary_lines
+
+    if state.as_json:
+        result = fetch(state.workspace, period, move_to=move_to, mark_read=mark_read)
+    else:
+        columns = (TextColumn("Lấy thư"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            job = bar.add_task("", total=None)
+            result = fetch(state.workspace, period, move_to=move_to, mark_read=mark_read,
+                           progress=lambda done, total, *_: bar.update(job, completed=done,
+                                                                       total=total))
+        for line in summary_lines(result):
+            console.print(line, markup=False)
+    if result.interrupted and not keep_interrupted:
+        raise UsageError(result.interrupted)
+    return result
+
+
+@click.command("fetch", cls=Command, context_settings=CONTEXT)
+@period_option(required=False,
+               help_="Kỳ báo cáo: lưu vào input/KỲ/ các thư nhận từ ngày đầu kỳ. Mặc định: "
+                     "đọc cả thư mục thư, mỗi thư lưu theo kỳ ghi trong biểu mẫu đính kèm.")
+@click.option("--move-to", "move_to", metavar="THƯ_MỤC",
+              help="Chuyển thư đã lưu sang thư mục này trong hộp thư (tạo nếu chưa có). "
+                   "Mặc định: không chuyển, không xóa thư nào.")
+@click.option("--mark-read", "mark_read", is_flag=True,
+              help="Đánh dấu đã đọc các thư đã lưu. Mặc định: không đánh dấu.")
+@pass_state
+@handle_errors
+def mail_fetch(state, period, move_to, mark_read):
+    """Lấy báo cáo đơn vị gửi về từ hộp thư (máy chủ IMAP trong mục [imap] của baocao.toml,
+    mật khẩu trong biến môi trường ghi ở password_env): mỗi thư có tệp bảng tính đính kèm
+    (.xlsx, .xlsm, .xls, .ods) được lưu nguyên vẹn thành tệp .eml trong input/KỲ/ để
+    'baocao collect' thu nhận. Thư đã lưu không bao giờ bị lưu lại (theo Message-ID và nội
+    dung); thư lỗi được lưu riêng vào input/KỲ/_loi/; thư chưa rõ kỳ vào input/_chua-ro-ky/.
+    In các thư đã lưu, bỏ qua (kèm lý do) và lỗi. Thoát với mã 1 nếu có thư lỗi, mã 2 nếu
+    không kết nối, không đăng nhập được hoặc mất kết nối giữa chừng (chạy lại để lấy tiếp).
+
+    \b
+    Ví dụ:
+      export BAOCAO_IMAP_PASSWORD='...'
+      baocao mail fetch -p 2022-Q3
+      baocao mail fetch -p 2022-Q3 --move-to "Đã lưu"
+      baocao --json mail fetch -p 2022-Q3
+      baocao collect -p 2022-Q3 --fetch
+    """
+    result = run_fetch(state, period, move_to=move_to, mark_read=mark_read,
+                       keep_interrupted=state.as_json)
+    if state.as_json:  # the partial result on stdout, the reason on stderr, exit 2
+        state.emit_json(result.as_json())
+        if result.interrupted:
+            err_console.print(f"[bold red]Lỗi:[/] {escape(result.interrupted)}")
+            click.get_current_context().exit(2)
+    if result.failed:
+        click.get_current_context().exit(1)
+
+
+class MailCommand(Command):
+    """`mail forms|remind|report` as before; `mail fetch ...` goes to mail_fetch."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        if args and args[0] == "fetch":
+            # A bare command for "mail": the usage line reads "baocao mail fetch", without LOẠI.
+            mail_ctx = click.Context(Command(info_name), info_name=info_name, parent=parent)
+            return mail_fetch.make_context("fetch", list(args[1:]), parent=mail_ctx, **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
 # ---- mail, demo (issue 7) ----
 
 
@@ -373,7 +455,7 @@ def _mail_kind(_ctx, _param, value):
     return value
 
 
-@cli.command("mail", context_settings=CONTEXT)
+@cli.command("mail", cls=MailCommand, context_settings=CONTEXT)
 @click.argument("kind", metavar="LOẠI", callback=_mail_kind)
 @period_option()
 @units_option("Chỉ các đơn vị này (có thể lặp lại); mặc định: mọi đơn vị.")
@@ -384,7 +466,8 @@ def _mail_kind(_ctx, _param, value):
 def mail_command(state, kind, period, units, send_now):
     """Thư điện tử của kỳ báo cáo. LOẠI: forms (gửi biểu mẫu cho từng đơn vị), remind (nhắc
     đơn vị chưa nộp, nộp trễ hoặc bị từ chối, kèm tệp phản hồi), report (gửi báo cáo Word, PDF
-    và bảng tổng hợp tới UBND tỉnh, người nhận trong report_to của mục [email]).
+    và bảng tổng hợp tới UBND tỉnh, người nhận trong report_to của mục [email]); fetch (lấy
+    báo cáo đơn vị gửi về từ hộp thư IMAP vào input/KỲ/, xem baocao mail fetch --help).
 
     Mặc định ghi thư nháp .eml vào output/KỲ/thu/ (mở bằng Thunderbird hoặc Outlook). Với
     --send, thư được gửi qua SMTP (mật khẩu lấy từ biến môi trường ghi trong password_env);
@@ -396,6 +479,7 @@ def mail_command(state, kind, period, units, send_now):
       baocao mail forms -p 2022-Q3
       baocao mail remind -p 2022-Q3 --send
       baocao mail report -p 2022-Q3
+      baocao mail fetch -p 2022-Q3
     """
     from generator.mail import outgoing as mail
 

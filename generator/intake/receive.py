@@ -55,7 +55,7 @@ def _safe_name(name: str, fallback: str) -> str:
     return name or fallback
 
 
-def _is_workbook(part) -> bool:
+def is_workbook_part(part) -> bool:
     name = part.get_filename() or ""
     return Path(name).suffix.lower() in WORKBOOK_EXTS or \
         part.get_content_type().lower() in WORKBOOK_TYPES
@@ -92,7 +92,7 @@ def from_email(path: Path, workdir: Path) -> list[Incoming]:
     for index, part in enumerate(message.walk()):
         if part.is_multipart() or not (part.get_filename() or part.is_attachment()):
             continue
-        if not _is_workbook(part):
+        if not is_workbook_part(part):
             continue
         payload = part.get_payload(decode=True) or b""
         name = _safe_name(part.get_filename() or "", f"tep-dinh-kem-{index + 1}.xlsx")
