@@ -94,13 +94,7 @@ def _identity_fields(plan_version: str, plan_number: str, code: str, key: bytes)
 def make_parts(plan: Plan, template: Path, seed: int = 1) -> dict:
     """The template's zip members plus VARIANTS filled report/indicator sheets, built once;
     each return then only needs its identity and one distinct value written in."""
-    with zipfile.ZipFile(template) as source:
-        infos = source.infolist()
-        files = {info.filename: source.read(info) for info in infos}
-    strings = [simulate.html.unescape("".join(simulate._T.findall(si))) for si in
-               simulate._SI.findall(files["xl/sharedStrings.xml"].decode("utf-8"))]
-    parts = simulate._sheet_parts(files)
-    report, sheet = parts[formspec.SHEET_REPORT], parts[formspec.SHEET_INDICATORS]
+    form = simulate.FormParts(template)
     unit = plan.units["X00000"]
     first = next(i.code for i in plan.indicators if i.agg == "sum" and not any(
         r.num == i.code or r.den == i.code for r in plan.indicators if r.agg == "ratio"))
@@ -109,16 +103,11 @@ def make_parts(plan: Plan, template: Path, seed: int = 1) -> dict:
         values = simulate.plan_return(plan, unit, PERIOD, seed + v, simulate.ON_TIME,
                                       PERIOD.deadline("xa"))
         values["indicators"][first] = float(SENTINEL)
-        out = {}
-        for member, make in ((report, simulate._report_targets),
-                             (sheet, simulate._indicator_targets)):
-            xml = files[member].decode("utf-8")
-            out[member] = simulate._put(xml, make(simulate._texts(xml, strings), values))
-        variants.append(out)
-    identity = parts[formspec.SHEET_IDENTITY]
-    xml = files[identity].decode("utf-8")
+        variants.append(form.filled(values))
+    identity = form.sheets[formspec.SHEET_IDENTITY]
     marks = {k: f"@@{k}@@" for k in ("form_id", "unit", formspec.SIGNATURE_FIELD)}
-    id_xml = simulate._put(xml, simulate._identity_targets(simulate._texts(xml, strings), marks))
+    id_xml = form.filled(identity=marks)[identity]
+    infos, files = form.infos, form.files
     return {"infos": infos, "files": files, "variants": variants, "identity": identity,
             "id_xml": id_xml, "version": plan.version, "number": plan.number}
 

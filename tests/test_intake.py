@@ -750,8 +750,10 @@ def test_cli_check_json_and_rejected_file_exit_1(ws, run, base):
                                   "findings": []}
     rejected = by_file["SYT_rac.xlsx"]
     assert (rejected["unit"], rejected["accepted"]) == ("SYT", False)
-    assert rejected["findings"] == [{"severity": "error", "code": "F002", "sheet": "",
-                                     "cell": "", "message": message_for("F002")}]
+    # One serialisation of a finding everywhere (Finding.as_dict): it names its file too.
+    assert rejected["findings"] == [{"severity": "error", "code": "F002",
+                                     "file": rejected["file"], "sheet": "", "cell": "",
+                                     "message": message_for("F002")}]
     text = run(["check", "-p", "2022-Q3"], ws)
     assert text.exit_code == 1
     assert "Kỳ quý III năm 2022: 2 tệp, 1 được nhận, 1 bị từ chối." in text.output

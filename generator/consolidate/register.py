@@ -56,7 +56,5 @@ def standing_findings(status_report) -> dict[str, list[Finding]]:
 
 
 def findings_frame(units, findings: dict[str, list[Finding]]) -> pd.DataFrame:
-    rows = [{"unit": code, "file": f.file, "severity": f.severity, "code": f.code,
-             "sheet": f.sheet, "cell": f.cell, "message": f.message}
-            for code in units for f in findings.get(code, [])]
+    rows = [{"unit": code, **f.as_dict()} for code in units for f in findings.get(code, [])]
     return frame("findings", rows)

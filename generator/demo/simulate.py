@@ -25,7 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
+
 from generator import office
+from generator.cells import SERIAL_EPOCH, find_header
 from generator.collect import collect
 from generator.forms import layout as formspec
 from generator.forms import writer as forms
@@ -271,7 +274,6 @@ _T = re.compile(r"<t[^>]*>(.*?)</t>", re.S)
 _SHEET = re.compile(r"<sheet [^>]*?/>")
 _ATTR = re.compile(r'([\w:]+)="([^"]*)"')
 _REL = re.compile(r"<Relationship [^>]*?/>")
-_EPOCH = dt.date(1899, 12, 30)
 
 
 def _sheet_parts(files: dict[str, bytes]) -> dict[str, str]:
@@ -306,7 +308,7 @@ def _cell_xml(col: str, row: int, attrs: str, value) -> str:
     if value is None or value == "":
         return head + "/>"
     if isinstance(value, dt.date):
-        return f"{head}><v>{(value - _EPOCH).days}</v></c>"
+        return f"{head}><v>{(value - SERIAL_EPOCH).days}</v></c>"
     if isinstance(value, (int, float)):
         number = int(value) if float(value).is_integer() else value
         return f"{head}><v>{number}</v></c>"
@@ -330,52 +332,46 @@ def _put(xml: str, targets: dict[tuple[str, int], object]) -> str:
     return out
 
 
-def _columns(texts, labels: list[str]) -> tuple[int, dict[str, str]]:
-    rows: dict[int, dict[str, str]] = {}
+def _columns(texts, labels: dict[str, str], need) -> tuple[int, dict[str, str]]:
+    """(header row, {field: column letter}) of a sheet given as {(column, row): text},
+    found by the same header finder intake uses."""
+    grid: dict[int, dict[int, str]] = {}
     for (col, row), text in texts.items():
-        rows.setdefault(row, {})[text] = col
-    for row in sorted(rows):
-        if all(label in rows[row] for label in labels):
-            return row, rows[row]
-    raise ValueError(f"no header row with {labels}")
+        grid.setdefault(row, {})[xl_cell_to_rowcol(f"{col}1")[1]] = text
+    width = 1 + max((c for cells in grid.values() for c in cells), default=0)
+    rows = [[grid.get(r, {}).get(c, "") for c in range(width)] for r in range(1, 41)]
+    head, cols = find_header(rows, labels, need)
+    if head is None:
+        raise ValueError(f"no header row with {list(labels.values())}")
+    return head + 1, {key: xl_col_to_name(c) for key, c in cols.items()}
 
 
 def _next_col(col: str) -> str:
-    number = 0
-    for char in col:
-        number = number * 26 + ord(char) - 64
-    number += 1
-    out = ""
-    while number:
-        number, rem = divmod(number - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    return xl_col_to_name(xl_cell_to_rowcol(f"{col}1")[1] + 1)
 
 
 def _report_targets(texts, values: dict) -> dict:
-    cols = formspec.REPORT_COLUMNS
-    head, at = _columns(texts, [cols[k] for k in ("tt", "status", "completed_on", "result")])
+    head, at = _columns(texts, formspec.REPORT_COLUMNS, ("tt", "status", "completed_on", "result"))
     targets = {}
     by_label = {label: key for key, label in formspec.UNIT_FIELDS.items()}
     for (col, row), text in texts.items():
         if row <= head:
             continue
-        if col == at[cols["tt"]] and text in values["tasks"]:
+        if col == at["tt"] and text in values["tasks"]:
             item = values["tasks"][text]
             for key in ("status", "completed_on", "result", "difficulty"):
-                if cols[key] in at:
-                    targets[(at[cols[key]], row)] = item[key]
+                if key in at:
+                    targets[(at[key], row)] = item[key]
         elif text.rstrip(":") in by_label:
             targets[(_next_col(col), row)] = values["fields"].get(by_label[text.rstrip(":")])
     return targets
 
 
 def _indicator_targets(texts, values: dict) -> dict:
-    cols = formspec.INDICATOR_COLUMNS
-    head, at = _columns(texts, [cols["code"], cols["value"]])
-    return {(at[cols["value"]], row): values["indicators"][text]
+    head, at = _columns(texts, formspec.INDICATOR_COLUMNS, ("code", "value"))
+    return {(at["value"], row): values["indicators"][text]
             for (col, row), text in texts.items()
-            if row > head and col == at[cols["code"]] and text in values["indicators"]}
+            if row > head and col == at["code"] and text in values["indicators"]}
 
 
 def _identity_targets(texts, identity: dict) -> dict:
@@ -383,32 +379,61 @@ def _identity_targets(texts, identity: dict) -> dict:
             if col == "A" and text in identity}
 
 
+class FormParts:
+    """A blank form's zip members, read once, to fill many returns from (the demo, bench/).
+
+    Filling patches the sheets' XML in place (cell values only), so a filled return keeps
+    every style, validation and the signed identity sheet of the form it came from."""
+
+    def __init__(self, form: Path):
+        with zipfile.ZipFile(form) as source:
+            self.infos = source.infolist()
+            self.files = {info.filename: source.read(info) for info in self.infos}
+        shared = self.files.get("xl/sharedStrings.xml", b"").decode("utf-8")
+        self.strings = [html.unescape("".join(_T.findall(si))) for si in _SI.findall(shared)]
+        self.sheets = _sheet_parts(self.files)  # sheet name -> zip member
+
+    def filled(self, values: dict | None = None, identity: dict | None = None) -> dict[str, str]:
+        """{member: XML} of the report and indicator sheets with `values` written in (the
+        shape plan_return gives), and of the identity sheet with `identity`'s fields."""
+        jobs = []
+        if values is not None:
+            jobs.append((formspec.SHEET_REPORT, lambda texts: _report_targets(texts, values)))
+            if values.get("indicators") and formspec.SHEET_INDICATORS in self.sheets:
+                jobs.append((formspec.SHEET_INDICATORS,
+                             lambda texts: _indicator_targets(texts, values)))
+        if identity:
+            jobs.append((formspec.SHEET_IDENTITY,
+                         lambda texts: _identity_targets(texts, identity)))
+        out = {}
+        for sheet, targets in jobs:
+            member = self.sheets[sheet]
+            xml = self.files[member].decode("utf-8")
+            out[member] = _put(xml, targets(_texts(xml, self.strings)))
+        return out
+
+    def write(self, target: Path, members: dict, drop_identity: bool = False,
+              compresslevel: int | None = None) -> Path:
+        """The form's package with `members` replaced; the same entries, order and dates
+        (reproducible bytes)."""
+        files = {**self.files, **{m: x.encode("utf-8") if isinstance(x, str) else x
+                                  for m, x in members.items()}}
+        if drop_identity:
+            _drop_sheet(files, self.sheets, formspec.SHEET_IDENTITY)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in self.infos:
+                if info.filename in files:
+                    out.writestr(info, files[info.filename], compress_type=zipfile.ZIP_DEFLATED,
+                                 compresslevel=compresslevel)
+        return target
+
+
 def fill_xlsx(form: Path, target: Path, values: dict, identity: dict | None = None,
               drop_identity: bool = False) -> Path:
     """A copy of the form with the values (and, for synthetic units, another identity;
     with drop_identity, no identity sheet: content pasted into a new workbook)."""
-    with zipfile.ZipFile(form) as source:
-        infos = source.infolist()
-        files = {info.filename: source.read(info) for info in infos}
-    strings = [html.unescape("".join(_T.findall(si)))
-               for si in _SI.findall(files.get("xl/sharedStrings.xml", b"").decode("utf-8"))]
-    parts = _sheet_parts(files)
-    jobs = [(formspec.SHEET_REPORT, _report_targets)]
-    if values.get("indicators") and formspec.SHEET_INDICATORS in parts:
-        jobs.append((formspec.SHEET_INDICATORS, _indicator_targets))
-    if identity:
-        jobs.append((formspec.SHEET_IDENTITY, lambda texts, _v: _identity_targets(texts,
-                                                                                  identity)))
-    for sheet, make in jobs:
-        xml = files[parts[sheet]].decode("utf-8")
-        files[parts[sheet]] = _put(xml, make(_texts(xml, strings), values)).encode("utf-8")
-    if drop_identity:
-        _drop_sheet(files, parts, formspec.SHEET_IDENTITY)
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in infos:  # the same entries, order and dates: reproducible bytes
-            if info.filename in files:
-                out.writestr(info, files[info.filename], compress_type=zipfile.ZIP_DEFLATED)
-    return target
+    parts = FormParts(form)
+    return parts.write(target, parts.filled(values, identity), drop_identity)
 
 
 def _drop_sheet(files: dict[str, bytes], parts: dict[str, str], name: str) -> None:

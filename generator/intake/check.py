@@ -30,8 +30,7 @@ class CheckedFile:
 
     def as_json(self) -> dict:
         return {"file": self.file, "unit": self.unit, "accepted": self.accepted,
-                "findings": [{"severity": f.severity, "code": f.code, "sheet": f.sheet,
-                              "cell": f.cell, "message": f.message} for f in self.findings]}
+                "findings": [f.as_dict() for f in self.findings]}
 
 
 @dataclass

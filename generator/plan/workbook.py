@@ -18,6 +18,7 @@ from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from generator import findings as F
+from generator.cells import BadValue, find_header, parse_date
 from generator.errors import InputError, UsageError
 from generator.plan.deadlines import Deadline, DeadlineError, parse_deadline
 from generator.text import clean, fold
@@ -236,13 +237,8 @@ class _Sheet:
 
     def __init__(self, name: str, rows: list[list], fields: dict[str, str], out: list, file):
         self.name, self.rows, self.out, self.file = name, rows, out, file
-        wanted = {fold(label): key for key, label in fields.items()}
-        self.header_row, self.cols = -1, {}
-        for index, row in enumerate(rows[:15]):
-            found = {wanted[fold(v)]: c for c, v in enumerate(row) if fold(v) in wanted}
-            if len(found) >= min(2, len(fields)):
-                self.header_row, self.cols = index, found
-                break
+        head, cols = find_header(rows, fields, need=(), limit=15, at_least=min(2, len(fields)))
+        self.header_row, self.cols = (-1, {}) if head is None else (head, cols)
         for key, label in fields.items():
             if key not in self.cols and key not in OPTIONAL_COLUMNS:
                 row = max(self.header_row, 0)
@@ -271,18 +267,10 @@ def _text(value) -> str:
 
 
 def _as_date(value) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", _text(value))
-    if match:
-        day, month, year = (int(x) for x in match.groups())
-        try:
-            return dt.date(year, month, day)
-        except ValueError:
-            return None
-    return None
+    try:
+        return parse_date(value)
+    except BadValue:
+        return None
 
 
 def _split(value) -> list[str]:
