@@ -15,7 +15,7 @@ from pathlib import Path
 from generator.intake import receive
 from generator.intake.pool import iter_many
 from generator.intake.safety import limit_bytes
-from generator.ledger.store import Ledger
+from generator.ledger.store import Closing, Ledger
 from generator.model import Receipt
 from generator.render import outputs
 from generator.render.feedback import write_feedback
@@ -28,6 +28,8 @@ class CollectResult:
     new: int = 0  # files not in the ledger before this run
     feedback: list[Path] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
+    closed: Closing | None = None  # the period's sign-off: its outputs were left as signed
+    after_close: list[Receipt] = field(default_factory=list)  # files recorded after it
 
     @property
     def accepted(self) -> list[Receipt]:
@@ -38,19 +40,28 @@ class CollectResult:
         return [r for r in self.receipts if not r.accepted]
 
     def as_json(self) -> dict:
-        return {"period": self.period, "accepted": len(self.accepted),
-                "rejected": len(self.rejected),
-                "outputs": [str(p) for p in [*self.feedback, *self.outputs]]}
+        document = {"period": self.period, "accepted": len(self.accepted),
+                    "rejected": len(self.rejected),
+                    "outputs": [str(p) for p in [*self.feedback, *self.outputs]]}
+        if self.closed is not None:
+            document["closed"] = self.closed.as_dict()
+            document["after_close"] = [r.file_name for r in self.after_close]
+        return document
 
 
 def collect(workspace, plan, period, sources=None, workers=None, scope=None,
             pdf=None) -> CollectResult:
     """Intake, ledger, feedback, then every output. pdf: None = the report's PDF when
-    LibreOffice is present, False = none, True = required."""
+    LibreOffice is present, False = none, True = required. A closed period's outputs are
+    left as they were signed; what arrived after closing is listed."""
     sources = list(sources) if sources else receive.default_sources(workspace, period)
     with Ledger(workspace) as ledger, ledger.lock():
         receipts, new = take_in(ledger, workspace, plan, period, sources, workers)
         feedback = write_all_feedback(ledger, workspace, plan, period)
+        closed = ledger.closing(period.id)
+        if closed is not None:
+            return CollectResult(period.id, receipts, new, feedback, [], closed,
+                                 ledger.after_closing(period.id))
         written = outputs.build_outputs(workspace, plan, period, scope=scope, pdf=pdf)
     return CollectResult(period.id, receipts, new, feedback, written)
 

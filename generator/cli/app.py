@@ -301,6 +301,17 @@ def collect(state, period, sources, scope, pdf, fetch_first):
                       f"{result.feedback[0].parent}")
     for path in result.outputs:
         console.print(f"  đã ghi {path}")
+    if result.closed is not None:
+        console.print(escape(result.closed.message(period)))
+        print_after_close(result.after_close)
+
+
+def print_after_close(receipts) -> None:
+    if receipts:
+        console.print(f"Nhận sau khi chốt ({len(receipts)} tệp, đã lưu trữ):")
+        for r in receipts:
+            console.print(f"  {fmt_date(r.received_at.date())}  {r.unit or ''}  {r.file_name}",
+                          markup=False)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -318,12 +329,15 @@ def status(state, period, show_all):
       baocao --json status -p 2022-Q3
     """
     from generator.ledger.status import status as unit_status
-
+    from generator.signoff import state as closed_state
 
     plan_ = current_plan(state)
     report = unit_status(state.workspace, plan_, period)
+    closed, after = closed_state(state.workspace, period)
     if state.as_json:
-        state.emit_json(report.as_json())
+        extra = {"closed": closed.as_dict(), "after_close": [r.file_name for r in after]} \
+            if closed else {}
+        state.emit_json({**report.as_json(), **extra})
         return
     order = [s.key for s in SUBMISSION_STATES]
     rows = sorted((u for u in report.units if show_all or u.state != ON_TIME.key),
@@ -339,6 +353,117 @@ def status(state, period, show_all):
         console.print(table)
     counts = ", ".join(f"{len(report.codes(s.key))} {s.label.lower()}" for s in SUBMISSION_STATES)
     console.print(f"Kỳ {period.label}: {len(report.expected)} đơn vị phải báo cáo: {counts}.")
+    if closed is not None:
+        console.print(f"Kỳ đã chốt ngày {fmt_date(closed.at.date())} ({escape(closed.who)}"
+                      f"{', báo cáo số ' + escape(closed.number) if closed.number else ''}).")
+        print_after_close(after)
+
+
+# ---- close, reopen, history (issue 15) ----
+
+
+@cli.command("close", context_settings=CONTEXT)
+@period_option()
+@click.option("--so", "number", metavar="SỐ", default="",
+              help="Số văn bản của báo cáo đã ký (mặc định: number trong mục [report]).")
+@click.option("--ngay", "date", metavar="NGÀY", default="",
+              help="Ngày ký báo cáo, dạng 14/9/2022 (mặc định: date trong mục [report]).")
+@click.option("--nguoi", "who", metavar="TÊN", default="",
+              help="Người chốt kỳ (mặc định: tên người dùng trên máy).")
+@pass_state
+@handle_errors
+def close_command(state, period, number, date, who):
+    """Chốt kỳ sau khi báo cáo đã ký: ghi vào sổ theo dõi mã băm của bảng tổng hợp, báo cáo
+    Word và PDF, số và ngày báo cáo, người chốt. Sau khi chốt, 'collect' vẫn nhận và lưu
+    trữ tệp gửi muộn hoặc gửi lại (liệt kê là "nhận sau khi chốt") nhưng không ghi lại các
+    tệp đã ký; 'report' không ghi lại cho đến khi mở lại kỳ.
+
+    \b
+    Ví dụ:
+      baocao close -p 2022-Q3 --so 125/BC-SNV --ngay 16/9/2022
+    """
+    from generator.signoff import close
+
+    closing = close(state.workspace, period, number, date, who)
+    if state.as_json:
+        state.emit_json({"period": period.id, "closed": closing.as_dict()})
+        return
+    console.print(f"Đã chốt kỳ {period.label} ({escape(closing.who)}); "
+                  f"{len(closing.outputs)} tệp giữ nguyên: {', '.join(closing.outputs)}.",
+                  markup=False)
+
+
+@cli.command("reopen", context_settings=CONTEXT)
+@period_option()
+@click.option("--ly-do", "reason", required=True, metavar="LÝ_DO", help="Lý do mở lại kỳ.")
+@click.option("--nguoi", "who", metavar="TÊN", default="",
+              help="Người mở lại (mặc định: tên người dùng trên máy).")
+@pass_state
+@handle_errors
+def reopen_command(state, period, reason, who):
+    """Mở lại một kỳ đã chốt (lý do được ghi vào sổ theo dõi) để 'report' hoặc 'collect'
+    viết lại bảng tổng hợp và báo cáo.
+
+    \b
+    Ví dụ:
+      baocao reopen -p 2022-Q3 --ly-do "UBND huyện Bát Xát gửi lại số liệu"
+    """
+    from generator.signoff import reopen
+
+    item = reopen(state.workspace, period, reason, who)
+    if state.as_json:
+        state.emit_json({"period": period.id, "reopened": item.as_dict()})
+        return
+    console.print(f"Đã mở lại kỳ {period.label}: {item.reason}", markup=False)
+
+
+@cli.command("history", context_settings=CONTEXT)
+@period_option()
+@click.option("-u", "--unit", "unit", required=True, metavar="MÃ", help="Mã đơn vị.")
+@pass_state
+@handle_errors
+def history_command(state, period, unit):
+    """Các lần gửi báo cáo của một đơn vị trong kỳ (tệp, ngày nhận, hợp lệ hay không, còn
+    dùng hay đã được thay thế) và những ô có giá trị thay đổi giữa các lần (cũ → mới).
+
+    \b
+    Ví dụ:
+      baocao history -u STP -p 2022-Q3
+    """
+    from generator.ledger.history import unit_changes
+    from generator.ledger.store import Ledger
+
+    current_plan(state).unit(unit)  # an unknown code is a usage error
+    with Ledger(state.workspace) as ledger:
+        versions = ledger.versions(period.id, unit)
+        found = unit_changes(ledger, period.id, unit)
+    if state.as_json:
+        state.emit_json({"period": period.id, "unit": unit, "versions": [
+            {"file": r.file_name, "received_at": r.received_at.isoformat(),
+             "accepted": r.accepted, "superseded": r.superseded} for r, _ in versions],
+            "changes": [{"where": c.where, "old": c.old, "new": c.new, "old_file": c.old_file,
+                         "new_file": c.new_file} for c in found]})
+        return
+    if not versions:
+        console.print(f"Sổ theo dõi chưa có tệp nào của đơn vị {unit} kỳ {period.label}.")
+        return
+    table = Table(header_style="bold")
+    for label in ("Lần", "Tệp", "Ngày nhận", "Kết quả"):
+        table.add_column(label, overflow="fold")
+    for index, (r, _sub) in enumerate(versions, 1):
+        verdict = ("Không hợp lệ" if not r.accepted else
+                   "Đã được thay thế" if r.superseded else "Đang dùng")
+        table.add_row(str(index), escape(r.file_name),
+                      r.received_at.strftime("%d/%m/%Y %H:%M"), verdict)
+    console.print(table)
+    if found:
+        changes = Table(header_style="bold")
+        for label in ("Nội dung", "Cũ", "Mới", "Tệp cũ → tệp mới"):
+            changes.add_column(label, overflow="fold")
+        for c in found:
+            changes.add_row(escape(c.where), escape(c.old), escape(c.new),
+                            escape(f"{c.old_file} → {c.new_file}"))
+        console.print(changes)
 
 
 # ---- report (issues 5, 6) ----

@@ -6,11 +6,19 @@ from __future__ import annotations
 import contextlib
 import gc
 
-from generator.consolidate.frames import Consolidation, effective_data, scope_units
+import pandas as pd
+
+from generator.consolidate.frames import Consolidation, effective_data, frame, scope_units
 from generator.consolidate.indicators import indicator_frames, own_values, reconciliation_frame
 from generator.consolidate.notes import changes_frame, notes_frame
-from generator.consolidate.register import findings_frame, standing_findings, submission_frames
+from generator.consolidate.register import (
+    findings_frame,
+    standing_findings,
+    submission_frames,
+    wall_clock,
+)
 from generator.consolidate.tasks import dimension_frame, task_frames
+from generator.ledger.history import period_changes
 from generator.ledger.status import status
 from generator.ledger.store import Ledger
 from generator.plan.periods import Period
@@ -59,6 +67,14 @@ def consolidate(plan: Plan, period: Period, submissions, status_report, previous
         findings=findings_frame(units, findings), data=data)
 
 
+def corrections_frame(plan: Plan, changes) -> pd.DataFrame:
+    rows = [{"unit": c.unit, "unit_name": plan.units[c.unit].name if c.unit in plan.units
+             else c.unit, "where": c.where, "sheet": c.sheet, "row": c.row, "old": c.old,
+             "new": c.new, "old_file": c.old_file, "old_received": wall_clock(c.old_received),
+             "new_file": c.new_file, "new_received": wall_clock(c.new_received)} for c in changes]
+    return frame("corrections", rows)
+
+
 def from_ledger(workspace, plan: Plan, period: Period, scope: str | None = None
                 ) -> Consolidation:
     """The period's consolidation from the ledger alone, with the previous period of the
@@ -69,14 +85,17 @@ def from_ledger(workspace, plan: Plan, period: Period, scope: str | None = None
         with Ledger(workspace) as ledger:
             submissions = ledger.current_submissions(period.id)
             earlier = ledger.current_submissions(before.id)
+            changes = period_changes(ledger, period.id, scope_units(plan, scope))
         previous = None
         if earlier:
             previous = consolidate(plan, before, earlier,
                                    status(workspace, plan, before, earlier),
                                    scope=scope)
-        return consolidate(plan, period, submissions,
+        cons = consolidate(plan, period, submissions,
                            status(workspace, plan, period, submissions),
                            previous=previous, scope=scope)
+        cons.corrections = corrections_frame(plan, changes)
+        return cons
 
 
 @contextlib.contextmanager

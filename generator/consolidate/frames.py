@@ -73,6 +73,9 @@ COLUMNS = {
     "reconciliation": ["district", "district_name", "code", "name", "district_value",
                        "communes_value", "difference", "units"],
     "findings": ["unit", "file", "severity", "code", "sheet", "cell", "message"],
+    # Values a unit's later file changed (ledger.history): old -> new, both files and dates.
+    "corrections": ["unit", "unit_name", "where", "sheet", "row", "old", "new", "old_file",
+                    "old_received", "new_file", "new_received"],
 }
 
 
@@ -94,6 +97,7 @@ class Consolidation:
     changes: pd.DataFrame
     reconciliation: pd.DataFrame
     findings: pd.DataFrame
+    corrections: pd.DataFrame = field(default_factory=lambda: frame("corrections", []))
     # Each unit's effective submission (own file, else its district's child), for writers.
     data: dict[str, Submission] = field(default_factory=dict, repr=False)
 

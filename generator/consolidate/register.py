@@ -13,7 +13,7 @@ from generator.plan.workbook import LEVEL_LABELS, LEVELS, Plan
 from generator.vocab import LATE, ON_TIME, STATE_BY_KEY, SUBMISSION_STATES
 
 
-def _naive(moment: dt.datetime | None) -> dt.datetime | None:
+def wall_clock(moment: dt.datetime | None) -> dt.datetime | None:
     """The sender's wall-clock time (Excel has no time zones)."""
     return moment.replace(tzinfo=None) if moment is not None else None
 
@@ -28,7 +28,7 @@ def submission_frames(plan: Plan, units, status_report, findings):
         receipt = item.receipt
         rows.append({"unit": item.code, "unit_name": unit.name, "level": unit.level,
                      "parent": unit.parent, "deadline": item.deadline,
-                     "received_at": _naive(receipt.received_at) if receipt else None,
+                     "received_at": wall_clock(receipt.received_at) if receipt else None,
                      "state": item.state, "state_label": STATE_BY_KEY[item.state].label,
                      "findings": len(findings.get(item.code, [])),
                      "file": receipt.file_name if receipt else ""})

@@ -27,6 +27,7 @@ from pathlib import Path
 from generator.errors import UsageError
 from generator.findings import Finding
 from generator.model import Receipt, Submission, TaskReport
+from generator.text import fmt_date
 
 DB_NAME = "ledger.sqlite"
 LOCK_NAME = "ledger.lock"
@@ -59,6 +60,21 @@ CREATE TABLE IF NOT EXISTS submissions (
 -- Supersede and "current submission" lookups go by (period, unit); without this index
 -- every record scans the whole table and a 10.000-file run slows down quadratically.
 CREATE INDEX IF NOT EXISTS submissions_by_unit ON submissions (period, unit, superseded);
+-- Sign-off of a period: "close" records the signed outputs' hashes, the report's number and
+-- date and who closed it; "reopen" records who reopened it and why. The last row says
+-- whether the period is closed; receipts with an id above last_receipt arrived after.
+CREATE TABLE IF NOT EXISTS closings (
+    id INTEGER PRIMARY KEY,
+    period TEXT NOT NULL,
+    action TEXT NOT NULL,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    number TEXT NOT NULL DEFAULT '',
+    date TEXT NOT NULL DEFAULT '',
+    outputs TEXT NOT NULL DEFAULT '{}',
+    last_receipt INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS sent_mail (
     key TEXT PRIMARY KEY,
     period TEXT,
@@ -212,6 +228,30 @@ else:
 
 
 # --------------------------------------------------------------------------- ledger
+
+@dataclasses.dataclass(frozen=True)
+class Closing:
+    """One sign-off ("close") or reopening ("reopen") of a period."""
+
+    period: str
+    action: str  # 'close' | 'reopen'
+    at: dt.datetime
+    who: str
+    reason: str = ""
+    number: str = ""  # the report's number, "" until the clerk gives one
+    date: str = ""  # the report's date, dd/mm/yyyy
+    outputs: dict = dataclasses.field(default_factory=dict)  # file name -> sha256
+    last_receipt: int = 0
+
+    def as_dict(self) -> dict:
+        return {**dataclasses.asdict(self), "at": self.at.isoformat()}
+
+    def message(self, period) -> str:
+        """What a command says when it will not rewrite a closed period's outputs."""
+        return (f"Kỳ {period.label} đã chốt ngày {fmt_date(self.at.date())} ({self.who}); "
+                "bảng tổng hợp, báo cáo Word và PDF giữ nguyên như khi ký. Muốn viết lại, "
+                f"mở lại kỳ: baocao reopen -p {period.id} --ly-do \"lý do\".")
+
 
 class Ledger:
     """The workspace's ledger. Use as a context manager, or call close()."""
@@ -405,6 +445,79 @@ class Ledger:
     def mail_sent(self, key: str) -> bool:
         return self._db.execute("SELECT 1 FROM sent_mail WHERE key = ?", (key,)).fetchone() \
             is not None
+
+    # ---- sign-off of a period (baocao close / reopen)
+
+    def close_period(self, period_id: str, outputs: dict[str, str], who: str, number: str = "",
+                     date: str = "", at: dt.datetime | None = None) -> Closing:
+        """Record the period as signed off with its outputs' hashes."""
+        last = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM receipts WHERE period = ?",
+                                (str(period_id),)).fetchone()[0]
+        return self._closing_row(period_id, "close", who, at, number=number, date=date,
+                                 outputs=outputs, last_receipt=last)
+
+    def reopen_period(self, period_id: str, reason: str, who: str,
+                      at: dt.datetime | None = None) -> Closing:
+        held = self.closing(period_id)
+        return self._closing_row(period_id, "reopen", who, at, reason=reason,
+                                 number=held.number if held else "",
+                                 date=held.date if held else "")
+
+    def _closing_row(self, period_id, action, who, at, **values) -> Closing:
+        at = at or dt.datetime.now().astimezone()
+        item = Closing(str(period_id), action, at, who, **values)
+        with self._tx() as db:
+            db.execute("INSERT INTO closings (period, action, at, who, reason, number, date, "
+                       "outputs, last_receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (item.period, action, at.isoformat(), who, item.reason, item.number,
+                        item.date, json.dumps(item.outputs, sort_keys=True),
+                        item.last_receipt))
+        return item
+
+    def closings(self, period_id: str) -> list[Closing]:
+        """The period's sign-offs and reopenings, oldest first."""
+        rows = self._db.execute("SELECT * FROM closings WHERE period = ? ORDER BY id",
+                                (str(period_id),)).fetchall()
+        return [Closing(r["period"], r["action"], dt.datetime.fromisoformat(r["at"]), r["who"],
+                        r["reason"], r["number"], r["date"], json.loads(r["outputs"]),
+                        r["last_receipt"]) for r in rows]
+
+    def closing(self, period_id: str) -> Closing | None:
+        """The sign-off in force (None when the period is open)."""
+        history = self.closings(period_id)
+        return history[-1] if history and history[-1].action == "close" else None
+
+    def after_closing(self, period_id: str) -> list[Receipt]:
+        """Files recorded after the sign-off in force, in order of receipt."""
+        held = self.closing(period_id)
+        if held is None:
+            return []
+        rows = self._db.execute("SELECT * FROM receipts WHERE period = ? AND id > ? "
+                                "ORDER BY received_utc, id",
+                                (str(period_id), held.last_receipt)).fetchall()
+        return [self._receipt(row) for row in rows]
+
+    def versions(self, period_id: str, unit: str) -> list[tuple[Receipt, Submission | None]]:
+        """Every file of one unit for the period, oldest first, with its submission (None
+        for a rejected file)."""
+        period_id = str(period_id)
+        rows = self._db.execute("SELECT sha256, data, superseded FROM submissions WHERE "
+                                "period = ? AND unit = ?", (period_id, unit)).fetchall()
+        data = {r["sha256"]: submission_from_dict(json.loads(r["data"])) for r in rows}
+        current = {r["sha256"] for r in rows if not r["superseded"]}
+        out = [self._receipt(r) for r in self._db.execute(
+            "SELECT * FROM receipts WHERE period = ? AND unit = ? ORDER BY received_utc, id",
+            (period_id, unit))]
+        for index, receipt in enumerate(out):  # as receipts() marks them, for one unit
+            receipt.superseded = (receipt.sha256 not in current if receipt.accepted
+                                  else index < len(out) - 1)
+        return [(r, data.get(r.sha256)) for r in out]
+
+    def corrected_units(self, period_id: str) -> list[str]:
+        """Units with more than one accepted file for the period."""
+        return [r[0] for r in self._db.execute(
+            "SELECT unit FROM submissions WHERE period = ? GROUP BY unit HAVING COUNT(*) > 1 "
+            "ORDER BY unit", (str(period_id),))]
 
     def dump(self) -> list[str]:
         """The database as SQL statements (for tests and backups)."""

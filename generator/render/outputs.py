@@ -31,6 +31,9 @@ def rebuild(workspace, plan, period, scope: str | None = None, pdf=None) -> list
     has nothing for the period."""
     with Ledger(workspace) as ledger:
         has_data = bool(ledger.receipts(period.id))
+        closed = ledger.closing(period.id)
+    if closed is not None:
+        raise UsageError(closed.message(period))
     if not has_data:
         raise UsageError(f"Sổ theo dõi chưa có báo cáo nào của kỳ {period.label} ({period.id}). "
                          f"Chạy 'baocao collect -p {period.id}' để thu nhận các tệp đơn vị gửi "

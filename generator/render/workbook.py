@@ -37,6 +37,7 @@ SHEETS = {
     "results": "Kết quả thực hiện",
     "notes": "Khó khăn, đề xuất",
     "changes": "So với kỳ trước",
+    "corrections": "Số liệu gửi lại",
     "reconciliation": "Đối chiếu số liệu",
     "findings": "Lỗi và lưu ý",
 }
@@ -407,6 +408,24 @@ def changes_sheet(book, cons, fmt) -> None:
     page_setup(sheet, top)
 
 
+def corrections_sheet(book, cons, fmt) -> None:
+    """Per unit, the values its later file changed: old -> new, with both files' dates."""
+    sheet = book.add_worksheet(SHEETS["corrections"])
+    columns = [("Mã đơn vị", 9, "text"), ("Đơn vị", 28, "text"), ("Nội dung", 34, "text"),
+               ("Giá trị cũ", 30, "text"), ("Giá trị mới", 30, "text"), ("Tệp cũ", 24, "text"),
+               ("Nhận lúc", 15, "datetime"), ("Tệp mới", 24, "text"),
+               ("Nhận lúc", 15, "datetime")]
+    top = _titles(sheet, cons, fmt, "Số liệu đơn vị gửi lại (thay đổi so với tệp trước)",
+                  len(columns))
+    rows = [[r.unit, r.unit_name, r.where, r.old, r.new, r.old_file, r.old_received,
+             r.new_file, r.new_received] for r in cons.corrections.itertuples()]
+    table(sheet, top, columns, rows, fmt)
+    if not rows:
+        sheet.write_string(top + 2, 0, "Không có đơn vị gửi lại số liệu khác với tệp trước.",
+                           fmt.subtitle)
+    page_setup(sheet, top)
+
+
 def reconciliation_sheet(book, cons, fmt) -> None:
     sheet = book.add_worksheet(SHEETS["reconciliation"])
     columns = [("Mã huyện", 9, "text"), ("Đơn vị cấp huyện", 30, "text"),
@@ -489,6 +508,7 @@ def _write(cons, path: Path, key: bytes | None) -> Path:
         results_sheet(book, cons, fmt)
         notes_sheet(book, cons, fmt)
         changes_sheet(book, cons, fmt)
+        corrections_sheet(book, cons, fmt)
         if cons.scope is None:
             reconciliation_sheet(book, cons, fmt)
         findings_sheet(book, cons, fmt)
