@@ -16,7 +16,9 @@ from .errors import UsageError
 from .text import roman
 
 ACCEPTED_FORMS = "2022-07 (tháng), 2022-Q3 (quý), 2022-H1 (6 tháng), 2022-9M (9 tháng), 2022 (năm)"
-DEFAULT_DEADLINE_DAYS = {"xa": 10, "huyen": 15, "tinh": 15}
+# Plan 239 (IV.2): departments and districts report "trước ngày 15 của tháng cuối kỳ", so the
+# 14th is the last day on time; communes report to their district earlier (the 10th).
+DEFAULT_DEADLINE_DAYS = {"xa": 10, "huyen": 14, "tinh": 14}
 
 _PATTERNS = [
     ("month", re.compile(r"^(\d{4})-(\d{2})$")),

@@ -37,10 +37,11 @@ file = "input/ke-hoach.xlsx"
 dir = "templates"
 
 [deadlines]
-# Hạn nộp báo cáo: ngày trong tháng cuối của kỳ báo cáo, theo cấp đơn vị
+# Hạn nộp báo cáo: ngày cuối cùng còn đúng hạn trong tháng cuối của kỳ báo cáo, theo cấp
+# đơn vị ("trước ngày 15 của tháng cuối kỳ" là hạn ngày 14)
 xa = 10
-huyen = 15
-tinh = 15
+huyen = 14
+tinh = 14
 
 [report]
 # Thể thức văn bản theo Nghị định 30/2020/NĐ-CP
