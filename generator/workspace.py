@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .default_plan import DEFAULT_PLAN
+from .default_plan import DEFAULT_PLAN, DEFAULT_PLAN_NAME, SHIPPED_PLANS
 from .errors import UsageError
 from .periods import DEFAULT_DEADLINE_DAYS
 
@@ -149,8 +149,19 @@ def _load_config(root: Path) -> dict:
         raise UsageError(f"Tệp cấu hình {path} bị lỗi cú pháp: {exc}") from None
 
 
-def init_workspace(root: Path) -> list[Path]:
-    """Create a workspace; existing files are kept, never overwritten."""
+def shipped_plan(name: str | None) -> Path:
+    """The workbook of a plan shipped with the tool, by name (None: the default)."""
+    name = name or DEFAULT_PLAN_NAME
+    if name not in SHIPPED_PLANS:
+        raise UsageError(f"Không có kế hoạch đi kèm tên '{name}'. Các kế hoạch đi kèm: "
+                         f"{', '.join(SHIPPED_PLANS)}.")
+    return SHIPPED_PLANS[name]
+
+
+def init_workspace(root: Path, plan: str | None = None) -> list[Path]:
+    """Create a workspace with a shipped plan (default: the 2022 plan); existing files are
+    kept, never overwritten."""
+    source = shipped_plan(plan)
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     created = []
@@ -158,7 +169,7 @@ def init_workspace(root: Path) -> list[Path]:
         (root / folder).mkdir(exist_ok=True)
     targets = {
         root / CONFIG_NAME: lambda p: p.write_text(DEFAULT_CONFIG, encoding="utf-8"),
-        root / "input" / "ke-hoach.xlsx": lambda p: shutil.copyfile(DEFAULT_PLAN, p),
+        root / "input" / "ke-hoach.xlsx": lambda p: shutil.copyfile(source, p),
         root / ".baocao" / "secret.key": lambda p: p.write_text(secrets.token_hex(32)),
         root / ".gitignore": lambda p: p.write_text("output/\n.baocao/\n"),
     }
