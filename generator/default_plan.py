@@ -257,7 +257,7 @@ def changes(original: str, edited: str) -> list[tuple[str, str]]:
 
 
 def edit_note(rec: dict) -> str:
-    """'Sửa so với bản gốc: nhiệm vụ "…" → "…"; …' for every field whose wording differs
+    """'Sửa so với bản gốc — nhiệm vụ: "…" → "…"; …' for every field whose wording differs
     from the plan's own (goc_* columns of the TSV); '' when none does."""
     parts = []
     for original_key, key, label in EDITED_FIELDS:
@@ -274,7 +274,8 @@ def edit_note(rec: dict) -> str:
     return ("Sửa so với bản gốc — " + "; ".join(parts) + ".") if parts else ""
 
 
-def _district_name(name: str) -> str:
+def ubnd_name(name: str) -> str:
+    """'UBND huyện Bát Xát' for 'Huyện Bát Xát', 'UBND xã Tà Chải' for 'Xã Tà Chải'."""
     return "UBND " + name[0].lower() + name[1:]
 
 
@@ -282,7 +283,7 @@ def units_rows() -> list[list]:
     rows = [[c, n, s, "tinh", g, "", f"{c.lower()}@{DOMAIN}", a, ""]
             for c, n, s, g, a in DEPARTMENTS]
     for rec in read_table(SOURCES / "don-vi-hanh-chinh-lao-cai-2022.csv"):
-        name = _district_name(rec["ten"])
+        name = ubnd_name(rec["ten"])
         email = f"ubnd.{rec['ma']}@{DOMAIN}"
         group = "huyen" if rec["cap"] == "huyen" else "xa"
         rows.append([rec["ma"], name, rec["ten"], rec["cap"], group, rec["ma_cap_tren"], email,

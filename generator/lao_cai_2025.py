@@ -81,7 +81,7 @@ def units_rows() -> list[list]:
             for d in departments()]
     communes = sorted(base.read_table(SOURCES / "lao-cai-2025-xa.csv"), key=lambda r: r["ma"])
     for rec in communes:
-        rows.append([rec["ma"], base._district_name(rec["ten"]), rec["ten"], "xa", "xa", "",
+        rows.append([rec["ma"], base.ubnd_name(rec["ten"]), rec["ten"], "xa", "xa", "",
                      f"ubnd.{rec['ma']}@{base.DOMAIN}", "", ""])
     return rows
 
