@@ -2,7 +2,7 @@
 
     /work/venv/bin/python bench/bench_report.py [--pdf] [--out DIR]
 
-Every unit of the default plan (181 units, 39 tasks, 101 indicators) gets a
+Every unit of the default plan (182 units, 39 tasks, 101 indicators) gets a
 submission built in code with a seeded random (most on time, some late, missing or
 rejected); the script prints the time to consolidate, to build the context (text
 and charts) and to render the .docx (target: render under 3 s, PDF excluded).

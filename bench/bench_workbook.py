@@ -2,7 +2,7 @@
 
     /work/venv/bin/python bench/bench_workbook.py [--pdf] [--out DIR]
 
-Simulated submissions for every unit of the default plan (181 units, 39 tasks) come
+Simulated submissions for every unit of the default plan (182 units, 39 tasks) come
 from bench_report.simulate (seeded). Prints the time to consolidate, to write
 TongHop_<period>.xlsx (and, with --pdf, to open and print it in LibreOffice).
 """

@@ -28,10 +28,12 @@ class Rule:
 # Codes: P = plan workbook, F = file (intake), R = report content, I = indicator.
 CATALOGUE: dict[str, Rule] = {
     # --- plan workbook (baocao plan check) ---
-    "P001": Rule(ERROR, "Thiếu trang tính '{name}' trong kế hoạch",
-                 "Thêm trang tính với đúng tên và hàng tiêu đề như kế hoạch mẫu"),
-    "P002": Rule(ERROR, "Thiếu cột '{name}' ở hàng tiêu đề",
-                 "Thêm cột với đúng tên như kế hoạch mẫu"),
+    "P001": Rule(ERROR, "Thiếu trang tính '{name}' trong kế hoạch{seen}",
+                 "Đặt đúng tên trang tính '{name}', hoặc thêm trang này với hàng tiêu đề như "
+                 "kế hoạch mẫu (README, mục Tệp kế hoạch)"),
+    "P002": Rule(ERROR, "Thiếu cột '{name}' ở hàng tiêu đề{seen}",
+                 "Ghi đúng tiêu đề '{name}' ở ô này, hoặc thêm cột này như kế hoạch mẫu "
+                 "(README, mục Tệp kế hoạch)"),
     "P003": Rule(ERROR, "Thiếu thông tin bắt buộc '{name}'",
                  "Điền giá trị vào ô này"),
     "P004": Rule(ERROR, "Số thứ tự nhiệm vụ '{tt}' bị trùng (đã có ở hàng {first})",
@@ -64,11 +66,36 @@ CATALOGUE: dict[str, Rule] = {
                  "Mở tệp bằng Excel, lưu lại dạng .xlsx rồi chạy lại"),
     "P017": Rule(WARNING, "Nhiệm vụ '{tt}' không có đơn vị chủ trì nào là đơn vị báo cáo",
                  "Kiểm tra lại cột Chủ trì"),
-    "P018": Rule(WARNING, "Nhiệm vụ '{tt}' cần xác nhận: {value}",
-                 "Cán bộ đầu mối đối chiếu với bản gốc của kế hoạch rồi xóa dấu cần xác nhận"),
+    "P018": Rule(WARNING, "{what} cần xác nhận: {value}",
+                 "Cán bộ đầu mối đối chiếu với văn bản gốc hoặc nguồn đã ghi, sửa nếu cần, rồi "
+                 "xóa chữ 'cần xác nhận' (và dấu ở cột Cần xác nhận, nếu có)"),
     "P019": Rule(ERROR, "Mã đơn vị '{code}' có ký tự không hợp lệ",
                  "Mã đơn vị chỉ gồm chữ cái không dấu, chữ số, dấu gạch ngang"),
-    "P021": Rule(ERROR, "Loại số liệu '{value}' không hợp lệ",
+    "P021": Rule(WARNING, "Không nhận ra '{value}' (gần giống '{name}'); cột hoặc dòng này "
+                 "bị bỏ qua",
+                 "Nếu đây là '{name}', sửa cho đúng chữ '{name}'; nếu không dùng, xóa đi"),
+    "P022": Rule(WARNING, "Khối '{value}' không khớp khối nào của các đơn vị khác",
+                 "Sửa cho đúng tên khối, ví dụ '{name}', nếu đây là lỗi gõ"),
+    "P023": Rule(WARNING, "Địa chỉ thư điện tử '{value}' của đơn vị '{code}' không hợp lệ",
+                 "Ghi địa chỉ dạng ten@laocai.gov.vn; nhiều địa chỉ ngăn cách bằng dấu chấm phẩy"),
+    "P024": Rule(ERROR, "Đơn vị mới '{value}' của đơn vị cũ '{code}' không có trong trang DonVi",
+                 "Ghi đúng mã đơn vị mới như ở cột Mã đơn vị của trang DonVi"),
+    "P025": Rule(ERROR, "Đơn vị cũ '{code}' có hai dòng chuyển đổi (đã có ở hàng {first})",
+                 "Mỗi đơn vị cũ chỉ chuyển vào một đơn vị mới; xóa dòng thừa"),
+    "P026": Rule(ERROR, "Thiếu thông tin bắt buộc '{name}'; dòng này ghi '{value}'",
+                 "Sửa chữ ở cột Thông tin cho đúng '{name}'"),
+    "P027": Rule(ERROR, "'{value}' ở cột '{name}' không phải là số",
+                 "Ghi bằng số, ví dụ {example}"),
+    "P028": Rule(WARNING, "TT '{tt}' không khớp nội dung {dimension} của nhiệm vụ",
+                 "TT của nhiệm vụ thuộc nội dung {dimension} bắt đầu bằng '{dimension}.'; sửa "
+                 "TT hoặc cột Nội dung"),
+    "P029": Rule(WARNING, "Giá trị '{value}' ở cột Cần xác nhận không nhận ra; nhiệm vụ không "
+                 "được coi là cần xác nhận",
+                 "Ghi 'x' nếu nhiệm vụ cần xác nhận, để trống nếu không"),
+    "P030": Rule(WARNING, "Tên mới '{value}' của đơn vị cũ '{code}' khác tên trong trang DonVi "
+                 "'{name}'",
+                 "Sửa tên cho khớp trang DonVi, hoặc kiểm tra lại mã đơn vị mới"),
+    "P031": Rule(ERROR, "Loại số liệu '{value}' không hợp lệ",
                  "Ghi 'đếm' (số nguyên: lượt, người, hồ sơ) hoặc 'đo' (có thể lẻ: tiền, "
                  "diện tích); để trống là 'đếm'"),
     # --- returned forms: file, identity, reading (intake) ---

@@ -32,9 +32,17 @@ def shipped(folder: str) -> Path:
 
 
 PACKAGE_TEMPLATES = shipped("templates")
-DEFAULT_PLAN = shipped("input") / "ke-hoach.xlsx"
-# Submission deadline per unit level: a day of the period's last month.
-DEFAULT_DEADLINE_DAYS = {"xa": 10, "huyen": 15, "tinh": 15}
+# The plans shipped with the tool (`baocao init --plan NAME`, `baocao demo --plan NAME`).
+DEFAULT_PLAN_NAME = "lao-cai-2022"
+SHIPPED_PLANS = {
+    "lao-cai-2022": shipped("input") / "ke-hoach.xlsx",
+    "lao-cai-2025": shipped("input") / "ke-hoach-lao-cai-2025.xlsx",
+}
+DEFAULT_PLAN = SHIPPED_PLANS[DEFAULT_PLAN_NAME]
+# Submission deadline per unit level: a day of the period's last month. Plan 239 (IV.2):
+# departments and districts report "trước ngày 15 của tháng cuối kỳ", so the 14th is the
+# last day on time; communes report to their district earlier (the 10th).
+DEFAULT_DEADLINE_DAYS = {"xa": 10, "huyen": 14, "tinh": 14}
 
 DEFAULT_CONFIG = """\
 # Cấu hình baocao cho một không gian làm việc (workspace).
@@ -49,10 +57,11 @@ file = "input/ke-hoach.xlsx"
 dir = "templates"
 
 [deadlines]
-# Hạn nộp báo cáo: ngày trong tháng cuối của kỳ báo cáo, theo cấp đơn vị
+# Hạn nộp báo cáo: ngày cuối cùng còn đúng hạn trong tháng cuối của kỳ báo cáo, theo cấp
+# đơn vị ("trước ngày 15 của tháng cuối kỳ" là hạn ngày 14)
 xa = 10
-huyen = 15
-tinh = 15
+huyen = 14
+tinh = 14
 
 [report]
 # Thể thức văn bản theo Nghị định 30/2020/NĐ-CP
@@ -188,8 +197,19 @@ def _load_config(root: Path) -> dict:
         raise UsageError(f"Tệp cấu hình {path} bị lỗi cú pháp: {exc}") from None
 
 
-def init_workspace(root: Path) -> list[Path]:
-    """Create a workspace; existing files are kept, never overwritten."""
+def shipped_plan(name: str | None) -> Path:
+    """The workbook of a plan shipped with the tool, by name (None: the default)."""
+    name = name or DEFAULT_PLAN_NAME
+    if name not in SHIPPED_PLANS:
+        raise UsageError(f"Không có kế hoạch đi kèm tên '{name}'. Các kế hoạch đi kèm: "
+                         f"{', '.join(SHIPPED_PLANS)}.")
+    return SHIPPED_PLANS[name]
+
+
+def init_workspace(root: Path, plan: str | None = None) -> list[Path]:
+    """Create a workspace with a shipped plan (default: the 2022 plan); existing files are
+    kept, never overwritten."""
+    source = shipped_plan(plan)
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     created = []
@@ -197,7 +217,7 @@ def init_workspace(root: Path) -> list[Path]:
         (root / folder).mkdir(exist_ok=True)
     targets = {
         root / CONFIG_NAME: lambda p: p.write_text(DEFAULT_CONFIG, encoding="utf-8"),
-        root / "input" / "ke-hoach.xlsx": lambda p: shutil.copyfile(DEFAULT_PLAN, p),
+        root / "input" / "ke-hoach.xlsx": lambda p: shutil.copyfile(source, p),
         root / ".baocao" / "secret.key": lambda p: p.write_text(secrets.token_hex(32)),
         root / ".gitignore": lambda p: p.write_text("output/\n.baocao/\n"),
     }

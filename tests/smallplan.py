@@ -3,7 +3,7 @@
 Three levels (2022): SNV, SA, SB (departments), H1 (district) with communes X1, X2.
 Two levels (since 1/7/2025): the same without H1; X1 and X2 report straight to the province.
 
-Tasks (period 2022-Q3: cut-off 15/6 to 14/9/2022; deadlines: communes 10/9, others 15/9):
+Tasks (period 2022-Q3: cut-off 15/6 to 14/9/2022; deadlines: communes 10/9, others 14/9):
   1.1  lead SNV, partner H1 ("UBND cấp huyện"), "Trước 30/8/2022"
   1.2  lead X1, X2 ("UBND cấp xã"), "Thường xuyên"
   2.1  lead SA, partners SB and H1, "Trước 30/11/2022"
@@ -105,8 +105,9 @@ def submissions(period: str = PERIOD.id) -> dict[str, Submission]:
     }
 
 
-# When each unit's file arrived: X2 after the communes' deadline (10/9), SA after 15/9.
-ARRIVALS = {"SNV": at(14), "SA": at(16), "H1": at(15, 17), "X1": at(9), "X2": at(11)}
+# When each unit's file arrived: X2 after the communes' deadline (10/9), SA after 14/9
+# (the last day of "trước ngày 15"), H1 at 17:00 on that last day.
+ARRIVALS = {"SNV": at(14), "SA": at(16), "H1": at(14, 17), "X1": at(9), "X2": at(11)}
 
 
 def record(workspace, subs: dict[str, Submission], period=PERIOD, arrivals=None,

@@ -42,8 +42,8 @@ def test_frames_have_the_contract_columns(filled, plan):
 
 def test_key_figures_and_rates(filled, plan):
     cons = from_ledger(filled, plan, sp.PERIOD)
-    # 6 units have tasks; received SNV, SA, H1, X1, X2; on time SNV (14/9), H1 (15/9),
-    # X1 (9/9 <= 10/9); late SA (16/9 > 15/9), X2 (11/9 > 10/9); SB missing.
+    # 6 units have tasks; received SNV, SA, H1, X1, X2; on time SNV (14/9), H1 (14/9),
+    # X1 (9/9 <= 10/9); late SA (16/9 > 14/9), X2 (11/9 > 10/9); SB missing.
     # Tasks: 1.1 done (its lead SNV done), 1.2 ongoing (X1 done, X2 ongoing), 2.1 ongoing
     # (lead SA ongoing): 1 of 3 done.
     assert cons.key == {"units_expected": 6, "units_received": 5, "units_on_time": 3,
@@ -204,7 +204,7 @@ def test_district_return_children_and_reconciliation(workspace, plan):
     # H1's own figures: the return minus its children (CT1 6 - 5 - 1 = 0, not H1's task).
     per_unit = cons.unit_indicators.set_index(["unit", "code"])["value"]
     assert per_unit[("H1", "CT3")] == 2 and ("H1", "CT1") not in per_unit.index
-    # X2 came with H1's file: received, on time by the district's deadline (15/9).
+    # X2 came with H1's file: received, on time by the district's deadline (14/9).
     register = cons.submissions.set_index("unit")
     assert register.loc["X2", "state"] == "on_time"
 

@@ -42,19 +42,19 @@ def test_demo_runs_and_writes_every_output(demo_run):
     root, result = demo_run
     assert result.exit_code == 0, result.output
     out = root / "output" / "2022-Q3"
-    assert len(list((out / "bieu-mau").glob("*.xlsx"))) == 181
+    assert len(list((out / "bieu-mau").glob("*.xlsx"))) == 182
     assert (out / "TongHop_2022-Q3.xlsx").is_file()
     assert (out / "BaoCao_2022-Q3.docx").is_file()
     assert (out / "BaoCao_2022-Q3.pdf").is_file() == (soffice_path() is not None)
     assert list((out / "phan-hoi").glob("*.xlsx"))
     drafts = sorted(p.name for p in (out / "thu").glob("*.eml"))
-    assert len([n for n in drafts if n.startswith("bieu-mau_")]) == 181
+    assert len([n for n in drafts if n.startswith("bieu-mau_")]) == 182
     assert "bao-cao_2022-Q3.eml" in drafts
     inputs = sorted(p.name for p in (root / "input" / "2022-Q3").iterdir())
     assert "TongHop_2022-Q3_084.xlsx" in inputs  # the district's consolidated return
     assert any(n.endswith(".xls") for n in inputs) == (soffice_path() is not None)
     assert "Bảng tổng hợp: output/2022-Q3/TongHop_2022-Q3.xlsx" in result.output
-    assert "Thư nháp (.eml: 181 thư gửi biểu mẫu" in result.output
+    assert "Thư nháp (.eml: 182 thư gửi biểu mẫu" in result.output
 
 
 def test_printed_figures_match_the_ledger(demo_run):
@@ -65,7 +65,7 @@ def test_printed_figures_match_the_ledger(demo_run):
     n = {s.key: len(report.codes(s.key)) for s in SUBMISSION_STATES}
     counts = ", ".join(f"{s.label.lower()} {n[s.key]}" for s in SUBMISSION_STATES)
     assert f"Đơn vị phải báo cáo: {len(report.expected)}; {counts}." in result.output
-    assert len(report.expected) == 181
+    assert len(report.expected) == 182
     assert n["missing"] >= 5 and n["late"] >= 5 and n["rejected"] >= 1
     assert n["on_time"] > 0.8 * len(report.expected)
 
@@ -133,3 +133,31 @@ def test_running_the_demo_again_changes_nothing(demo_run):
         assert ledger.dump() == before  # the same files: no new receipt
     strip = [line for line in first.output.splitlines() if not line.startswith("Xong sau")]
     assert [line for line in again.output.splitlines() if not line.startswith("Xong sau")] == strip
+
+
+def test_demo_on_todays_lao_cai_two_levels(tmp_path_factory):
+    """`baocao demo --plan lao-cai-2025`: the whole cycle with no district level."""
+    root = tmp_path_factory.mktemp("demo-2025") / "demo"
+    result = CliRunner().invoke(cli, ["demo", str(root), "--plan", "lao-cai-2025"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Kỳ báo cáo: quý III năm 2025 (2025-Q3)" in result.output
+    out = root / "output" / "2025-Q3"
+    assert len(list((out / "bieu-mau").glob("*.xlsx"))) == 119  # 20 provincial bodies, 99 xã
+    assert (out / "TongHop_2025-Q3.xlsx").is_file() and (out / "BaoCao_2025-Q3.docx").is_file()
+    inputs = [p.name for p in (root / "input" / "2025-Q3").iterdir()]
+    assert not any(n.startswith("TongHop_") for n in inputs)  # no district to consolidate
+    ws = find_workspace(explicit=root)
+    plan = load_plan(ws.plan_path)
+    report = status(ws, plan, parse_period("2025-Q3"))
+    assert len(report.expected) == 119
+    assert len(report.codes("on_time")) > 0.8 * 119
+    # A commune's form goes to the commune and comes back straight to the province.
+    msg = email.message_from_bytes((out / "thu" / "bieu-mau_04465_2025-Q3.eml").read_bytes(),
+                                   policy=email.policy.default)
+    assert msg["To"].addresses[0].addr_spec == "ubnd.04465@laocai.gov.vn"
+    assert "snv@laocai.gov.vn" in msg.get_body(("plain",)).get_content()
+    # The same folder with the other plan is refused, not mixed.
+    again = CliRunner().invoke(cli, ["demo", str(root)])
+    assert again.exit_code == 2
+    assert "dùng một kế hoạch khác" in again.output

@@ -74,7 +74,7 @@ def expected_indicator_codes(plan, code):
 def test_one_form_per_reporting_unit_with_ascii_names(made, default_plan):
     ws, forms = made
     reporting = [c for c in default_plan.units if default_plan.tasks_for(c)]
-    assert len(reporting) == 181
+    assert len(reporting) == 182
     assert sorted(forms) == sorted(reporting)
     folder = ws.output_dir(PERIOD) / "bieu-mau"
     for code, path in forms.items():
@@ -283,7 +283,7 @@ def test_guide_names_unit_period_deadline_and_recipient(made):
     assert "UBND thành phố Lào Cai, thư điện tử ubnd.080@laocai.gov.vn" in commune
     assert all(s in commune for s in STATUSES)
     department = " ".join(str(v) for row in rows_of(made[1]["STP"], S.SHEET_GUIDE) for v in row)
-    assert "ngày 15 tháng 9 năm 2022" in department
+    assert "ngày 14 tháng 9 năm 2022" in department
     assert "Sở Nội vụ, thư điện tử snv@laocai.gov.vn" in department
     assert "8 nhiệm vụ (" in department
     assert "liên hệ Sở Nội vụ (cơ quan đầu mối), thư điện tử snv@laocai.gov.vn" in department

@@ -123,7 +123,7 @@ def test_province_accepts_the_district_return(tmp_path, filled, plan):
     x1_own = others["X1"]
     x1_own.indicators = {"CT1": 6.0, "CT2a": 8.0, "CT2b": 10.0}  # disagrees with H1's 3
     with Ledger(province) as ledger:
-        ledger.record(sp.PERIOD.id, "a" * 64, district_return.name, sp.at(15), sub, found)
+        ledger.record(sp.PERIOD.id, "a" * 64, district_return.name, sp.at(14), sub, found)
         ledger.record(sp.PERIOD.id, "b" * 64, "X1.xlsx", sp.at(9), x1_own, [])
         ledger.record(sp.PERIOD.id, "c" * 64, "SA.xlsx", sp.at(14), others["SA"], [])
     cons = from_ledger(province, province_plan, sp.PERIOD)

@@ -12,7 +12,7 @@ from generator.model import Submission
 from generator.plan.periods import parse_period
 from generator.vocab import LATE, MISSING, ON_TIME, REJECTED
 
-PERIOD = parse_period("2022-Q3")  # deadlines: communes 10/9/2022, others 15/9/2022
+PERIOD = parse_period("2022-Q3")  # deadlines: communes 10/9/2022, others 14/9/2022
 VN = dt.timezone(dt.timedelta(hours=7))
 
 
@@ -23,8 +23,8 @@ def at(day: int, hour: int = 9) -> dt.datetime:
 def fill(workspace):
     """Hand-set receipts: (file, time, unit, accepted)."""
     rows = [
-        ("STP.xlsx", at(15, 23), "STP", True),  # last hour of the deadline day
-        ("SYT.xlsx", at(16, 8), "SYT", True),  # the morning after
+        ("STP.xlsx", at(14, 23), "STP", True),  # last hour of the deadline day
+        ("SYT.xlsx", at(15, 8), "SYT", True),  # the morning after ("trước ngày 15")
         ("SKHDT.xlsx", at(12), "SKHDT", False),  # only a rejected file
         ("STC-1.xlsx", at(11), "STC", False),  # rejected, then fixed in time
         ("STC-2.xlsx", at(14), "STC", True),
@@ -45,15 +45,15 @@ def fill(workspace):
 def test_status_classifies_units(workspace, default_plan):
     fill(workspace)
     report = status(workspace, default_plan, PERIOD)
-    assert len(report.expected) == len(default_plan.units) == 181
+    assert len(report.expected) == len(default_plan.units) == 182
     assert report.codes("on_time") == ["SNV", "STP", "STC", "080", "02641", "02644"]
     assert report.codes("late") == ["SYT", "02635"]
     assert report.codes("rejected") == ["SKHDT"]
     missing = report.codes("missing")
-    assert len(missing) == 181 - 9 and "VPUBND" in missing and "02635" not in missing
+    assert len(missing) == 182 - 9 and "VPUBND" in missing and "02635" not in missing
     by_code = {u.code: u for u in report.units}
     assert by_code["02635"].deadline == dt.date(2022, 9, 10)
-    assert by_code["02644"].deadline == dt.date(2022, 9, 15)  # came with its district's file
+    assert by_code["02644"].deadline == dt.date(2022, 9, 14)  # came with its district's file
     assert by_code["SNV"].receipt.file_name == "SNV-1.xlsx"
 
 
@@ -70,7 +70,7 @@ def test_units_without_tasks_are_not_expected(workspace, default_plan):
              for t in default_plan.tasks]
     plan = dataclasses.replace(default_plan, tasks=tasks)
     report = status(workspace, plan, PERIOD)
-    assert "PCLC" not in report.expected and len(report.expected) == 180
+    assert "PCLC" not in report.expected and len(report.expected) == 181
 
 
 def test_status_json_and_table(workspace, run):
@@ -81,12 +81,12 @@ def test_status_json_and_table(workspace, run):
     assert set(document) == {"period", "expected", "on_time", "late", "missing", "rejected"}
     assert document["period"] == "2022-Q3"
     assert document["late"] == ["SYT", "02635"] and document["rejected"] == ["SKHDT"]
-    assert len(document["expected"]) == 181
+    assert len(document["expected"]) == 182
     text = run(["status", "-p", "2022-Q3"], workspace).output
-    assert LATE.label in text and REJECTED.label in text and "16/09/2022" in text
+    assert LATE.label in text and REJECTED.label in text and "15/09/2022" in text
     assert "Sở Y tế" in text and "Sở Tư pháp" not in text  # on time: only with --all
-    assert (f"181 đơn vị phải báo cáo: 6 {ON_TIME.label.lower()}, 2 {LATE.label.lower()}, "
-            f"172 {MISSING.label.lower()}, 1 {REJECTED.label.lower()}"
+    assert (f"182 đơn vị phải báo cáo: 6 {ON_TIME.label.lower()}, 2 {LATE.label.lower()}, "
+            f"173 {MISSING.label.lower()}, 1 {REJECTED.label.lower()}"
             in " ".join(text.split()))
     every = run(["status", "-p", "2022-Q3", "--all"], workspace).output
     assert "Sở Tư pháp" in every and "Đúng hạn" in every
@@ -95,7 +95,7 @@ def test_status_json_and_table(workspace, run):
 def test_status_on_an_empty_ledger_lists_everyone_missing(workspace, run):
     result = run(["--json", "status", "-p", "2022-07"], workspace)
     document = json.loads(result.output)
-    assert len(document["missing"]) == 181 and document["on_time"] == []
+    assert len(document["missing"]) == 182 and document["on_time"] == []
 
 
 def test_status_bad_period_is_a_usage_error(workspace, run):

@@ -141,8 +141,8 @@ def test_header_block_is_a_borderless_two_column_table(report):
     assert line._p.pPr.find(qn("w:pBdr")) is not None
     number, place = table.rows[1].cells
     assert re.fullmatch(r"Số: +/BC-SNV", number.paragraphs[0].text)
-    # Report date: the province's deadline of 2022-Q3 (15/9/2022) when none is configured.
-    assert place.paragraphs[0].text == "Lào Cai, ngày 15 tháng 9 năm 2022"
+    # Report date: the province's deadline of 2022-Q3 (14/9/2022) when none is configured.
+    assert place.paragraphs[0].text == "Lào Cai, ngày 14 tháng 9 năm 2022"
     assert style_value(place.paragraphs[0], "italic")
 
 
@@ -284,8 +284,8 @@ def test_appendix_tables(report, cons):
             STATUS_DONE] in rows
     assert len(rows) == 1 + len(cons.dimensions) + len(cons.tasks)
     regs = [[c.text for c in r.cells] for r in register.rows]
-    assert ["2", "Sở A", "15/09/2022", "16/09/2022", "Trễ hạn", ""] in regs
-    assert ["3", "Sở B", "15/09/2022", "", MISSING.label, ""] in regs
+    assert ["2", "Sở A", "14/09/2022", "16/09/2022", "Trễ hạn", ""] in regs
+    assert ["3", "Sở B", "14/09/2022", "", MISSING.label, ""] in regs
     assert regs[1][1] == "Cấp tỉnh (3 đơn vị)"
     assert register.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     values = {r.cells[0].text: r.cells[3].text for r in indicators.rows}
@@ -373,13 +373,8 @@ def default_plan_returns(plan, period):
 @pytest.fixture(scope="module")
 def default_cons(default_plan):
     period = parse_period("2022-Q3")
-    plan = dataclasses.replace(default_plan, scores=[
-        *default_plan.scores,
-        *({"year": 2022, "dimension": d, "score": 4.0 + d / 10, "rank": None, "of": None}
-          for d in default_plan.dimensions),
-        {"year": 2022, "dimension": 0, "score": 42.5, "rank": 30, "of": 63}])
-    subs, status = default_plan_returns(plan, period)
-    return consolidate(plan, period, subs, status)
+    subs, status = default_plan_returns(default_plan, period)
+    return consolidate(default_plan, period, subs, status)
 
 
 def test_default_plan_report(workspace, default_cons, tmp_path):
@@ -398,10 +393,14 @@ def test_default_plan_report(workspace, default_cons, tmp_path):
     assert (f"số hội nghị, buổi tuyên truyền về Chỉ số PAPI và Pháp lệnh thực hiện dân chủ: "
             f"{fmt_int(2 * communes)} hội nghị") in body
     assert "tỷ lệ thôn, tổ dân phố có sổ ghi chép các khoản đóng góp: 75%" in body
-    assert ("năm 2021 đạt 40,151 điểm, xếp thứ 49/60 tỉnh, thành phố; năm 2020 đạt 42,951 "
-            "điểm, xếp thứ 28/63 tỉnh, thành phố") in body
-    assert ("Năm 2022, Chỉ số PAPI của tỉnh đạt 42,5 điểm, xếp thứ 30/63 tỉnh, thành phố, tăng "
-            "2,349 điểm so với năm 2021.") in body
+    # The shipped scores, as published: 2020 is 42,96 and 27/63 (not worked back from the
+    # plan's "giảm 2,8 điểm, giảm 21 bậc"); 2022 has a rank its source marks unconfirmed.
+    assert ("năm 2021 đạt 40,151 điểm, xếp thứ 49/60 tỉnh, thành phố; năm 2020 đạt 42,96 "
+            "điểm, xếp thứ 27/63 tỉnh, thành phố") in body
+    assert ("Năm 2022, Chỉ số PAPI của tỉnh xếp thứ 52/61 tỉnh, thành phố (chưa có điểm công "
+            "bố) (số liệu cần xác nhận).") in body
+    assert ("Năm 2023, Chỉ số PAPI của tỉnh đạt 42,1075 điểm, xếp thứ 33/61 tỉnh, thành phố, "
+            "tăng 1,9565 điểm so với năm 2021.") in body
     assert len(doc.inline_shapes) == 3  # scores by dimension present: third chart
     assert "Biểu đồ 3. Điểm Chỉ số PAPI theo nội dung" in body
     assert "- Các đơn vị đã gửi báo cáo đầy đủ, đúng hạn; không có nhiệm vụ quá hạn." in body

@@ -122,8 +122,8 @@ def test_indicators_rollup_in_cells(book_path):
 def test_register_late_and_missing(book_path):
     table = rows(book_path, SHEETS["submissions"])
     sa, sb, x2 = row_of(table, "SA"), row_of(table, "SB"), row_of(table, "X2")
-    assert sa[4:7] == [dt.date(2022, 9, 15), dt.datetime(2022, 9, 16, 9), "Trễ hạn"]
-    assert sb[4:7] == [dt.date(2022, 9, 15), "", MISSING.label]
+    assert sa[4:7] == [dt.date(2022, 9, 14), dt.datetime(2022, 9, 16, 9), "Trễ hạn"]
+    assert sb[4:7] == [dt.date(2022, 9, 14), "", MISSING.label]
     assert x2[4] == dt.date(2022, 9, 10) and x2[6] == "Trễ hạn"
     assert row_of(table, "SNV")[6] == "Đúng hạn"
 

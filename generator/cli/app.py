@@ -27,6 +27,7 @@ from generator.cli.base import (
     pass_state,
     pdf_option,
     period_option,
+    plan_option,
     scope_option,
     units_option,
 )
@@ -103,17 +104,19 @@ def cli(ctx, workspace_dir, as_json, debug):
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@plan_option()
 @pass_state
 @handle_errors
-def init(state, directory):
-    """Tạo không gian làm việc mới: baocao.toml, input/ke-hoach.xlsx (kế hoạch mặc định),
-    templates/, output/ và khóa ký biểu mẫu.
+def init(state, directory, plan_name):
+    """Tạo không gian làm việc mới: baocao.toml, input/ke-hoach.xlsx (kế hoạch đi kèm, mặc
+    định Kế hoạch 239/KH-UBND năm 2022), templates/, output/ và khóa ký biểu mẫu.
 
     \b
     Ví dụ:
       baocao init lao-cai
+      baocao init lao-cai-moi --plan lao-cai-2025
     """
-    created = init_workspace(directory)
+    created = init_workspace(directory, plan_name)
     if state.as_json:
         state.emit_json({"workspace": str(Path(directory).resolve()),
                          "created": [str(p) for p in created]})
@@ -619,24 +622,28 @@ def mail_command(state, kind, period, units, send_now):
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("directory", default="demo", metavar="[THƯ_MỤC]",
+@click.argument("directory", default=None, required=False, metavar="[THƯ_MỤC]",
                 type=click.Path(file_okay=False, path_type=Path))
-@period_option(default="2022-Q3", help_="Kỳ báo cáo mô phỏng.")
+@period_option(required=False,
+               help_="Kỳ báo cáo mô phỏng (mặc định: quý III của năm kế hoạch, ví dụ 2022-Q3).")
+@plan_option(" Thư mục mặc định: demo, hoặc demo-TÊN với kế hoạch khác.")
 @click.option("--seed", default=2022, show_default=True, type=int, metavar="SỐ",
               help="Hạt giống ngẫu nhiên: cùng hạt giống cho cùng dữ liệu mô phỏng.")
 @pass_state
 @handle_errors
-def demo(state, directory, period, seed):
-    """Chạy thử cả chu kỳ báo cáo trên kế hoạch mặc định, trong một thư mục mới (mặc định
-    ./demo): tạo biểu mẫu, mô phỏng khoảng 180 đơn vị điền và gửi lại (phần lớn đúng hạn,
-    một số trễ, thiếu, có lỗi, lưu dạng .xls, một huyện gửi bảng tổng hợp kèm các xã), thu
-    nhận, tổng hợp, viết bảng tổng hợp, báo cáo Word (và PDF nếu có LibreOffice), phiếu phản
-    hồi và thư nháp. Không dùng mạng, không gửi thư.
+def demo(state, directory, period, seed, plan_name):
+    """Chạy thử cả chu kỳ báo cáo trên kế hoạch đi kèm (mặc định Kế hoạch 239/KH-UBND năm
+    2022), trong một thư mục mới (mặc định ./demo): tạo biểu mẫu, mô phỏng các đơn vị điền
+    và gửi lại (phần lớn đúng hạn, một số trễ, thiếu, có lỗi, lưu dạng .xls, một huyện gửi
+    bảng tổng hợp kèm các xã khi kế hoạch có cấp huyện), thu nhận, tổng hợp, viết bảng tổng
+    hợp, báo cáo Word (và PDF nếu có LibreOffice), phiếu phản hồi và thư nháp. Không dùng
+    mạng, không gửi thư.
 
     \b
     Ví dụ:
       baocao demo
       baocao demo thu-nghiem -p 2022-Q3 --seed 7
+      baocao demo --plan lao-cai-2025
     """
     from generator.demo.run import run_demo, summary_lines
 
@@ -644,7 +651,7 @@ def demo(state, directory, period, seed):
         if not state.as_json:
             err_console.print(f"[{index + 1}/5] {label}…", markup=False)
 
-    result = run_demo(directory, period, seed=seed, progress=progress)
+    result = run_demo(directory, period, seed=seed, progress=progress, plan=plan_name)
     if state.as_json:
         state.emit_json(result.as_json())
         return

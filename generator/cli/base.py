@@ -21,7 +21,7 @@ from rich.markup import escape
 from generator.errors import BaocaoError
 from generator.plan.periods import parse_period
 from generator.plan.workbook import load_plan
-from generator.workspace import find_workspace
+from generator.workspace import SHIPPED_PLANS, find_workspace
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -66,6 +66,21 @@ def period_option(default: str | None = None, help_: str | None = None, required
     return click.option("-p", "--period", "period", metavar="KỲ", callback=_period,
                         help=help_ or "Kỳ báo cáo: 2022-07, 2022-Q3, 2022-H1, 2022-9M, 2022.",
                         **extra)
+
+
+def _plan_name(_ctx, _param, value):
+    if value is not None and value not in SHIPPED_PLANS:
+        raise click.BadParameter(f"không có kế hoạch đi kèm tên '{value}'; chọn một trong: "
+                                 f"{', '.join(SHIPPED_PLANS)}.")
+    return value
+
+
+def plan_option(help_extra: str = ""):
+    """--plan: one of the plans shipped with the tool."""
+    return click.option(
+        "--plan", "plan_name", default=None, metavar="TÊN", callback=_plan_name,
+        help="Kế hoạch đi kèm: lao-cai-2022 (mặc định, Kế hoạch 239/KH-UBND, ba cấp) hoặc "
+             "lao-cai-2025 (tỉnh Lào Cai sau sắp xếp, hai cấp, 99 xã, phường)." + help_extra)
 
 
 def units_option(help_: str = "Chỉ các đơn vị có mã này (lặp lại cho nhiều đơn vị)."):

@@ -29,10 +29,16 @@ from generator.vocab import (
     MAIL_DIR,
     SUBMISSION_STATES,
 )
-from generator.workspace import CONFIG_NAME, find_workspace, init_workspace
+from generator.workspace import (
+    CONFIG_NAME,
+    DEFAULT_PLAN_NAME,
+    find_workspace,
+    init_workspace,
+    shipped_plan,
+)
 
 DEFAULT_DIR = "demo"
-DEFAULT_PERIOD = "2022-Q3"
+DEFAULT_PERIOD = "2022-Q3"  # the default plan's; another plan: quarter III of its year
 DEFAULT_SEED = 2022
 STEPS = ("Tạo không gian làm việc", "Tạo biểu mẫu", "Mô phỏng đơn vị điền và gửi báo cáo",
          "Thu nhận, tổng hợp, báo cáo", "Viết thư nháp")
@@ -77,23 +83,45 @@ def _plain(value):
     return value
 
 
-def prepare(directory: Path):
-    """A fresh workspace in `directory`, or the demo workspace already there."""
+def default_dir(plan: str | None = None) -> str:
+    """./demo for the default plan, ./demo-<plan> for another shipped plan."""
+    return DEFAULT_DIR if (plan or DEFAULT_PLAN_NAME) == DEFAULT_PLAN_NAME else f"demo-{plan}"
+
+
+def prepare(directory: Path, plan: str | None = None):
+    """A fresh workspace in `directory` with a shipped plan, or the demo workspace already
+    there (with the same plan)."""
     directory = Path(directory)
+    source = shipped_plan(plan)
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"'{directory}' là một tệp, không phải thư mục.")
     if directory.is_dir() and any(directory.iterdir()) and \
             not (directory / CONFIG_NAME).is_file():
         raise UsageError(f"Thư mục {directory.resolve()} đã có dữ liệu và không phải không gian "
                          "làm việc; chọn một thư mục mới hoặc trống, ví dụ: baocao demo demo-moi")
-    init_workspace(directory)
-    return find_workspace(explicit=directory)
+    init_workspace(directory, plan)
+    workspace = find_workspace(explicit=directory)
+    if workspace.plan_path.is_file() and \
+            workspace.plan_path.read_bytes() != source.read_bytes() and \
+            _identity(workspace.plan_path) != _identity(source):
+        raise UsageError(f"Không gian làm việc {directory.resolve()} dùng một kế hoạch khác "
+                         f"kế hoạch '{plan or DEFAULT_PLAN_NAME}'; chọn một thư mục mới, ví dụ: "
+                         f"baocao demo {default_dir(plan)}-moi --plan {plan or DEFAULT_PLAN_NAME}")
+    return workspace
 
 
-def run_demo(directory=DEFAULT_DIR, period=None, seed: int = DEFAULT_SEED,
-             progress=None) -> DemoResult:
-    """Run the cycle; progress(step_index, step_label) is called as each step starts."""
-    period = period or parse_period(DEFAULT_PERIOD)
+def _identity(path: Path) -> tuple:
+    """What makes two plan workbooks the same plan (a re-saved or older copy still is)."""
+    details = load_plan(path).details
+    return details.get("number"), details.get("title")
+
+
+def run_demo(directory=None, period=None, seed: int = DEFAULT_SEED,
+             progress=None, plan: str | None = None) -> DemoResult:
+    """Run the cycle on a shipped plan (default: the 2022 plan) in quarter III of the plan's
+    year unless a period is given; progress(step_index, step_label) is called as each step
+    starts."""
+    directory = directory or default_dir(plan)
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -107,8 +135,9 @@ def run_demo(directory=DEFAULT_DIR, period=None, seed: int = DEFAULT_SEED,
             progress(index, STEPS[index])
 
     step(0)
-    workspace = prepare(directory)
+    workspace = prepare(directory, plan)
     plan = load_plan(workspace.plan_path)
+    period = period or parse_period(f"{plan.details.get('year') or plan.date.year}-Q3")
     step(1)
     written = write_forms(workspace, plan, period)
     step(2)

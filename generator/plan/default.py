@@ -1,15 +1,19 @@
 """Build the embedded default plan workbook (Lào Cai, 239/KH-UBND, 2022) from its sources.
 
-Sources in input/sources/: the task table transcribed from the plan (TSV) and the
-administrative units of Lào Cai before 1/7/2025 (CSV). Departments, indicators and
-the PAPI baseline are below. Run `python -m generator.plan.default` to rewrite
-input/ke-hoach.xlsx; a test checks the shipped file matches this builder.
+Sources in input/sources/: the task table transcribed from the plan with the plan's own
+wording beside it (TSV), the administrative units of Lào Cai in mid-2022 and Lào Cai's
+PAPI scores with their sources (CSV). Departments and indicators are below. Every
+difference between the plan's wording and the wording used is written into the task's
+note (`edit_note`). `write_workbook` is the builder shared with the second shipped plan
+(lao_cai_2025.py). Run `python -m generator.plan.shipped` to rewrite both shipped
+workbooks in input/; a test checks the shipped files match this builder.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 from pathlib import Path
 
 from generator.excel import new_workbook
@@ -68,7 +72,7 @@ DEPARTMENTS = [
     ("TTPVHCC", "Trung tâm Phục vụ hành chính công tỉnh", "Trung tâm PVHCC", "so-nganh",
      "Trung tâm Phục vụ HCC"),
     ("DPTTH", "Đài Phát thanh - Truyền hình tỉnh", "Đài PT-TH tỉnh", "so-nganh",
-     "Đài Truyền thanh – Truyền hình; Đài Phát thanh – Truyền hình tỉnh"),
+     "Đài Phát thanh – Truyền hình tỉnh"),
     ("BLC", "Báo Lào Cai", "Báo Lào Cai", "so-nganh", ""),
     ("TAND", "Tòa án nhân dân tỉnh", "TAND tỉnh", "trung-uong", "Tòa án tỉnh"),
     ("CAT", "Công an tỉnh", "Công an tỉnh", "trung-uong", ""),
@@ -95,6 +99,9 @@ CLASSES = [
      "Không phải đơn vị báo cáo"),
     ("Các doanh nghiệp viễn thông", "", "", "Không phải đơn vị báo cáo"),
     ("Các đơn vị có liên quan", "", "", "Không phải đơn vị báo cáo"),
+    ("Đài Truyền thanh – Truyền hình", "", "",
+     "Các đài cấp huyện (không phải Đài Phát thanh - Truyền hình tỉnh): không phải đơn vị "
+     "báo cáo, kết quả báo cáo qua UBND cấp huyện"),
 ]
 
 # code, task, name, unit of measure, aggregation, numerator, denominator
@@ -199,51 +206,81 @@ INDICATORS += [
     ("CT8.5r", "8.5", "Tỷ lệ thôn, tổ dân phố có internet băng rộng", "%", "ratio", "CT8.5a", "CT8.5b"),
 ]
 
-# PAPI baseline (dimension 0 = total): 2021 from the plan's text, 2020 = 2021 + 2,8.
-SCORES = [(2021, 0, 40.151, 49, 60), (2020, 0, 42.951, 28, 63)]
+
+def read_table(path: Path, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL
+               ) -> list[dict]:
+    """A CSV/TSV source without its '#' header comments (which name its sources)."""
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
+    return list(csv.DictReader(lines, delimiter=delimiter, quoting=quoting))
 
 
 def _read_tsv(path: Path) -> list[dict]:
-    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
-    return list(csv.DictReader(lines, delimiter="\t"))
+    return read_table(path, "\t", csv.QUOTE_NONE)  # quotes in the plan's text are text
 
 
-# The TSV's notes on the scan, in Vietnamese for the officers who read the plan.
-NOTES_VI = {
-    "2.2": "Bản quét ghi \"UBND cấp xã\" ở cả cột chủ trì và phối hợp; đơn vị phối hợp được "
-           "hiểu là UBND cấp huyện (chưa xác nhận)",
-    "2.5": "Bản quét ghi \"phương án, đền bù\"; đơn vị phối hợp cuối bị cắt (\"UBND cấp\")",
-    "4.1": "Bị ngắt qua trang trong bản quét; chủ trì đọc là \"Trung tâm Phục vụ HCC; UBND cấp "
-           "huyện; UBND cấp xã\"",
-    "4.2": "Chủ trì, phối hợp và thời hạn bị mất trong bản quét; điền theo nhiệm vụ 4.3, "
-           "cần xác nhận cho đến khi cán bộ đầu mối đối chiếu bản gốc",
-    "6.8": "Bị ngắt qua trang trong bản quét",
-    "8.1": "Bản quét đánh số nội dung 8 (Quản trị điện tử) là \"7.4\" và các nhiệm vụ là "
-           "7.1-7.5, trùng với nội dung 7; đã đánh số lại thành 8.1-8.5",
-}
+# --------------------------------------------------------------------------- edits noted
+
+EDITED_FIELDS = (("goc_tt", "TT", "TT"), ("goc_nhiem_vu", "nhiem_vu", "nhiệm vụ"),
+                 ("goc_chu_tri", "chu_tri", "chủ trì"), ("goc_phoi_hop", "phoi_hop", "phối hợp"),
+                 ("goc_thoi_han", "thoi_han", "thời hạn"))
 
 
-def _note_vi(tt: str, note: str) -> str:
-    if tt in NOTES_VI:
-        return NOTES_VI[tt]
-    if note.startswith("scan:"):
-        return "Bản quét ghi: " + note[len("scan:"):].strip()
-    return note
+def _norm(text: str) -> str:
+    """Wording compared: spaces collapsed, a final full stop dropped."""
+    text = " ".join(text.split())
+    return text[:-1].rstrip() if text.endswith(".") else text
 
 
-def _district_name(name: str) -> str:
+def changes(original: str, edited: str) -> list[tuple[str, str]]:
+    """(original words, edited words) for each place the wording differs; added or dropped
+    words are shown with the word on each side, so the note reads as a phrase."""
+    a, b = _norm(original).split(), _norm(edited).split()
+    out = []
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        if op != "replace" and a and b:
+            if i1 > 0 and j1 > 0:
+                i1, j1 = i1 - 1, j1 - 1
+            if i2 < len(a) and j2 < len(b):
+                i2, j2 = i2 + 1, j2 + 1
+        out.append((" ".join(a[i1:i2]), " ".join(b[j1:j2])))
+    return out
+
+
+def edit_note(rec: dict) -> str:
+    """'Sửa so với bản gốc — nhiệm vụ: "…" → "…"; …' for every field whose wording differs
+    from the plan's own (goc_* columns of the TSV); '' when none does."""
+    parts = []
+    for original_key, key, label in EDITED_FIELDS:
+        original, edited = rec[original_key], rec[key]
+        if _norm(original) == _norm(edited):
+            continue
+        if not _norm(original):
+            parts.append(f'{label}: bản gốc để trống, ghi "{edited}"')
+            continue
+        shown = "; ".join(f'"{old}" → "{new}"' if old and new else
+                          (f'bỏ "{old}"' if old else f'thêm "{new}"')
+                          for old, new in changes(original, edited))
+        parts.append(f"{label}: {shown}")
+    return ("Sửa so với bản gốc — " + "; ".join(parts) + ".") if parts else ""
+
+
+def ubnd_name(name: str) -> str:
+    """'UBND huyện Bát Xát' for 'Huyện Bát Xát', 'UBND xã Tà Chải' for 'Xã Tà Chải'."""
     return "UBND " + name[0].lower() + name[1:]
 
 
 def units_rows() -> list[list]:
-    rows = [[c, n, s, "tinh", g, "", f"{c.lower()}@{DOMAIN}", a] for c, n, s, g, a in DEPARTMENTS]
-    lines = (SOURCES / "don-vi-hanh-chinh-lao-cai-2022.csv").read_text(encoding="utf-8")
-    data = [ln for ln in lines.splitlines() if not ln.startswith("#")]
-    for rec in csv.DictReader(data):
-        name = _district_name(rec["ten"])
+    rows = [[c, n, s, "tinh", g, "", f"{c.lower()}@{DOMAIN}", a, ""]
+            for c, n, s, g, a in DEPARTMENTS]
+    for rec in read_table(SOURCES / "don-vi-hanh-chinh-lao-cai-2022.csv"):
+        name = ubnd_name(rec["ten"])
         email = f"ubnd.{rec['ma']}@{DOMAIN}"
         group = "huyen" if rec["cap"] == "huyen" else "xa"
-        rows.append([rec["ma"], name, rec["ten"], rec["cap"], group, rec["ma_cap_tren"], email, ""])
+        rows.append([rec["ma"], name, rec["ten"], rec["cap"], group, rec["ma_cap_tren"], email,
+                     "", ""])
     return rows
 
 
@@ -251,29 +288,62 @@ def task_rows() -> list[list]:
     rows = []
     for rec in _read_tsv(SOURCES / "phu-luc-nhiem-vu.tsv"):
         confirm = "x" if "cần xác nhận" in rec["ghi_chu"] else ""
-        note = _note_vi(rec["TT"], rec["ghi_chu"])
+        note = " ".join(p for p in (edit_note(rec), rec["ghi_chu"]) if p)
         rows.append([rec["TT"], int(rec["noi_dung"]), rec["nhiem_vu"], rec["chu_tri"],
                      rec["phoi_hop"], rec["thoi_han"], note, confirm])
     return rows
 
 
-def build(path: Path = DEFAULT_PLAN) -> Path:
-    """Write the default plan workbook (deterministic: fixed document properties)."""
-    indicator_rows = [list(i) + [""] * (7 - len(i)) for i in INDICATORS]
-    for row in indicator_rows:
+def score_rows(path: Path = SOURCES / "papi-lao-cai.csv") -> list[list]:
+    """Sheet DiemChiSo from the scores file: overall (dimension 0) and by dimension, each
+    row with its source; a figure not published (empty) stays empty, never computed."""
+    rows = []
+    for rec in read_table(path):
+        year = int(rec["nam"])
+        score = float(rec["diem"]) if rec["diem"] else ""
+        rank = int(rec["hang"]) if rec["hang"] else ""
+        of = int(rec["so_tinh"]) if rec["so_tinh"] else ""
+        rows.append([year, 0, score, rank, of, rec["nguon"]])
+        for dim in range(1, 9):
+            if rec.get(f"d{dim}"):
+                rows.append([year, dim, float(rec[f"d{dim}"]), "", "", rec["nguon"]])
+    return rows
+
+
+def indicator_rows(indicators=None) -> list[list]:
+    rows = [list(i) + [""] * (7 - len(i)) for i in (indicators or INDICATORS)]
+    for row in rows:
         row[4] = row[4] or "sum"
-    content = {
+    return rows
+
+
+def content() -> dict[str, list[list]]:
+    """The 2022 plan's sheets, row by row (no header)."""
+    return {
         "KeHoach": [[k, v] for k, v in DETAILS],
         "NoiDung": [list(d) for d in DIMENSIONS],
         "NhiemVu": task_rows(),
         "DonVi": units_rows(),
         "NhomDonVi": [list(c) for c in CLASSES],
-        "ChiTieu": indicator_rows,
-        "DiemChiSo": [list(s) for s in SCORES],
+        "ChiTieu": indicator_rows(),
+        "DiemChiSo": score_rows(),
     }
-    widths = {"KeHoach": [24, 90], "NhiemVu": [6, 8, 70, 36, 36, 24, 40, 10],
-              "DonVi": [10, 40, 24, 8, 14, 12, 30, 40], "ChiTieu": [10, 9, 70, 12, 12, 10, 10],
-              "NoiDung": [6, 55, 28], "NhomDonVi": [50, 8, 12, 40], "DiemChiSo": [8, 10, 10, 10, 10]}
+
+
+WIDTHS = {"KeHoach": [24, 90], "NhiemVu": [6, 8, 70, 36, 36, 24, 60, 10],
+          "DonVi": [10, 40, 24, 8, 14, 12, 30, 40, 50], "ChiTieu": [10, 9, 70, 12, 12, 10, 10],
+          "NoiDung": [6, 55, 28], "NhomDonVi": [50, 8, 12, 40],
+          "DiemChiSo": [8, 10, 10, 10, 10, 80], "ChuyenDoi": [10, 30, 10, 30, 60]}
+
+
+def build(path: Path = DEFAULT_PLAN) -> Path:
+    """Write the default plan workbook (deterministic: fixed document properties)."""
+    return write_workbook(path, content())
+
+
+def write_workbook(path: Path, content: dict[str, list[list]]) -> Path:
+    """A plan workbook from its sheets' rows, headers from plan.SHEETS, in that order."""
+    content = {name: content[name] for name in SHEETS if name in content}
     book = new_workbook(path)
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
@@ -289,13 +359,9 @@ def build(path: Path = DEFAULT_PLAN) -> Path:
                     sheet.write_string(r, c, value, wrap)
                 else:
                     sheet.write_number(r, c, value)
-        for c, width in enumerate(widths[name]):
+        for c, width in enumerate(WIDTHS[name]):
             sheet.set_column(c, c, width)
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, len(rows), len(SHEETS[name]) - 1)
     book.close()
     return path
-
-
-if __name__ == "__main__":
-    print(build())

@@ -20,6 +20,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from generator import findings as F
 from generator.cells import BadValue, find_header, parse_date
 from generator.errors import InputError, UsageError
+from generator.plan import checks as plan_checks
 from generator.plan.deadlines import Deadline, DeadlineError, parse_deadline
 from generator.text import clean, fold
 
@@ -36,30 +37,37 @@ SHEETS: dict[str, dict[str, str]] = {
                 "confirm": "Cần xác nhận"},
     "DonVi": {"code": "Mã đơn vị", "name": "Tên đơn vị", "short": "Tên ngắn", "level": "Cấp",
               "group": "Khối", "parent": "Mã cấp trên", "email": "Email",
-              "aliases": "Tên gọi khác"},
+              "aliases": "Tên gọi khác", "note": "Ghi chú"},
     "NhomDonVi": {"name": "Tên nhóm", "level": "Cấp", "group": "Khối", "note": "Ghi chú"},
     "ChiTieu": {"code": "Mã chỉ tiêu", "task": "Nhiệm vụ", "name": "Tên chỉ tiêu",
                 "unit": "Đơn vị tính", "agg": "Cách tổng hợp", "num": "Tử số",
                 "den": "Mẫu số", "kind": "Loại số liệu"},
     "DiemChiSo": {"year": "Năm", "dimension": "Nội dung", "score": "Điểm", "rank": "Xếp hạng",
-                  "of": "Số tỉnh"},
+                  "of": "Số tỉnh", "source": "Nguồn"},
+    # Units of an earlier plan (before a reorganisation) -> the unit of this plan they became.
+    "ChuyenDoi": {"old": "Mã cũ", "old_name": "Tên cũ", "new": "Mã mới", "new_name": "Tên mới",
+                  "note": "Ghi chú"},
 }
-OPTIONAL_SHEETS = {"DiemChiSo"}
+OPTIONAL_SHEETS = {"DiemChiSo", "ChuyenDoi"}
 OPTIONAL_COLUMNS = {"note", "confirm", "aliases", "email", "short", "group", "num", "den",
-                    "rank", "of", "parent", "kind"}
+                    "rank", "of", "parent", "kind", "source", "old_name", "new_name"}
 # An indicator's kind: a count takes whole numbers (cases, people); a measure may be
 # fractional (money, area, hours). Written in Vietnamese or English in the plan.
 INDICATOR_KINDS = {"dem": "count", "count": "count", "do": "measure", "measure": "measure"}
+# Values of the NhiemVu column "Cần xác nhận" that flag a task (folded).
+CONFIRM_VALUES = ("x", "co", "1", "true", "can xac nhan")
 
-# KeHoach keys (folded label -> field).
-DETAIL_KEYS = {
-    "so ke hoach": "number", "ngay ban hanh": "date", "co quan ban hanh": "issuer",
-    "ten ke hoach": "title", "dia danh": "place", "ten chi so": "index_name",
-    "ma don vi dau moi": "focal_code", "email dau moi": "focal_email",
-    "nam ke hoach": "year", "ghi chu": "note",
+# KeHoach keys: label -> field (looked up folded).
+DETAIL_LABELS = {
+    "Số kế hoạch": "number", "Ngày ban hành": "date", "Cơ quan ban hành": "issuer",
+    "Tên kế hoạch": "title", "Địa danh": "place", "Tên chỉ số": "index_name",
+    "Mã đơn vị đầu mối": "focal_code", "Email đầu mối": "focal_email",
+    "Năm kế hoạch": "year", "Ghi chú": "note",
 }
+DETAIL_KEYS = {fold(label): key for label, key in DETAIL_LABELS.items()}
 REQUIRED_DETAILS = ("number", "date", "issuer", "title", "focal_code")
 UNIT_CODE = re.compile(r"^[A-Za-z0-9-]+$")
+TT_FORM = re.compile(r"^(\d+)(\.\d+)*[a-z]?$")
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,17 @@ class Indicator:
     kind: str = "count"  # 'count' (whole numbers) | 'measure' (may be fractional)
 
 
+@dataclass(frozen=True)
+class Link:
+    """A unit of an earlier plan (old code, name) and the unit of this plan it became."""
+
+    old: str
+    old_name: str
+    new: str
+    new_name: str
+    note: str = ""
+
+
 @dataclass
 class Plan:
     details: dict
@@ -110,6 +129,7 @@ class Plan:
     indicators: list[Indicator]
     scores: list[dict] = field(default_factory=list)
     source: str = ""
+    links: list[Link] = field(default_factory=list)  # sheet ChuyenDoi, for comparisons
     # Memoised lookups (see _memo); not part of the plan, not copied by dataclasses.replace.
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -237,12 +257,13 @@ class _Sheet:
 
     def __init__(self, name: str, rows: list[list], fields: dict[str, str], out: list, file):
         self.name, self.rows, self.out, self.file = name, rows, out, file
+        # The header: the first row with two known labels, else (a typo in a two-column
+        # sheet) the first with one, so the misspelt label is still found at its cell.
         head, cols = find_header(rows, fields, need=(), limit=15, at_least=min(2, len(fields)))
+        if head is None:
+            head, cols = find_header(rows, fields, need=(), limit=15, at_least=1)
         self.header_row, self.cols = (-1, {}) if head is None else (head, cols)
-        for key, label in fields.items():
-            if key not in self.cols and key not in OPTIONAL_COLUMNS:
-                row = max(self.header_row, 0)
-                self.error("P002", row, 0, name=label)
+        plan_checks.header_findings(self, fields, OPTIONAL_COLUMNS)
 
     def error(self, code: str, row: int, col: int | str, /, **params):
         if isinstance(col, str):
@@ -301,20 +322,46 @@ def check_plan(path: Path) -> tuple[Plan | None, list[F.Finding]]:
         if name in raw:
             sheets[name] = _Sheet(name, raw[name], fields, out, path.name)
         elif name not in OPTIONAL_SHEETS:
-            out.append(F.finding("P001", path.name, name=name))
+            others = [n for n in raw if n not in SHEETS]
+            out.append(plan_checks.missing_sheet(path.name, name, others))
     if any(f.code in ("P001", "P002") for f in out):
         return None, out
-    details = _details(sheets["KeHoach"])
+    details, detail_rows = _details(sheets["KeHoach"])
     dimensions = _dimensions(sheets["NoiDung"])
     units = _units(sheets["DonVi"])
-    classes = _classes(sheets["NhomDonVi"])
+    classes = _classes(sheets["NhomDonVi"], units)
+    plan_checks.confirm_findings(sheets, _row_name)
     tasks = _tasks(sheets["NhiemVu"], dimensions, units, classes)
     indicators = _indicators(sheets["ChiTieu"], {t.tt for t in tasks})
-    scores = _scores(sheets["DiemChiSo"]) if "DiemChiSo" in sheets else []
+    scores = _scores(sheets["DiemChiSo"], dimensions) if "DiemChiSo" in sheets else []
+    links = _links(sheets["ChuyenDoi"], units) if "ChuyenDoi" in sheets else []
     if details.get("focal_code") and details["focal_code"] not in units:
-        sheets["KeHoach"].error("P009", 0, 1, code="đầu mối", value=details["focal_code"])
-    plan = Plan(details, dimensions, tasks, units, indicators, scores, source=str(path))
+        sheets["KeHoach"].error("P009", detail_rows["focal_code"], 1, code="đầu mối",
+                                value=details["focal_code"])
+    plan = Plan(details, dimensions, tasks, units, indicators, scores, source=str(path),
+                links=links)
     return (None if F.has_errors(out) else plan), out
+
+
+def _row_name(sheet: _Sheet, index: int) -> str:
+    """How a P018 finding names the row: 'Nhiệm vụ '4.2'', 'Đơn vị 'SXD''..."""
+    row = sheet.rows[index]
+
+    def cell(key: str) -> str:
+        col = sheet.cols.get(key)
+        return _text(row[col]) if col is not None and col < len(row) else ""
+
+    named = {"NhiemVu": ("Nhiệm vụ", "tt"), "DonVi": ("Đơn vị", "code"),
+             "ChiTieu": ("Chỉ tiêu", "code"), "NoiDung": ("Nội dung", "no"),
+             "NhomDonVi": ("Nhóm", "name"), "KeHoach": ("Thông tin", "key"),
+             "ChuyenDoi": ("Đơn vị cũ", "old")}
+    if sheet.name == "DiemChiSo":
+        dim = cell("dimension")
+        part = "" if dim in ("", "0") else f", nội dung {dim}"
+        return f"Điểm chỉ số năm {cell('year')}{part}"
+    label, key = named.get(sheet.name, ("Dòng", ""))
+    value = cell(key) if key else ""
+    return f"{label} '{value}'" if value else f"Dòng {index + 1}"
 
 
 def load_plan(path: Path) -> Plan:
@@ -326,16 +373,22 @@ def load_plan(path: Path) -> Plan:
     return plan
 
 
-def _details(sheet: _Sheet) -> dict:
+def _details(sheet: _Sheet) -> tuple[dict, dict[str, int]]:
+    """The plan's details and the row of each key."""
     details: dict = {}
-    rows = {}
+    rows: dict[str, int] = {}
+    unknown: dict[int, str] = {}
     for index, rec in sheet.records():
         key = DETAIL_KEYS.get(fold(rec["key"]))
         if key:
             details[key], rows[key] = rec["value"], index
+        elif _text(rec["key"]):
+            unknown[index] = _text(rec["key"])
+    labels = {label: key for label, key in DETAIL_LABELS.items()}
+    named = plan_checks.detail_findings(sheet, rows, labels, REQUIRED_DETAILS, unknown)
     for key in REQUIRED_DETAILS:
-        if not _text(details.get(key)):
-            label = next(k for k, v in DETAIL_KEYS.items() if v == key)
+        if not _text(details.get(key)) and key not in named:
+            label = next(k for k, v in DETAIL_LABELS.items() if v == key)
             sheet.error("P003", rows.get(key, sheet.header_row), 1, name=label)
     for key, value in list(details.items()):
         if key == "date":
@@ -344,25 +397,43 @@ def _details(sheet: _Sheet) -> dict:
                 sheet.error("P015", rows[key], 1, value=_text(value))
             details[key] = day
         elif key == "year":
-            details[key] = int(float(value)) if _text(value) else None
+            number = _int(value)
+            if number is None and _text(value):
+                sheet.error("P027", rows[key], 1, value=_text(value), name="Năm kế hoạch",
+                            example="2022")
+            details[key] = number
         else:
             details[key] = _text(value)
+    if details.get("focal_email") and not plan_checks.EMAIL.match(details["focal_email"]):
+        sheet.error("P023", rows["focal_email"], 1, code="đầu mối", value=details["focal_email"])
     if details.get("date") and not details.get("year"):
         details["year"] = details["date"].year
     details.setdefault("place", "")
     details.setdefault("index_name", "")
-    return details
+    return details, rows
+
+
+def _int(value) -> int | None:
+    try:
+        number = float(_text(value))
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def _dimensions(sheet: _Sheet) -> dict[int, tuple[str, str]]:
     out = {}
     for index, rec in sheet.records():
-        try:
-            number = int(float(_text(rec["no"])))
-        except ValueError:
-            sheet.error("P003", index, "no", name="Số")
+        number = _int(rec["no"])
+        if number is None:
+            if _text(rec["no"]):
+                sheet.error("P027", index, "no", value=_text(rec["no"]), name="Số", example="1")
+            else:
+                sheet.error("P003", index, "no", name="Số")
             continue
         name = _text(rec["name"])
+        if not name:
+            sheet.error("P003", index, "name", name="Tên nội dung")
         out[number] = (name, _text(rec.get("short")) or name)
     return out
 
@@ -371,6 +442,8 @@ def _units(sheet: _Sheet) -> dict[str, Unit]:
     units: dict[str, Unit] = {}
     first: dict[str, int] = {}
     for index, rec in sheet.records():
+        if not _text(rec["name"]):
+            sheet.error("P003", index, "name", name="Tên đơn vị")
         code = _text(rec["code"])
         if not code:
             sheet.error("P003", index, "code", name="Mã đơn vị")
@@ -393,14 +466,18 @@ def _units(sheet: _Sheet) -> dict[str, Unit]:
         parent = _text(rec.get("parent"))
         if parent and parent not in units:
             sheet.error("P009", index, "parent", code=_text(rec["code"]), value=parent)
+    plan_checks.unit_findings(sheet, first, units)
     return units
 
 
-def _classes(sheet: _Sheet) -> dict[str, tuple[str, str]]:
+def _classes(sheet: _Sheet, units: dict[str, Unit]) -> dict[str, tuple[str, str]]:
     """Folded class name -> (level, group); both empty means 'not a reporting unit'."""
-    out = {}
-    for _index, rec in sheet.records():
-        out[fold(rec["name"])] = (fold(rec.get("level", "")), fold(rec.get("group", "")))
+    out, rows = {}, {}
+    for index, rec in sheet.records():
+        key = fold(rec["name"])
+        out[key] = (fold(rec.get("level", "")), fold(rec.get("group", "")))
+        rows[key] = index
+    plan_checks.class_findings(sheet, rows, out, units, LEVELS)
     return out
 
 
@@ -436,6 +513,9 @@ def _tasks(sheet: _Sheet, dimensions, units, classes) -> list[Task]:
             dimension = -1
         if dimension not in dimensions:
             sheet.error("P005", index, "dimension", tt=tt, value=_text(rec["dimension"]))
+        form = TT_FORM.match(tt)
+        if dimension in dimensions and (not form or int(form.group(1)) != dimension):
+            sheet.error("P028", index, "tt", tt=tt, dimension=dimension)
         if not _text(rec["text"]):
             sheet.error("P003", index, "text", name="Nhiệm vụ")
         lists = {}
@@ -458,9 +538,14 @@ def _tasks(sheet: _Sheet, dimensions, units, classes) -> list[Task]:
             sheet.error("P007", index, "deadline", value=phrase, reason=str(exc))
         leads = tuple(lists["lead"][0])
         partners = tuple(c for c in lists["partner"][0] if c not in leads)
-        confirm = fold(rec.get("confirm", "")) in ("x", "co", "1", "true", "can xac nhan")
-        if confirm:
-            sheet.error("P018", index, "tt", tt=tt, value=_text(rec.get("note")) or "chưa rõ")
+        flag = fold(rec.get("confirm", ""))
+        confirm = flag in CONFIRM_VALUES
+        if flag and not confirm:
+            sheet.error("P029", index, "confirm", value=_text(rec.get("confirm")))
+        marked = any(plan_checks.CONFIRM_MARK in fold(v) for v in sheet.rows[index] if clean(v))
+        if confirm and not marked:  # flagged, no cell says why: named at its TT
+            sheet.error("P018", index, "tt", what=f"Nhiệm vụ '{tt}'",
+                        value=_text(rec.get("note")) or "chưa rõ")
         if not leads and not lists["lead"][1]:
             sheet.error("P017", index, "lead", tt=tt)
         tasks.append(Task(tt, dimension, _text(rec["text"]), _text(rec["lead"]),
@@ -488,7 +573,7 @@ def _indicators(sheet: _Sheet, tts: set[str]) -> list[Indicator]:
             sheet.error("P012", index, "agg", value=_text(rec["agg"]))
         kind = INDICATOR_KINDS.get(fold(rec.get("kind", "")) or "count")
         if kind is None:
-            sheet.error("P021", index, "kind", value=_text(rec["kind"]))
+            sheet.error("P031", index, "kind", value=_text(rec["kind"]))
         items.append(Indicator(code, task, _text(rec["name"]), _text(rec["unit"]), agg,
                                _text(rec.get("num")), _text(rec.get("den")), kind or "count"))
     codes = {i.code for i in items}
@@ -503,27 +588,65 @@ def _indicators(sheet: _Sheet, tts: set[str]) -> list[Indicator]:
     return items
 
 
-def _scores(sheet: _Sheet) -> list[dict]:
+def _scores(sheet: _Sheet, dimensions) -> list[dict]:
+    """Index scores by year and dimension (0 = overall). A year may have a rank and no score
+    (not published): score None. The source is kept: the report says what is unconfirmed."""
     out = []
     for index, rec in sheet.records():
         try:
-            out.append({"year": int(float(rec["year"])), "dimension": int(float(rec["dimension"])),
-                        "score": float(rec["score"]),
-                        "rank": int(float(rec["rank"])) if _text(rec.get("rank")) else None,
-                        "of": int(float(rec["of"])) if _text(rec.get("of")) else None})
+            score = float(rec["score"]) if _text(rec["score"]) else None
+            item = {"year": int(float(rec["year"])), "dimension": int(float(rec["dimension"])),
+                    "score": score,
+                    "rank": int(float(rec["rank"])) if _text(rec.get("rank")) else None,
+                    "of": int(float(rec["of"])) if _text(rec.get("of")) else None,
+                    "source": _text(rec.get("source"))}
         except (TypeError, ValueError):
             # Never dropped silently: the officer sees which row was not understood.
             bad = next((k for k in ("year", "dimension", "score", "rank", "of")
                         if k in sheet.cols and not _is_number(rec.get(k), k)), "score")
             sheet.error("P020", index, bad, value=_text(rec.get(bad)))
+            continue
+        if item["dimension"] != 0 and item["dimension"] not in dimensions:
+            sheet.error("P020", index, "dimension", value=_text(rec["dimension"]))
+        elif score is None and item["rank"] is None:
+            sheet.error("P020", index, "score", value="")
+        else:
+            out.append(item)
     return out
 
 
 def _is_number(value, key: str) -> bool:
-    if key in ("rank", "of") and not _text(value):
+    if key in ("rank", "of", "score") and not _text(value):
         return True
     try:
         float(value)
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _links(sheet: _Sheet, units: dict[str, Unit]) -> list[Link]:
+    """Sheet ChuyenDoi: each unit of an earlier plan and the unit of this plan it became."""
+    links, first = [], {}
+    for index, rec in sheet.records():
+        old, new = _text(rec["old"]), _text(rec["new"])
+        if not old:
+            sheet.error("P003", index, "old", name="Mã cũ")
+            continue
+        if not UNIT_CODE.match(old):
+            sheet.error("P019", index, "old", code=old)
+            continue
+        if old in first:
+            sheet.error("P025", index, "old", code=old, first=first[old] + 1)
+            continue
+        first[old] = index
+        if new not in units:
+            sheet.error("P024", index, "new", code=old, value=new)
+            continue
+        new_name = _text(rec.get("new_name"))
+        if new_name and fold(new_name) not in {fold(units[new].name), fold(units[new].short)}:
+            sheet.error("P030", index, "new_name", code=old, value=new_name,
+                        name=units[new].short)
+        links.append(Link(old, _text(rec.get("old_name")) or old, new,
+                          new_name or units[new].short, _text(rec.get("note"))))
+    return links

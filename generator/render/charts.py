@@ -101,7 +101,7 @@ def submission_by_level(rates) -> bytes | None:
 def scores_by_dimension(scores: list[dict], dimensions: dict[int, tuple[str, str]],
                         index_name: str = "PAPI") -> bytes | None:
     """Index scores by dimension and year; None when only the overall score is known."""
-    rows = [s for s in scores if s["dimension"] in dimensions]
+    rows = [s for s in scores if s["dimension"] in dimensions and s["score"] is not None]
     if not rows:
         return None
     years = sorted({s["year"] for s in rows})[-len(YEAR_COLORS):]

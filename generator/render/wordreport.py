@@ -256,23 +256,39 @@ def _dimensions(cons) -> list[dict]:
 
 
 def _score(value: float) -> str:
-    """Index scores keep up to three decimals, without trailing zeros: 40,151; 42,5."""
-    text = fmt_num(round(value, 3), 3)
+    """Index scores as published, up to four decimals, without trailing zeros: 40,151;
+    42,96; 42,1075."""
+    text = fmt_num(round(value, 4), 4)
     return text.rstrip("0").rstrip(",") if "," in text else text
 
 
 def _score_text(score: dict) -> str:
-    text = f"{_score(score['score'])} điểm"
+    """'42,96 điểm, xếp thứ 27/63 tỉnh, thành phố'; a year with a rank and no published
+    score says so; a figure its source marks "cần xác nhận" is marked in the report too."""
+    parts = []
+    if score["score"] is not None:
+        parts.append(f"{_score(score['score'])} điểm")
     if score.get("rank") and score.get("of"):
-        text += f", xếp thứ {score['rank']}/{score['of']} tỉnh, thành phố"
+        parts.append(f"xếp thứ {score['rank']}/{score['of']} tỉnh, thành phố")
+    text = ", ".join(parts)
+    if score["score"] is None:
+        text += " (chưa có điểm công bố)"
+    if "cần xác nhận" in (score.get("source") or ""):
+        text += " (số liệu cần xác nhận)"
     return text
+
+
+def _verb(score: dict) -> str:
+    """'đạt 42,96 điểm, xếp thứ…' or, without a published score, 'xếp thứ…'."""
+    return ("đạt " if score["score"] is not None else "") + _score_text(score)
 
 
 def index_scores(plan) -> list[str]:
     """The index's baseline and later years, overall and by dimension when known."""
     name = plan.details.get("index_name") or "PAPI"
     overall = sorted((s for s in plan.scores if s["dimension"] == 0), key=lambda s: s["year"])
-    by_dim = [s for s in plan.scores if s["dimension"] in plan.dimensions]
+    by_dim = [s for s in plan.scores
+              if s["dimension"] in plan.dimensions and s["score"] is not None]
     if not overall and not by_dim:
         return [f"Kế hoạch chưa có số liệu điểm Chỉ số {name} của tỉnh để so sánh."]
     out = []
@@ -280,15 +296,16 @@ def index_scores(plan) -> list[str]:
     base = [s for s in overall if s["year"] < plan_year]
     later = [s for s in overall if s["year"] >= plan_year]
     if base:
-        parts = [f"năm {s['year']} đạt {_score_text(s)}" for s in reversed(base)]
+        parts = [f"năm {s['year']} {_verb(s)}" for s in reversed(base)]
         out.append(f"Chỉ số {name} của tỉnh (số liệu làm cơ sở xây dựng Kế hoạch): "
                    + "; ".join(parts) + ".")
+    scored = [s for s in base if s["score"] is not None]
     for score in later:
-        text = f"Năm {score['year']}, Chỉ số {name} của tỉnh đạt {_score_text(score)}"
-        if base:
-            change = score["score"] - base[-1]["score"]
+        text = f"Năm {score['year']}, Chỉ số {name} của tỉnh {_verb(score)}"
+        if scored and score["score"] is not None:
+            change = score["score"] - scored[-1]["score"]
             verb = "tăng" if change >= 0 else "giảm"
-            text += f", {verb} {_score(abs(change))} điểm so với năm {base[-1]['year']}"
+            text += f", {verb} {_score(abs(change))} điểm so với năm {scored[-1]['year']}"
         out.append(text + ".")
     for year in sorted({s["year"] for s in by_dim}):
         parts = [f"{plan.dimensions[s['dimension']][1]} {_score(s['score'])}"
