@@ -320,13 +320,18 @@ def test_statuses_dates_and_numbers_as_units_type_them(copy, default_plan):
     form.indicator_cell("CT4.4a").value = "1.250,5"
     form.save()
     sub, found = read(form.path, default_plan)
-    assert found == []
+    # Every indicator of the default plan is a count: a fractional value is a finding.
+    fractions = [expect("I006", form.indicator_cell(code).coordinate, sheet=INDICATORS,
+                        value=value, code=code, unit=default_plan.indicator(code).unit)
+                 for code, value in (("CT2.1b", "1,5"), ("CT4.4a", "1.250,5"))]
+    assert as_tuples(found) == fractions
     for tt in typed:
         assert (sub.tasks[tt].status, sub.tasks[tt].completed_on) == (
             STATUS_DONE, dt.date(2022, 9, 14)), tt
     assert sub.tasks["8.1"].result == unicodedata.normalize("NFC", "Ban hành văn bản")
     assert (sub.indicators["CT2.1a"], sub.indicators["CT2.1b"], sub.indicators["CT4.4a"]) == (
-        1250.0, 1.5, 1250.5)
+        1250.0, None, None)
+    assert cells.parse_number("1,5") == 1.5 and cells.parse_number("1.250,5") == 1250.5
 
 
 def test_rows_inserted_reordered_deleted_and_added(copy, default_plan):
@@ -534,9 +539,20 @@ def test_unknown_unit(copy, default_plan):
 
 
 def test_no_identity_sheet(copy, default_plan):
+    """Identity lost but the report sheet names the unit: read, and held for confirmation
+    (findings.HOLDING); with the unit's name gone from the sheet too: rejected."""
     book = openpyxl.load_workbook(copy())
     del book[formspec.SHEET_IDENTITY]
     path = copy("khong-ma.xlsx")
+    book.save(path)
+    sub, found = read(path, default_plan)
+    assert sub.unit == UNIT and sub.tasks["2.1"].result == RESULT
+    assert as_tuples(found) == [expect("F111", sheet="", evidence=f"tên đơn vị ghi trên trang "
+                                       f"'{REPORT}'", found=UNIT, found_name="Sở Tư pháp")]
+    for row in book[REPORT].iter_rows(max_row=4):
+        for cell in row:
+            if cell.value and not isinstance(cell, openpyxl.cell.cell.MergedCell):
+                cell.value = None
     book.save(path)
     sub, found = read(path, default_plan)
     assert sub is None

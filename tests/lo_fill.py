@@ -1,0 +1,122 @@
+"""Fill a form the way an officer does, in the real LibreOffice Calc (UNO, headless).
+
+Run with the system Python that has LibreOffice's `uno` module (not the project's venv):
+
+    /usr/bin/python3 tests/lo_fill.py JOB.json
+
+JOB: {"source", "target", "filter" (e.g. "Calc MS Excel 2007 XML", "MS Excel 97", "calc8"),
+"locale" ("vi-VN" or "en-US": how typed numbers and dates are understood), "steps": [...]}.
+Steps, in order: {"sheet", "insert_rows": INDEX, "count": N} inserts rows (0-based index,
+after lifting the sheet's protection as an officer would); {"sheet", "cell": "G12", "type":
+TEXT} types TEXT into the cell through Calc's input line (the locale parses numbers and
+dates; "\\n" is a line break); {"sheet", "heights": [ROW, ...]} records those rows' heights
+(1/100 mm) into the job's "out" after the steps before it. The job file is rewritten with
+"out" when done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import uno
+from com.sun.star.beans import PropertyValue
+
+
+def prop(name, value):
+    item = PropertyValue()
+    item.Name, item.Value = name, value
+    return item
+
+
+def connect(pipe: str, proc):
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext(
+        "com.sun.star.bridge.UnoUrlResolver", local)
+    for _ in range(300):
+        try:
+            return resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
+        except Exception:  # not listening yet
+            if proc.poll() is not None:
+                raise RuntimeError("soffice exited") from None
+            time.sleep(0.1)
+    raise RuntimeError("soffice did not start")
+
+
+def set_locale(ctx, locale: str) -> None:
+    provider = ctx.ServiceManager.createInstanceWithContext(
+        "com.sun.star.configuration.ConfigurationProvider", ctx)
+    for path, name in (("/org.openoffice.Setup/L10N", "ooSetupSystemLocale"),
+                       ("/org.openoffice.Office.Linguistic/General", "DefaultLocale")):
+        access = provider.createInstanceWithArguments(
+            "com.sun.star.configuration.ConfigurationUpdateAccess", (prop("nodepath", path),))
+        access.setPropertyValue(name, locale)
+        access.commitChanges()
+
+
+def run(job: dict) -> dict:
+    out: dict = {}
+    with tempfile.TemporaryDirectory(prefix="lo-fill-") as profile:
+        pipe = f"lofill{os.getpid()}"
+        proc = subprocess.Popen(
+            ["soffice", f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+             "--invisible", "--norestore", "--nologo", f"--accept=pipe,name={pipe};urp;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            ctx = connect(pipe, proc)
+            set_locale(ctx, job.get("locale", "vi-VN"))
+            smgr = ctx.ServiceManager
+            desktop = smgr.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+            dispatcher = smgr.createInstanceWithContext(
+                "com.sun.star.frame.DispatchHelper", ctx)
+            # A copy: LibreOffice leaves a lock file beside what it opened.
+            source = Path(profile) / f"nguon{Path(job['source']).suffix}"
+            shutil.copyfile(job["source"], source)
+            doc = desktop.loadComponentFromURL(source.as_uri(),
+                                               "_blank", 0, (prop("Hidden", True),))
+            if doc is None:
+                raise RuntimeError(f"LibreOffice could not open {job['source']}")
+            frame = doc.getCurrentController().getFrame()
+            for step in job.get("steps", []):
+                do_step(doc, frame, dispatcher, step, out)
+            doc.storeToURL(Path(job["target"]).resolve().as_uri(),
+                           (prop("FilterName", job["filter"]),))
+            try:
+                desktop.terminate()
+            except Exception:  # the bridge goes away as the office quits
+                pass
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    return out
+
+
+def do_step(doc, frame, dispatcher, step: dict, out: dict) -> None:
+    sheet = doc.getSheets().getByName(step["sheet"])
+    controller = doc.getCurrentController()
+    controller.setActiveSheet(sheet)
+    if "insert_rows" in step:
+        sheet.unprotect("")
+        sheet.getRows().insertByIndex(step["insert_rows"], step.get("count", 1))
+    elif "cell" in step:
+        controller.select(sheet.getCellRangeByName(step["cell"]))
+        dispatcher.executeDispatch(frame, ".uno:EnterString", "", 0,
+                                   (prop("StringName", step["type"]),))
+    elif "heights" in step:
+        rows = sheet.getRows()
+        out.setdefault("heights", []).append(
+            {str(r): rows.getByIndex(r).Height for r in step["heights"]})
+
+
+if __name__ == "__main__":
+    path = Path(sys.argv[1])
+    job = json.loads(path.read_text(encoding="utf-8"))
+    job["out"] = run(job)
+    path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
