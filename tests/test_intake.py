@@ -763,7 +763,7 @@ def test_cli_check_json_and_rejected_file_exit_1(ws, run, base):
     assert document["period"] == "2022-Q3"
     by_file = {f["file"]: f for f in document["files"]}
     assert by_file[base.name] == {"file": base.name, "unit": UNIT, "accepted": True,
-                                  "findings": []}
+                                  "held": False, "findings": []}
     rejected = by_file["SYT_rac.xlsx"]
     assert (rejected["unit"], rejected["accepted"]) == ("SYT", False)
     assert rejected["findings"] == [{"severity": "error", "code": "F002", "sheet": "",
@@ -793,7 +793,7 @@ def test_cli_check_records_nothing_and_takes_paths(ws, run, base, tmp_path):
     form.set("2.1", status=None)
     form.save()
     result = run(["--json", "check", "-p", "2022-Q3", str(other)], ws)
-    assert result.exit_code == 0  # content errors do not reject the file
+    assert result.exit_code == 1  # accepted, with an error the unit must fix
     (item,) = json.loads(result.output)["files"]
     assert item["accepted"] and [f["code"] for f in item["findings"]] == ["R001"]
     from generator.ledger.store import ARCHIVE_DIR, DB_NAME
@@ -823,7 +823,8 @@ def test_cli_check_reads_attachments_of_saved_emails(ws, run, base):
     result = run(["--json", "check", "-p", "2022-Q3"], ws)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["files"] == [
-        {"file": "Báo cáo quý III.xlsx", "unit": UNIT, "accepted": True, "findings": []}]
+        {"file": "Báo cáo quý III.xlsx", "unit": UNIT, "accepted": True, "held": False,
+         "findings": []}]
 
 
 def test_cli_check_without_input_folder_is_a_usage_error(workspace, run):
