@@ -109,8 +109,10 @@ def write_all_feedback(ledger, workspace, plan, period) -> list[Path]:
         target = workspace.feedback_path(period, unit)
         if receipt.findings:
             target.parent.mkdir(parents=True, exist_ok=True)
+            mailed = receipt.received_at if receipt.sender else None
             written.append(Path(write_feedback(ledger.archived(receipt), receipt.findings,
-                                               unit, period, target)))
+                                               unit, period, target, receipt.file_name,
+                                               mailed, receipt.sender)))
         elif target.is_file():
             target.unlink()
     return written
