@@ -35,7 +35,7 @@ def _clean(text: str) -> str:
 _clean_memo = functools.lru_cache(maxsize=MEMO_ENTRIES)(_clean)
 
 
-_LINE_ENDS = re.compile(r"\r\n?|[\v\f\x85\u2028\u2029]")
+_LINE_ENDS = re.compile(r"\r\n?|[\u2028\u2029]")
 
 
 def clean_text(value) -> str:

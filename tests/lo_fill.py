@@ -4,7 +4,8 @@ Run with the system Python that has LibreOffice's `uno` module (not the project'
 
     /usr/bin/python3 tests/lo_fill.py JOB.json
 
-JOB: {"source", "target", "filter" (e.g. "Calc MS Excel 2007 XML", "MS Excel 97", "calc8"),
+JOB: {"source", "target", "filter" (e.g. "Calc MS Excel 2007 XML", "MS Excel 97", "calc8")
+or "targets": [[path, filter], ...] (the same filled file saved in several formats),
 "locale" ("vi-VN" or "en-US": how typed numbers and dates are understood), "steps": [...]}.
 Steps, in order: {"sheet", "insert_rows": INDEX, "count": N} inserts rows (0-based index,
 after lifting the sheet's protection as an officer would); {"sheet", "cell": "G12", "type":
@@ -16,6 +17,7 @@ dates; "\\n" is a line break); {"sheet", "heights": [ROW, ...]} records those ro
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -85,12 +87,10 @@ def run(job: dict) -> dict:
             frame = doc.getCurrentController().getFrame()
             for step in job.get("steps", []):
                 do_step(doc, frame, dispatcher, step, out)
-            doc.storeToURL(Path(job["target"]).resolve().as_uri(),
-                           (prop("FilterName", job["filter"]),))
-            try:
+            for target, name in job.get("targets") or [(job["target"], job["filter"])]:
+                doc.storeToURL(Path(target).resolve().as_uri(), (prop("FilterName", name),))
+            with contextlib.suppress(Exception):  # the bridge goes away as the office quits
                 desktop.terminate()
-            except Exception:  # the bridge goes away as the office quits
-                pass
             proc.wait(timeout=60)
         finally:
             if proc.poll() is None:
