@@ -9,8 +9,8 @@ or "targets": [[path, filter], ...] (the same filled file saved in several forma
 "locale" ("vi-VN" or "en-US": how typed numbers and dates are understood), "steps": [...]}.
 Steps, in order: {"sheet", "insert_rows": INDEX, "count": N} inserts rows (0-based index,
 after lifting the sheet's protection as an officer would); {"sheet", "cell": "G12", "type":
-TEXT} types TEXT into the cell through Calc's input line (the locale parses numbers and
-dates; "\\n" is a line break); {"sheet", "heights": [ROW, ...]} records those rows' heights
+TEXT} enters TEXT as Calc does typed input (see enter(): the locale reads numbers and dates;
+"\\n" is a line break); {"sheet", "heights": [ROW, ...]} records those rows' heights
 (1/100 mm) into the job's "out" after the steps before it. The job file is rewritten with
 "out" when done.
 """
@@ -52,13 +52,19 @@ def connect(pipe: str, proc):
 
 
 def set_locale(ctx, locale: str) -> None:
+    """The locale typed input is read in; AutoInput off (its suggestions are a dialog-free
+    UI feature that only makes headless runs flaky)."""
     provider = ctx.ServiceManager.createInstanceWithContext(
         "com.sun.star.configuration.ConfigurationProvider", ctx)
-    for path, name in (("/org.openoffice.Setup/L10N", "ooSetupSystemLocale"),
-                       ("/org.openoffice.Office.Linguistic/General", "DefaultLocale")):
+    for path, name, value in (("/org.openoffice.Setup/L10N", "ooSetupSystemLocale", locale),
+                              ("/org.openoffice.Office.Linguistic/General", "DefaultLocale",
+                               locale),
+                              ("/org.openoffice.Office.Calc/Input", "AutoInput", False),
+                              ("/org.openoffice.Office.Linguistic/SpellChecking",
+                               "IsSpellAuto", False)):
         access = provider.createInstanceWithArguments(
             "com.sun.star.configuration.ConfigurationUpdateAccess", (prop("nodepath", path),))
-        access.setPropertyValue(name, locale)
+        access.setPropertyValue(name, value)
         access.commitChanges()
 
 
@@ -75,8 +81,6 @@ def run(job: dict) -> dict:
             set_locale(ctx, job.get("locale", "vi-VN"))
             smgr = ctx.ServiceManager
             desktop = smgr.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-            dispatcher = smgr.createInstanceWithContext(
-                "com.sun.star.frame.DispatchHelper", ctx)
             # A copy: LibreOffice leaves a lock file beside what it opened.
             source = Path(profile) / f"nguon{Path(job['source']).suffix}"
             shutil.copyfile(job["source"], source)
@@ -84,9 +88,8 @@ def run(job: dict) -> dict:
                                                "_blank", 0, (prop("Hidden", True),))
             if doc is None:
                 raise RuntimeError(f"LibreOffice could not open {job['source']}")
-            frame = doc.getCurrentController().getFrame()
             for step in job.get("steps", []):
-                do_step(doc, frame, dispatcher, step, out)
+                do_step(ctx, doc, step, out)
             for target, name in job.get("targets") or [(job["target"], job["filter"])]:
                 doc.storeToURL(Path(target).resolve().as_uri(), (prop("FilterName", name),))
             with contextlib.suppress(Exception):  # the bridge goes away as the office quits
@@ -98,17 +101,36 @@ def run(job: dict) -> dict:
     return out
 
 
-def do_step(doc, frame, dispatcher, step: dict, out: dict) -> None:
+TEXT_TYPE = 100  # com.sun.star.util.NumberFormat.TEXT
+
+
+def enter(ctx, doc, cell, text: str) -> None:
+    """What Calc does with typed input: into a text-formatted (@) cell it goes as text;
+    otherwise Calc's number formatter reads it in the cell's format and the office locale
+    ("1.250" is 1250 in Vietnamese, 1,25 in English; "12/9/2022" is 12 September or
+    9 December) and anything it cannot read stays text. (Typing through the selection and
+    .uno:EnterString shows the cells' input help, whose timer aborts a headless office.)"""
+    key = cell.getPropertyValue("NumberFormat")
+    formats = doc.getNumberFormats()
+    if "\n" not in text and formats.getByKey(key).getPropertyValue("Type") & TEXT_TYPE == 0:
+        formatter = ctx.ServiceManager.createInstanceWithContext(
+            "com.sun.star.util.NumberFormatter", ctx)
+        formatter.attachNumberFormatsSupplier(doc)
+        try:
+            cell.setValue(formatter.convertStringToNumber(key, text))
+            return
+        except Exception:  # not a number or a date in this locale: Calc keeps it as text
+            pass
+    cell.setString(text)
+
+
+def do_step(ctx, doc, step: dict, out: dict) -> None:
     sheet = doc.getSheets().getByName(step["sheet"])
-    controller = doc.getCurrentController()
-    controller.setActiveSheet(sheet)
     if "insert_rows" in step:
         sheet.unprotect("")
         sheet.getRows().insertByIndex(step["insert_rows"], step.get("count", 1))
     elif "cell" in step:
-        controller.select(sheet.getCellRangeByName(step["cell"]))
-        dispatcher.executeDispatch(frame, ".uno:EnterString", "", 0,
-                                   (prop("StringName", step["type"]),))
+        enter(ctx, doc, sheet.getCellRangeByName(step["cell"]), step["type"])
     elif "heights" in step:
         rows = sheet.getRows()
         out.setdefault("heights", []).append(
