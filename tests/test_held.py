@@ -110,6 +110,12 @@ def test_copied_form_is_held_and_never_replaces_the_units_own_return(
     assert any(OWN_TEXT in c for c in cells) and not any(COPIED_TEXT in c for c in cells)
     checked = run(["check", "-p", "2022-Q3"], workspace)
     assert checked.exit_code == 1 and "Chờ xác nhận" in checked.output
+    # The feedback to the sender names its file as sent, and the email that brought it.
+    unit = default_plan.units[COPIER]
+    answer = openpyxl.load_workbook(workspace.feedback_path(PERIOD, unit))["Phản hồi"]
+    assert answer["A2"].value.startswith(
+        f"Tệp đã nhận: {COPIED_NAME} (đính kèm thư của {unit.email} gửi lúc 10:15 ngày 9 "
+        "tháng 9 năm 2022). Kết quả kiểm tra: 2 lỗi")
 
 
 def test_confirm_settles_a_held_file_with_who_when_why(copied, workspace, default_plan, run):

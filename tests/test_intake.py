@@ -366,6 +366,60 @@ def test_rows_inserted_reordered_deleted_and_added(copy, default_plan):
         expect("R011", "", tt="4.6")]
 
 
+def test_text_on_rows_without_tt_continues_the_task_above(copy, default_plan):
+    """Nothing typed is dropped: an inserted row without TT continues the result of the
+    task above it (a warning at its first filled cell); a row with a new TT keeps the task
+    text the unit typed; text above the first task is kept on its own."""
+    form = Form(copy())
+    sheet = form.report
+    sheet.protection.sheet = False
+    below = form.row_of("3.2") + 1
+    insert_rows(sheet, below, 2)
+    more = "(tiếp nhiệm vụ 3.2) Tiếp 12 lượt công dân"
+    sheet.cell(below, form.at[COLS["text"]]).value = more
+    sheet.cell(below + 1, form.at[COLS["result"]]).value = "Giải quyết 7 đơn\nTrả lời 2 đơn"
+    new = form.row_of("4.4") + 1
+    insert_rows(sheet, new, 1)
+    for key, value in (("tt", "4.4.1"), ("text", "Kiểm tra đột xuất 2 xã"),
+                       ("status", "Đang thực hiện"), ("result", "Đã kiểm tra xã Bản Lầu")):
+        sheet.cell(new, form.at[COLS[key]]).value = value
+    top = form.head + 1  # the first dimension heading: a row inserted above it
+    insert_rows(sheet, top, 1)
+    sheet.cell(top, form.at[COLS["result"]]).value = "Ghi chú chung của đơn vị"
+    form.save()
+    sub, found = read(form.path, default_plan)
+    assert sub.tasks["3.2"].result == f"{RESULT}\n{more}\nGiải quyết 7 đơn\nTrả lời 2 đơn"
+    lead, added = sub.extra_tasks
+    assert (lead.tt, lead.text) == ("", "Ghi chú chung của đơn vị")
+    assert (added.tt, added.text, added.status, added.result) == (
+        "4.4.1", "Kiểm tra đột xuất 2 xã", "Đang thực hiện", "Đã kiểm tra xã Bản Lầu")
+    letter = {k: openpyxl.utils.get_column_letter(form.at[COLS[k]]) for k in COLS}
+    assert as_tuples(found) == [
+        expect("R014", f"{letter['result']}{top}", text="Ghi chú chung của đơn vị"),
+        expect("R013", f"{letter['text']}{below + 1}", tt="3.2", text=more),
+        expect("R013", f"{letter['result']}{below + 2}", tt="3.2",
+               text="Giải quyết 7 đơn Trả lời 2 đơn"),
+        expect("R008", f"{letter['tt']}{new + 1}", tt="4.4.1")]
+
+
+def test_phone_that_lost_its_zero_and_report_date_before_the_period(copy, default_plan):
+    form = Form(copy())
+    form.field_cell("phone").value = 912345678  # a General cell made a number of it
+    form.field_cell("prepared_on").value = dt.datetime(2022, 5, 20)
+    form.save()
+    sub, found = read(form.path, default_plan)
+    assert sub.phone == "0912345678"
+    phone, day = form.field_cell("phone").coordinate, form.field_cell("prepared_on").coordinate
+    assert as_tuples(found) == [
+        expect("R015", phone, value="912345678", fixed="0912345678"),
+        expect("R017", day, value="20/5/2022", first="15/6/2022")]
+    form.field_cell("phone").value = "0912 345 678"
+    form.field_cell("prepared_on").value = dt.datetime(2022, 11, 2)  # late, not a slip
+    form.save()
+    sub, found = read(form.path, default_plan)
+    assert (sub.phone, found) == ("0912 345 678", [])
+
+
 def test_a_task_twice_keeps_the_first_row(copy, default_plan):
     form = Form(copy())
     first = form.row_of("2.1")
