@@ -108,8 +108,14 @@ def make_parts(plan: Plan, template: Path, seed: int = 1) -> dict:
     marks = {k: f"@@{k}@@" for k in ("form_id", "unit", formspec.SIGNATURE_FIELD)}
     id_xml = form.filled(identity=marks)[identity]
     infos, files = form.infos, form.files
+    # The report sheet names its unit ("(mã đơn vị X00000)", intake's evidence against the
+    # identity): each return names its own.
+    shown = files["xl/sharedStrings.xml"].decode("utf-8")
+    shown = shown.replace(f"(mã đơn vị {unit.code})", "(mã đơn vị @@unit@@)")
+    shown = shown.replace(f">{unit.name.upper()}<", ">@@name@@<")
     return {"infos": infos, "files": files, "variants": variants, "identity": identity,
-            "id_xml": id_xml, "version": plan.version, "number": plan.number}
+            "id_xml": id_xml, "version": plan.version, "number": plan.number,
+            "strings": shown}
 
 
 _PARTS: dict = {}
@@ -134,6 +140,8 @@ def _write_chunk(job) -> int:
         for name in ("form_id", "unit", formspec.SIGNATURE_FIELD):
             id_xml = id_xml.replace(f"@@{name}@@", fields[name])
         members[p["identity"]] = id_xml
+        members["xl/sharedStrings.xml"] = p["strings"].replace("@@unit@@", code).replace(
+            "@@name@@", f"UBND XÃ THỬ NGHIỆM {i}")
         path = Path(folder) / f"{code}_xa-thu-nghiem_{PERIOD.id}.xlsx"
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
             for info in p["infos"]:

@@ -8,15 +8,21 @@ whole run holds the ledger lock, so two runs never interleave.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator import findings as F
+from generator.errors import InputError, UsageError
 from generator.intake import receive
+from generator.intake.evidence import weigh
 from generator.intake.pool import iter_many
+from generator.intake.read import read_form
 from generator.intake.safety import limit_bytes
-from generator.ledger.store import Closing, Ledger
+from generator.ledger.store import Closing, Ledger, sha256_of
 from generator.model import Receipt
+from generator.plan.periods import parse_period
 from generator.render import outputs
 from generator.render.feedback import write_feedback
 
@@ -37,11 +43,15 @@ class CollectResult:
 
     @property
     def rejected(self) -> list[Receipt]:
-        return [r for r in self.receipts if not r.accepted]
+        return [r for r in self.receipts if not r.accepted and not r.held]
+
+    @property
+    def held(self) -> list[Receipt]:
+        return [r for r in self.receipts if r.held]
 
     def as_json(self) -> dict:
         document = {"period": self.period, "accepted": len(self.accepted),
-                    "rejected": len(self.rejected),
+                    "rejected": len(self.rejected), "held": len(self.held),
                     "outputs": [str(p) for p in [*self.feedback, *self.outputs]]}
         if self.closed is not None:
             document["closed"] = self.closed.as_dict()
@@ -87,9 +97,12 @@ def take_in(ledger, workspace, plan, period, sources, workers=None) -> tuple[lis
             for (sha, item), (_path, submission, found) in zip(fresh.items(), results,
                                                                strict=True):
                 found = [dataclasses.replace(f, file=item.name) for f in found]
+                # The file name and the sender against the identity: a mismatch holds it.
+                found, unit = weigh(plan, submission, found, item.name, item.sender)
                 held[sha], _new = ledger.record(period.id, sha, item.name, item.received_at,
                                                 submission, found,
-                                                unit=receive.guess_unit(plan, item))
+                                                unit=unit or receive.guess_unit(plan, item),
+                                                held=F.is_held(found), sender=item.sender)
     return list(held.values()), len(fresh)
 
 
@@ -107,8 +120,53 @@ def write_all_feedback(ledger, workspace, plan, period) -> list[Path]:
         target = workspace.feedback_path(period, unit)
         if receipt.findings:
             target.parent.mkdir(parents=True, exist_ok=True)
+            mailed = receipt.received_at if receipt.sender else None
             written.append(Path(write_feedback(ledger.archived(receipt), receipt.findings,
-                                               unit, period, target)))
+                                               unit, period, target, receipt.file_name,
+                                               mailed, receipt.sender)))
         elif target.is_file():
             target.unlink()
     return written
+
+
+def confirm(workspace, plan, file, unit: str, confirmed_by: str, reason: str = "",
+            period=None) -> Receipt:
+    """`baocao confirm`: settle a held file as `unit`'s report. The archived file is read
+    again as that unit's (a broken signature or a form of another period is still refused),
+    recorded with who confirmed it, when and why, and the feedback files are refreshed."""
+    if unit not in plan.units:
+        raise UsageError(f"Không có đơn vị mã '{unit}' trong kế hoạch {plan.number}.")
+    with Ledger(workspace) as ledger, ledger.lock():
+        receipt = _held_receipt(ledger, file, period)
+        period = parse_period(receipt.period)
+        sub, found = read_form(ledger.archived(receipt), plan, period,
+                               workspace.secret_key(), limit_bytes(workspace), unit=unit)
+        found = [dataclasses.replace(f, file=receipt.file_name) for f in found]
+        if sub is None:
+            raise InputError(f"Không đọc được tệp {receipt.file_name} như báo cáo của đơn vị "
+                             f"{unit}: " + " ".join(f.message for f in found))
+        confirmed = ledger.confirm(period.id, receipt.sha256, sub, found, confirmed_by,
+                                   reason, dt.datetime.now().astimezone())
+        write_all_feedback(ledger, workspace, plan, period)
+    return confirmed
+
+
+def _held_receipt(ledger, file, period) -> Receipt:
+    """The held file named by a path (by content), its name as received, or its hash."""
+    held = ledger.held(period.id if period is not None else None)
+    path = Path(file)
+    if path.is_file():
+        sha = sha256_of(path)
+        found = [r for r in held if r.sha256 == sha]
+    else:
+        found = [r for r in held if r.file_name == path.name or
+                 (len(str(file)) >= 8 and r.sha256.startswith(str(file)))]
+    if len(found) == 1:
+        return found[0]
+    names = "; ".join(f"{r.file_name} (kỳ {r.period}, mã băm {r.sha256[:12]})" for r in held)
+    if not found:
+        raise UsageError(f"Không có tệp '{file}' đang chờ xác nhận. "
+                         + (f"Các tệp chờ xác nhận: {names}." if held else
+                            "Sổ theo dõi không có tệp nào chờ xác nhận."))
+    raise UsageError(f"Có {len(found)} tệp chờ xác nhận tên '{file}': chỉ rõ kỳ (-p) hoặc "
+                     f"mã băm của tệp. Các tệp: {names}.")

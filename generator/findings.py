@@ -124,6 +124,16 @@ CATALOGUE: dict[str, Rule] = {
     "F109": Rule(WARNING, "Loại dòng '{value}' không nhận ra (chỉ dùng: {kinds}); dòng này bị "
                  "bỏ qua",
                  "Sửa cột Loại cho đúng rồi gửi lại"),
+    "F110": Rule(ERROR, "Theo {source}, đây là biểu mẫu của đơn vị '{claimed}' ({claimed_name}), "
+                 "nhưng theo {evidence} là của đơn vị '{found}' ({found_name}): tệp được giữ "
+                 "lại chờ xác nhận, không thay thế báo cáo của đơn vị nào",
+                 "Đơn vị {found} tải đúng biểu mẫu của mình, chép số liệu sang rồi gửi lại; "
+                 "nếu tệp đúng là báo cáo của một đơn vị, cán bộ đầu mối xác nhận bằng lệnh "
+                 "baocao confirm TỆP --unit MÃ"),
+    "F111": Rule(ERROR, "Tệp mất trang nhận dạng của biểu mẫu; theo {evidence}, đây là báo cáo "
+                 "của đơn vị '{found}' ({found_name}): tệp được giữ lại chờ xác nhận",
+                 "Lần sau gửi lại chính tệp biểu mẫu đã nhận (không chép sang sổ mới); cán bộ "
+                 "đầu mối xác nhận bằng lệnh baocao confirm TỆP --unit {found}"),
     # --- returned forms: report content ---
     "R001": Rule(ERROR, "Nhiệm vụ {tt} chưa ghi tình trạng thực hiện",
                  "Chọn một trong: Đã hoàn thành, Đang thực hiện, Chưa thực hiện, "
@@ -157,6 +167,23 @@ CATALOGUE: dict[str, Rule] = {
     "R012": Rule(WARNING, "Nhiệm vụ {tt} có hai dòng (đã có ở hàng {first}); chỉ dòng đầu được "
                  "ghi nhận",
                  "Xóa dòng thừa, mỗi nhiệm vụ chỉ một dòng"),
+    "R013": Rule(WARNING, "Dòng không có TT dưới nhiệm vụ {tt}: nội dung '{text}' được ghi "
+                 "nhận là phần tiếp theo của nhiệm vụ {tt}",
+                 "Không chèn dòng; ghi tiếp vào ô Kết quả thực hiện của nhiệm vụ (xuống dòng "
+                 "trong ô: Excel Alt+Enter, LibreOffice Ctrl+Enter)"),
+    "R014": Rule(WARNING, "Dòng không có TT trước nhiệm vụ đầu tiên: nội dung '{text}' vẫn "
+                 "được ghi nhận",
+                 "Không chèn dòng; ghi vào ô Kết quả thực hiện của nhiệm vụ liên quan"),
+    "R015": Rule(WARNING, "Số điện thoại {value} mất số 0 ở đầu (ô được định dạng số); đã "
+                 "ghi nhận là {fixed}",
+                 "Kiểm tra lại số; lần sau gõ vào ô của biểu mẫu gốc (định dạng văn bản)"),
+    "R016": Rule(ERROR, "{what} {value} nằm ngoài khoảng {first} – {last}; có thể ngày và tháng "
+                 "bị đảo (máy đặt vùng tiếng Anh hiểu ngày/tháng thành tháng/ngày), nếu đảo "
+                 "lại là {swapped}",
+                 "Gõ lại ngày dạng ngày/tháng/năm và kiểm tra ô hiện đúng; đặt vùng của "
+                 "LibreOffice (Công cụ > Tùy chọn > Ngôn ngữ) hoặc Windows là Tiếng Việt"),
+    "R017": Rule(ERROR, "Ngày lập báo cáo {value} trước thời gian của kỳ báo cáo (từ {first})",
+                 "Ghi đúng ngày lập báo cáo, dạng ngày/tháng/năm"),
     # --- returned forms: indicators ---
     "I001": Rule(ERROR, "Giá trị '{value}' của chỉ tiêu {code} không phải là số",
                  "Chỉ ghi số, không kèm đơn vị tính; dấu chấm ngăn cách hàng nghìn, dấu phẩy "
@@ -171,6 +198,10 @@ CATALOGUE: dict[str, Rule] = {
                  "Không thêm chỉ tiêu mới; ghi số liệu vào đúng dòng có sẵn"),
     "I005": Rule(WARNING, "Không tìm thấy dòng của chỉ tiêu {code}",
                  "Tải lại biểu mẫu gốc hoặc thêm lại dòng của chỉ tiêu rồi ghi số liệu"),
+    "I006": Rule(ERROR, "Giá trị {value} của chỉ tiêu {code} có phần lẻ, nhưng chỉ tiêu đếm "
+                 "bằng '{unit}' là số nguyên (máy đặt vùng tiếng Anh đọc 1.250 thành 1,25)",
+                 "Ghi số nguyên, không dùng dấu ngăn cách hàng nghìn (ví dụ 1250); đặt vùng của "
+                 "LibreOffice hoặc Excel là Tiếng Việt"),
     "P020": Rule(ERROR, "Điểm chỉ số không hợp lệ: '{value}'",
                  "Ghi năm, số nội dung, điểm bằng số (ví dụ 2021, 1, 5,12); để trống cả hàng "
                  "nếu không dùng"),
@@ -246,3 +277,11 @@ def finding(code: str, /, file: str = "", sheet: str = "", cell: str = "", **par
 
 def has_errors(findings) -> bool:
     return any(f.severity == ERROR for f in findings)
+
+
+# Findings that hold a file for the officer's confirmation instead of accepting it.
+HOLDING = frozenset({"F110", "F111"})
+
+
+def is_held(findings) -> bool:
+    return any(f.code in HOLDING for f in findings)

@@ -22,6 +22,7 @@ class TaskReport:
     result: str = ""
     difficulty: str = ""
     row: int = 0  # 1-based row in the returned file, for findings and feedback
+    text: str = ""  # the task text a unit typed on a row it added (a TT not on its form)
 
 
 @dataclass
@@ -44,7 +45,8 @@ class Submission:
 
 @dataclass
 class Receipt:
-    """One received file, accepted or rejected."""
+    """One received file: accepted, held (waiting for the officer's confirmation) or
+    rejected."""
 
     file_name: str
     sha256: str
@@ -54,3 +56,5 @@ class Receipt:
     accepted: bool = False
     findings: list[Finding] = field(default_factory=list)
     superseded: bool = False
+    held: bool = False  # neither accepted nor rejected: `baocao confirm` settles it
+    sender: str = ""  # the From address when the file came attached to an email

@@ -35,6 +35,22 @@ def _clean(text: str) -> str:
 _clean_memo = functools.lru_cache(maxsize=MEMO_ENTRIES)(_clean)
 
 
+_LINE_ENDS = re.compile(r"\r\n?|[\u2028\u2029]")
+
+
+def clean_text(value) -> str:
+    """Free text as a person typed it: NFC, line ends as "\\n", trailing spaces of each line
+    and blank lines around the text trimmed; line breaks, tabs and non-breaking spaces kept
+    ("Kết quả:\\n•\\t3 hội nghị" stays two lines)."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if "\n" not in text and "\r" not in text and "\t" not in text and "\xa0" not in text:
+        return clean(text)  # one plain line: the memoised path
+    text = _LINE_ENDS.sub("\n", nfc(text))
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n").strip()
+
+
 def fold(value: str) -> str:
     """Lower-case ASCII form used to compare names typed without diacritics."""
     text = clean(value)

@@ -78,7 +78,10 @@ ON_TIME = SubmissionState("on_time", "Đúng hạn", "gửi báo cáo đúng h�
 LATE = SubmissionState("late", "Trễ hạn", "gửi báo cáo trễ hạn", "#FFC000")
 MISSING = SubmissionState("missing", "Chưa gửi", "chưa gửi báo cáo", "#C00000")
 REJECTED = SubmissionState("rejected", "Không hợp lệ", "gửi báo cáo chưa hợp lệ", "#7F7F7F")
-SUBMISSION_STATES = (ON_TIME, LATE, MISSING, REJECTED)
+# A file whose identity disagrees with its name, sender or visible sheet, or was lost: neither
+# accepted nor rejected until the officer settles it (`baocao confirm`).
+HELD = SubmissionState("held", "Chờ xác nhận", "gửi tệp đang chờ xác nhận", "#8EA9DB")
+SUBMISSION_STATES = (ON_TIME, LATE, MISSING, REJECTED, HELD)
 STATE_BY_KEY = {s.key: s for s in SUBMISSION_STATES}
 
 # --------------------------------------------------------------------------- severities

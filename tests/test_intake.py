@@ -320,13 +320,18 @@ def test_statuses_dates_and_numbers_as_units_type_them(copy, default_plan):
     form.indicator_cell("CT4.4a").value = "1.250,5"
     form.save()
     sub, found = read(form.path, default_plan)
-    assert found == []
+    # Every indicator of the default plan is a count: a fractional value is a finding.
+    fractions = [expect("I006", form.indicator_cell(code).coordinate, sheet=INDICATORS,
+                        value=value, code=code, unit=default_plan.indicator(code).unit)
+                 for code, value in (("CT2.1b", "1,5"), ("CT4.4a", "1.250,5"))]
+    assert as_tuples(found) == fractions
     for tt in typed:
         assert (sub.tasks[tt].status, sub.tasks[tt].completed_on) == (
             STATUS_DONE, dt.date(2022, 9, 14)), tt
     assert sub.tasks["8.1"].result == unicodedata.normalize("NFC", "Ban hành văn bản")
     assert (sub.indicators["CT2.1a"], sub.indicators["CT2.1b"], sub.indicators["CT4.4a"]) == (
-        1250.0, 1.5, 1250.5)
+        1250.0, None, None)
+    assert cells.parse_number("1,5") == 1.5 and cells.parse_number("1.250,5") == 1250.5
 
 
 def test_rows_inserted_reordered_deleted_and_added(copy, default_plan):
@@ -359,6 +364,60 @@ def test_rows_inserted_reordered_deleted_and_added(copy, default_plan):
         expect("R008", f"{tt_col}{extra}", tt="9.9"),
         expect("R009", f"{tt_col}{extra + 1}", tt="1.1"),
         expect("R011", "", tt="4.6")]
+
+
+def test_text_on_rows_without_tt_continues_the_task_above(copy, default_plan):
+    """Nothing typed is dropped: an inserted row without TT continues the result of the
+    task above it (a warning at its first filled cell); a row with a new TT keeps the task
+    text the unit typed; text above the first task is kept on its own."""
+    form = Form(copy())
+    sheet = form.report
+    sheet.protection.sheet = False
+    below = form.row_of("3.2") + 1
+    insert_rows(sheet, below, 2)
+    more = "(tiếp nhiệm vụ 3.2) Tiếp 12 lượt công dân"
+    sheet.cell(below, form.at[COLS["text"]]).value = more
+    sheet.cell(below + 1, form.at[COLS["result"]]).value = "Giải quyết 7 đơn\nTrả lời 2 đơn"
+    new = form.row_of("4.4") + 1
+    insert_rows(sheet, new, 1)
+    for key, value in (("tt", "4.4.1"), ("text", "Kiểm tra đột xuất 2 xã"),
+                       ("status", "Đang thực hiện"), ("result", "Đã kiểm tra xã Bản Lầu")):
+        sheet.cell(new, form.at[COLS[key]]).value = value
+    top = form.head + 1  # the first dimension heading: a row inserted above it
+    insert_rows(sheet, top, 1)
+    sheet.cell(top, form.at[COLS["result"]]).value = "Ghi chú chung của đơn vị"
+    form.save()
+    sub, found = read(form.path, default_plan)
+    assert sub.tasks["3.2"].result == f"{RESULT}\n{more}\nGiải quyết 7 đơn\nTrả lời 2 đơn"
+    lead, added = sub.extra_tasks
+    assert (lead.tt, lead.text) == ("", "Ghi chú chung của đơn vị")
+    assert (added.tt, added.text, added.status, added.result) == (
+        "4.4.1", "Kiểm tra đột xuất 2 xã", "Đang thực hiện", "Đã kiểm tra xã Bản Lầu")
+    letter = {k: openpyxl.utils.get_column_letter(form.at[COLS[k]]) for k in COLS}
+    assert as_tuples(found) == [
+        expect("R014", f"{letter['result']}{top}", text="Ghi chú chung của đơn vị"),
+        expect("R013", f"{letter['text']}{below + 1}", tt="3.2", text=more),
+        expect("R013", f"{letter['result']}{below + 2}", tt="3.2",
+               text="Giải quyết 7 đơn Trả lời 2 đơn"),
+        expect("R008", f"{letter['tt']}{new + 1}", tt="4.4.1")]
+
+
+def test_phone_that_lost_its_zero_and_report_date_before_the_period(copy, default_plan):
+    form = Form(copy())
+    form.field_cell("phone").value = 912345678  # a General cell made a number of it
+    form.field_cell("prepared_on").value = dt.datetime(2022, 5, 20)
+    form.save()
+    sub, found = read(form.path, default_plan)
+    assert sub.phone == "0912345678"
+    phone, day = form.field_cell("phone").coordinate, form.field_cell("prepared_on").coordinate
+    assert as_tuples(found) == [
+        expect("R015", phone, value="912345678", fixed="0912345678"),
+        expect("R017", day, value="20/5/2022", first="15/6/2022")]
+    form.field_cell("phone").value = "0912 345 678"
+    form.field_cell("prepared_on").value = dt.datetime(2022, 11, 2)  # late, not a slip
+    form.save()
+    sub, found = read(form.path, default_plan)
+    assert (sub.phone, found) == ("0912 345 678", [])
 
 
 def test_a_task_twice_keeps_the_first_row(copy, default_plan):
@@ -534,9 +593,20 @@ def test_unknown_unit(copy, default_plan):
 
 
 def test_no_identity_sheet(copy, default_plan):
+    """Identity lost but the report sheet names the unit: read, and held for confirmation
+    (findings.HOLDING); with the unit's name gone from the sheet too: rejected."""
     book = openpyxl.load_workbook(copy())
     del book[formspec.SHEET_IDENTITY]
     path = copy("khong-ma.xlsx")
+    book.save(path)
+    sub, found = read(path, default_plan)
+    assert sub.unit == UNIT and sub.tasks["2.1"].result == RESULT
+    assert as_tuples(found) == [expect("F111", sheet="", evidence=f"tên đơn vị ghi trên trang "
+                                       f"'{REPORT}'", found=UNIT, found_name="Sở Tư pháp")]
+    for row in book[REPORT].iter_rows(max_row=4):
+        for cell in row:
+            if cell.value and not isinstance(cell, openpyxl.cell.cell.MergedCell):
+                cell.value = None
     book.save(path)
     sub, found = read(path, default_plan)
     assert sub is None
@@ -747,7 +817,7 @@ def test_cli_check_json_and_rejected_file_exit_1(ws, run, base):
     assert document["period"] == "2022-Q3"
     by_file = {f["file"]: f for f in document["files"]}
     assert by_file[base.name] == {"file": base.name, "unit": UNIT, "accepted": True,
-                                  "findings": []}
+                                  "held": False, "findings": []}
     rejected = by_file["SYT_rac.xlsx"]
     assert (rejected["unit"], rejected["accepted"]) == ("SYT", False)
     # One serialisation of a finding everywhere (Finding.as_dict): it names its file too.
@@ -779,7 +849,7 @@ def test_cli_check_records_nothing_and_takes_paths(ws, run, base, tmp_path):
     form.set("2.1", status=None)
     form.save()
     result = run(["--json", "check", "-p", "2022-Q3", str(other)], ws)
-    assert result.exit_code == 0  # content errors do not reject the file
+    assert result.exit_code == 1  # accepted, with an error the unit must fix
     (item,) = json.loads(result.output)["files"]
     assert item["accepted"] and [f["code"] for f in item["findings"]] == ["R001"]
     from generator.ledger.store import ARCHIVE_DIR, DB_NAME
@@ -809,7 +879,8 @@ def test_cli_check_reads_attachments_of_saved_emails(ws, run, base):
     result = run(["--json", "check", "-p", "2022-Q3"], ws)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["files"] == [
-        {"file": "Báo cáo quý III.xlsx", "unit": UNIT, "accepted": True, "findings": []}]
+        {"file": "Báo cáo quý III.xlsx", "unit": UNIT, "accepted": True, "held": False,
+         "findings": []}]
 
 
 def test_cli_check_without_input_folder_is_a_usage_error(workspace, run):

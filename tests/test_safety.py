@@ -113,16 +113,32 @@ def test_word_document_renamed_xlsx(tmp_path):
     assert found.code == "F003" and "tài liệu Word (.docx)" in found.message
 
 
-def test_plain_zip_and_ods_are_not_excel(tmp_path):
+def _ods(path, content="<office:document-content/>", extra=None):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+        for member, data in (extra or {}).items():
+            archive.writestr(member, data)
+    return path
+
+
+def test_plain_zip_is_not_excel_and_ods_is_screened_like_xlsx(tmp_path):
+    """.ods (LibreOffice's own format) passes the screen; its XML is screened for entity
+    tricks, its manifest for a password, its members for macros, like any workbook."""
     plain = tmp_path / "nen.xlsx"
     with zipfile.ZipFile(plain, "w") as archive:
         archive.writestr("bao-cao.txt", "x")
     assert "tệp nén zip" in safety.screen(plain)[0].message
-    ods = tmp_path / "libre.xlsx"
-    with zipfile.ZipFile(ods, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        archive.writestr("content.xml", "<office:document-content/>")
-    assert "bảng tính OpenDocument (.ods)" in safety.screen(ods)[0].message
+    assert safety.screen(_ods(tmp_path / "libre.ods")) == []
+    entity = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><office:document-content/>'
+    assert [f.code for f in safety.screen(_ods(tmp_path / "thuc-the.ods", entity))] == ["F008"]
+    locked = _ods(tmp_path / "mat-khau.ods", extra={"META-INF/manifest.xml": (
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:'
+        '1.0"><manifest:file-entry manifest:full-path="content.xml"><manifest:encryption-data/>'
+        '</manifest:file-entry></manifest:manifest>')})
+    assert [f.code for f in safety.screen(locked)] == ["F004"]
+    macro = _ods(tmp_path / "macro.ods", extra={"Basic/Standard/Module1.xml": "<x/>"})
+    assert [f.code for f in safety.screen(macro)] == ["F010"]
 
 
 def test_xlsb_is_named(tmp_path):

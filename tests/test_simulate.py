@@ -107,7 +107,8 @@ def test_rejected_kinds(ws, default_plan, tmp_path):
     path = simulate.apply_return(form_of(ws, default_plan, "STP"), tmp_path / "b.xlsx", values,
                                  drop_identity=True)
     sub, found = intake.read_form(path, default_plan, PERIOD, ws.secret_key())
-    assert sub is None and [f.code for f in found] == ["F101"]
+    # Its report sheet still names the unit: held for the officer's confirmation (F111).
+    assert sub.unit == "STP" and [f.code for f in found] == ["F111"]
 
 
 def test_district_sends_one_consolidated_return(workspace, default_plan):

@@ -78,7 +78,8 @@ def test_status_json_and_table(workspace, run):
     result = run(["--json", "status", "-p", "2022-Q3"], workspace)
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
-    assert set(document) == {"period", "expected", "on_time", "late", "missing", "rejected"}
+    assert set(document) == {"period", "expected", "on_time", "late", "missing", "rejected",
+                             "held"}
     assert document["period"] == "2022-Q3"
     assert document["late"] == ["SYT", "02635"] and document["rejected"] == ["SKHDT"]
     assert len(document["expected"]) == 182

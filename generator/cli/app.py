@@ -220,16 +220,19 @@ def forms(state, period, units):
 @handle_errors
 def check(state, period, sources):
     """Kiểm tra các tệp báo cáo đơn vị gửi về (mặc định: input/KỲ/) mà không ghi vào sổ
-    theo dõi: in từng lỗi, lưu ý (tệp, trang tính, ô) và kết quả từng tệp.
+    theo dõi: in từng lỗi, lưu ý (tệp, trang tính, ô) và kết quả từng tệp: được nhận, chờ
+    xác nhận (trang nhận dạng không khớp tên tệp, địa chỉ gửi thư hay tên đơn vị trên trang
+    Báo cáo, hoặc bị mất), bị từ chối.
 
-    Nguồn có thể là thư mục, tệp Excel (.xlsx, .xlsm, .xls), hoặc thư đã lưu (.eml).
-    Thoát với mã 1 nếu có tệp bị từ chối (không phải biểu mẫu dùng được), 0 nếu không.
+    Nguồn có thể là thư mục, tệp bảng tính (.xlsx, .xlsm, .xls, .ods), hoặc thư đã lưu
+    (.eml). Thoát với mã 1 nếu có tệp có lỗi (kể cả tệp vẫn được nhận, kèm phiếu phản hồi;
+    tệp chờ xác nhận; tệp bị từ chối), 0 nếu mọi tệp không có lỗi (có thể có lưu ý).
 
     \b
     Ví dụ:
       baocao check -p 2022-Q3
       baocao check -p 2022-Q3 thu-da-luu/ STP_so-tu-phap_2022-Q3.xlsx
-      baocao --json check -p 2022-Q3
+      baocao check -p 2022-Q3 --json
     """
     from generator.intake.check import check_files
 
@@ -243,16 +246,63 @@ def check(state, period, sources):
         for label in ("Tệp", "Đơn vị", "Kết quả", "Lỗi", "Lưu ý"):
             table.add_column(label, overflow="fold")
         for item in result.files:
-            verdict = "[green]Được nhận[/]" if item.accepted else "[red]Bị từ chối[/]"
-            table.add_row(item.file, item.unit or "", verdict, str(item.errors),
+            verdict = "[green]Được nhận[/]" if item.accepted else \
+                "[blue]Chờ xác nhận[/]" if item.held else "[red]Bị từ chối[/]"
+            table.add_row(escape(item.file), item.unit or "", verdict, str(item.errors),
                           str(item.warnings))
         if result.files:
             console.print(table)
-        console.print(f"Kỳ {period.label}: {len(result.files)} tệp, "
-                      f"{len(result.files) - len(result.rejected)} được nhận, "
-                      f"{len(result.rejected)} bị từ chối.")
-    if result.rejected:
+        accepted = len(result.files) - len(result.rejected) - len(result.held)
+        held = f"{len(result.held)} chờ xác nhận, " if result.held else ""
+        console.print(f"Kỳ {period.label}: {len(result.files)} tệp, {accepted} được nhận, "
+                      f"{held}{len(result.rejected)} bị từ chối.")
+    if result.has_errors:
         click.get_current_context().exit(1)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("file", metavar="TỆP")
+@click.option("--unit", "unit", required=True, metavar="MÃ",
+              help="Mã đơn vị mà tệp là báo cáo của đơn vị đó.")
+@period_option(required=False, help_="Kỳ báo cáo của tệp (khi cùng tên tệp chờ xác nhận ở "
+                                     "nhiều kỳ).")
+@click.option("--nguoi", "person", metavar="HỌ_TÊN",
+              help="Người xác nhận (mặc định: tên đăng nhập trên máy).")
+@click.option("--ly-do", "reason", default="", metavar="LÝ_DO",
+              help="Lý do xác nhận, ghi vào sổ theo dõi.")
+@pass_state
+@handle_errors
+def confirm(state, file, unit, period, person, reason):
+    """Xác nhận một tệp đang chờ xác nhận (trang nhận dạng không khớp tên tệp, địa chỉ gửi
+    thư hay tên đơn vị trên trang Báo cáo, hoặc bị mất) là báo cáo của đơn vị MÃ. Tệp được
+    đọc lại như báo cáo của đơn vị đó và ghi vào sổ theo dõi cùng người xác nhận, thời điểm
+    và lý do; sau đó chạy 'baocao report' để cập nhật bảng tổng hợp và báo cáo.
+
+    TỆP là đường dẫn tới tệp đã nhận, tên tệp như đơn vị gửi, hoặc mã băm (xem 'baocao
+    status').
+
+    \b
+    Ví dụ:
+      baocao confirm input/2022-Q3/02776_xa-lung-khau-nhin_2022-Q3.xlsx --unit 02776 \\
+          --ly-do "Xã Lùng Khấu Nhin dùng nhầm biểu mẫu của xã bạn; đã gọi điện xác nhận"
+    """
+    import getpass
+
+    from generator.collect import confirm as run_confirm
+
+    who = person or getpass.getuser()
+    receipt = run_confirm(state.workspace, current_plan(state), file, unit, who, reason,
+                          period)
+    if state.as_json:
+        state.emit_json({"period": receipt.period, "file": receipt.file_name,
+                         "unit": receipt.unit, "sha256": receipt.sha256, "confirmed_by": who,
+                         "reason": reason, "findings": [f.as_dict() for f in receipt.findings]})
+        return
+    print_findings(receipt.findings)
+    console.print(f"Đã xác nhận tệp {escape(receipt.file_name)} là báo cáo kỳ {receipt.period} "
+                  f"của đơn vị {unit} ({escape(who)}). Chạy 'baocao report -p {receipt.period}' "
+                  "để cập nhật bảng tổng hợp và báo cáo.")
+
 
 # ---- collect, status (issue 4) ----
 
@@ -295,10 +345,13 @@ def collect(state, period, sources, scope, pdf, fetch_first):
     if state.as_json:
         state.emit_json({**result.as_json(), **({"fetch": fetched.as_json()} if fetched else {})})
         return
-    errors = [f for r in result.rejected for f in r.findings if f.severity == F.ERROR]
+    errors = [f for r in [*result.held, *result.rejected] for f in r.findings
+              if f.severity == F.ERROR]
     print_findings(errors)
     console.print(f"Kỳ {period.label}: {len(result.receipts)} tệp ({result.new} tệp mới), "
-                  f"{len(result.accepted)} hợp lệ, {len(result.rejected)} bị từ chối.")
+                  f"{len(result.accepted)} hợp lệ, "
+                  + (f"{len(result.held)} chờ xác nhận ('baocao confirm'), " if result.held
+                     else "") + f"{len(result.rejected)} bị từ chối.")
     if result.feedback:
         console.print(f"Tệp phản hồi cho {len(result.feedback)} đơn vị: "
                       f"{result.feedback[0].parent}")

@@ -58,11 +58,12 @@ def _period(_ctx, _param, value):
         raise click.BadParameter(str(exc)) from None
 
 
-def period_option(default: str | None = None, help_: str | None = None, required: bool = True):
-    """-p/--period: required, optional, or with a default (the demo's)."""
+def period_option(default: str | None = None, help_: str | None = None,
+                  required: bool = True):
+    """-p/--period: required, or with a default (the demo's), or optional."""
     # No default=None for a required option: click would take None as a given value.
-    extra = ({"default": default, "show_default": True} if default
-             else {"required": required})
+    extra = {"default": default, "show_default": True} if default else \
+        {"required": True} if required else {}
     return click.option("-p", "--period", "period", metavar="KỲ", callback=_period,
                         help=help_ or "Kỳ báo cáo: 2022-07, 2022-Q3, 2022-H1, 2022-9M, 2022.",
                         **extra)

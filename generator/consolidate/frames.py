@@ -46,6 +46,7 @@ STATUS_COLUMNS = [s.key for s in (*TASK_STATUSES, NOT_REPORTED)]
 
 KIND_DIFFICULTY = "Khó khăn, vướng mắc"
 KIND_PROPOSAL = "Đề xuất, kiến nghị"
+KIND_EXTRA = "Nội dung đơn vị thêm vào biểu mẫu"  # rows with a TT not assigned to the unit
 GENERAL_DIMENSION = "Chung của đơn vị"
 TOTAL_LEVEL_NAME = "Tổng cộng"
 # Answers that say "nothing to report" are not listed as difficulties or proposals.

@@ -13,13 +13,14 @@ from generator.consolidate.frames import (
     EMPTY_NOTES,
     GENERAL_DIMENSION,
     KIND_DIFFICULTY,
+    KIND_EXTRA,
     KIND_PROPOSAL,
     Consolidation,
     frame,
 )
 from generator.consolidate.indicators import _minus
 from generator.plan.workbook import Plan
-from generator.text import clean, fold
+from generator.text import clean_text, fmt_date, fold
 from generator.vocab import STATUS_DONE, STATUS_NOT_STARTED, STATUS_ONGOING
 
 
@@ -40,11 +41,12 @@ def notes_frame(plan: Plan, units, data) -> pd.DataFrame:
                 rows.append({"dimension": task.dimension,
                              "dimension_name": plan.dimensions.get(task.dimension, ("",))[0],
                              "unit": code, "unit_name": name, "kind": KIND_DIFFICULTY,
-                             "tt": tt, "text": clean(report.difficulty)})
+                             "tt": tt, "text": clean_text(report.difficulty)})
         for kind, text in ((KIND_DIFFICULTY, sub.difficulties), (KIND_PROPOSAL, sub.proposals)):
             if _meaningful(text):
                 rows.append({"dimension": 0, "dimension_name": GENERAL_DIMENSION, "unit": code,
-                             "unit_name": name, "kind": kind, "tt": "", "text": clean(text)})
+                             "unit_name": name, "kind": kind, "tt": "", "text": clean_text(text)})
+        rows += [_extra_row(plan, code, name, report) for report in sub.extra_tasks]
     out = frame("notes", rows)
     if out.empty:
         return out
@@ -55,6 +57,19 @@ def notes_frame(plan: Plan, units, data) -> pd.DataFrame:
     out["_kind"] = (out["kind"] == KIND_PROPOSAL).astype(int)
     out = out.sort_values(["_dim", "_kind", "_unit", "tt"], kind="stable")
     return out.drop(columns=["_dim", "_unit", "_kind"]).reset_index(drop=True)
+
+
+def _extra_row(plan: Plan, code: str, name: str, report) -> dict:
+    """A row the unit added to its form (a TT not assigned to it): kept with all it typed."""
+    head = report.tt.split(".", 1)[0]
+    dimension = int(head) if head.isdigit() and int(head) in plan.dimensions else 0
+    when = fmt_date(report.completed_on) if report.completed_on else ""
+    parts = (report.text, "; ".join(x for x in (report.status, when) if x), report.result,
+             report.difficulty)
+    return {"dimension": dimension,
+            "dimension_name": plan.dimensions[dimension][0] if dimension else GENERAL_DIMENSION,
+            "unit": code, "unit_name": name, "kind": KIND_EXTRA, "tt": report.tt,
+            "text": "\n".join(clean_text(x) for x in parts if x)}
 
 
 def _meaningful(text) -> bool:

@@ -9,7 +9,7 @@ from generator.consolidate.frames import STATUS_COLUMNS, columns_frame, frame
 from generator.model import TaskReport
 from generator.plan.periods import Period
 from generator.plan.workbook import ROLE_LEAD, ROLE_PARTNER, Plan
-from generator.text import clean
+from generator.text import clean_text
 from generator.vocab import (
     DONE,
     NOT_APPLICABLE,
@@ -102,8 +102,9 @@ def _task_units_frame(plan: Plan, tts, codes, roles, statuses, reports) -> pd.Da
 
 
 def _cleaned(texts: list) -> list[str]:
-    """clean() of each text, computed once per distinct text (most repeat: "", "Không")."""
-    done = {text: clean(text) for text in set(texts)}
+    """clean_text() of each text (line breaks kept), once per distinct text (most repeat:
+    "", "Không")."""
+    done = {text: clean_text(text) for text in set(texts)}
     return [done[text] for text in texts]
 
 

@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlsxwriter.worksheet import Worksheet
+
 from generator import vocab
 from generator.errors import UsageError
 from generator.excel import atomic_path, new_workbook
@@ -28,12 +30,23 @@ INPUT_FILL = "#FFF7D6"  # pale yellow: the cells an officer fills
 HEAD_FILL = "#D9E2F3"
 GROUP_FILL = "#EDEDED"
 DATE_FORMAT = "dd/mm/yyyy"
+TEXT_FORMAT = "@"  # text cells: 0912345678 keeps its 0, "1/2" never becomes a date
 LINE_HEIGHT = 16.0  # points per wrapped line of 12 pt text
-CHARS_PER_WIDTH = 1.2  # Times New Roman 12 characters per column-width unit (measured)
+CHARS_PER_WIDTH = 1.05  # Times New Roman 12 characters per column-width unit (measured)
+# The workbook's default font sets the column-width unit: Times New Roman 12 (the cells'
+# font) is about 8 px a unit in Excel and LibreOffice alike, where a Calibri default is
+# 7 px in Excel but 9,4 px in a LibreOffice without Calibri.
+DEFAULT_FONT = {"font_name": FONT, "font_size": 12}
+UNIT_PX = 8  # pixels per column-width unit at 100 % (with DEFAULT_FONT)
 
-# Report sheet: column widths (characters), in REPORT_COLUMNS order.
-REPORT_WIDTHS = {"tt": 6, "text": 52, "role": 10, "deadline": 14, "status": 17,
-                 "completed_on": 13, "result": 48, "difficulty": 30}
+# Report sheet: column widths (characters), in REPORT_COLUMNS order; 150 units, about
+# 1.250 px, so the whole table shows on a 1366-px screen at 100 %.
+REPORT_WIDTHS = {"tt": 5, "text": 36, "role": 9, "deadline": 12, "status": 16,
+                 "completed_on": 12, "result": 38, "difficulty": 22}
+FROZEN_COLUMNS = 2  # TT and Nội dung nhiệm vụ stay in view when scrolling right
+# Print: A4 landscape, margins as in _page; points.
+PRINT_WIDTH = 841.9 - (0.5 + 0.4) * 72
+PRINT_HEIGHT = (595.3 - (0.6 + 0.6) * 72) * 0.92  # a margin for rows a little taller
 GUIDE_WIDTHS = (24, 92)
 INDICATOR_WIDTHS = {"code": 12, "name": 78, "unit": 14, "value": 16}
 REPORT_KEYS = list(S.REPORT_COLUMNS)
@@ -100,7 +113,8 @@ def _reporting_unit(plan: Plan, code: str) -> Unit:
 
 def _write(context: _Context, unit: Unit, target: Path) -> Path:
     with atomic_path(target) as tmp:
-        book = new_workbook(tmp, in_memory=True)  # no temp file per XML part: 2x faster
+        # in_memory: no temp file per XML part, 2x faster.
+        book = new_workbook(tmp, in_memory=True, default_format_properties=DEFAULT_FONT)
         styles = Styles(book)
         _guide_sheet(book, styles, context, unit)
         _report_sheet(book, styles, context, unit)
@@ -158,6 +172,7 @@ class Styles:
         self.note = fmt(**cell, italic=True, font_color="#404040")
         self.note_center = fmt(**cell, italic=True, align="center", font_color="#404040")
         self.entry = fmt(**entry)
+        self.entry_text = fmt(**entry, num_format=TEXT_FORMAT)
         self.entry_date = fmt(**entry, align="center", num_format=DATE_FORMAT)
         self.entry_number = fmt(**entry, align="right", num_format="#,##0.##")
         self.ratio = fmt(**cell, italic=True, align="right", num_format="0.0%",
@@ -186,10 +201,15 @@ def _protect(sheet) -> None:
                        "select_locked_cells": True, "select_unlocked_cells": True})
 
 
-def _page(sheet, repeat_row: int | None = None) -> None:
+def _page(sheet, repeat_row: int | None = None, scale: int | None = None) -> None:
+    """A4 landscape; fit to the page's width, or at `scale` percent when the sheet sets its
+    own page breaks (fit-to-width would make Excel ignore them)."""
     sheet.set_landscape()
     sheet.set_paper(9)  # A4
-    sheet.fit_to_pages(1, 0)  # fit to width, as many pages tall as needed
+    if scale is None:
+        sheet.fit_to_pages(1, 0)  # fit to width, as many pages tall as needed
+    else:
+        sheet.set_print_scale(scale)
     sheet.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
     sheet.center_horizontally()
     sheet.set_footer("&C&\"Times New Roman\"&10Trang &P/&N")
@@ -319,67 +339,143 @@ def _notes() -> list[str]:
     ]
 
 
+class FormSheet(Worksheet):
+    """A worksheet that remembers the row heights it set (for page breaks) and writes the
+    input rows' heights as a starting size only (no customHeight), so Excel and LibreOffice
+    grow such a row as the officer types a long result into it."""
+
+    def __init__(self):
+        super().__init__()
+        self.heights: dict[int, float] = {}
+        self.growing: set[int] = set()
+        self._growing_row = False
+
+    def height(self, row: int, points: float, grow: bool = False) -> None:
+        self.set_row(row, points)
+        self.heights[row] = points
+        if grow:
+            self.growing.add(row)
+
+    def _write_row(self, row, spans, row_info=None, empty_row=False):
+        self._growing_row = row in self.growing
+        try:
+            super()._write_row(row, spans, row_info, empty_row)
+        finally:
+            self._growing_row = False
+
+    def _xml_start_tag_unencoded(self, tag, attributes=None):
+        super()._xml_start_tag_unencoded(tag, self._grown(tag, attributes))
+
+    def _xml_empty_tag_unencoded(self, tag, attributes=None):
+        super()._xml_empty_tag_unencoded(tag, self._grown(tag, attributes))
+
+    def _grown(self, tag, attributes):
+        if self._growing_row and tag == "row" and attributes:
+            return [a for a in attributes if a[0] != "customHeight"]
+        return attributes
+
+
 def _report_sheet(book, st: Styles, context: _Context, unit: Unit,
                   filled: Submission | None = None) -> None:
     plan, period = context.plan, context.period
-    sheet = book.add_worksheet(S.SHEET_REPORT)
+    sheet = book.add_worksheet(S.SHEET_REPORT, worksheet_class=FormSheet)
     last = len(REPORT_KEYS) - 1
     for col, key in enumerate(REPORT_KEYS):
         sheet.set_column(col, col, REPORT_WIDTHS[key])
     split = 3  # the left block (managing body, unit) spans columns A..C
     sheet.merge_range(0, 0, 0, split - 1, _managing_body(plan, unit), st.org_top)
     sheet.merge_range(1, 0, 1, split - 1, unit.name.upper(), st.org)
+    # The unit's code on the visible sheet: intake's evidence when the identity sheet is lost.
+    sheet.merge_range(2, 0, 2, split - 1, f"(mã đơn vị {unit.code})", st.org_top)
     sheet.merge_range(0, split + 1, 0, last, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", st.org)
     sheet.merge_range(1, split + 1, 1, last, "Độc lập - Tự do - Hạnh phúc", st.motto)
     sheet.merge_range(3, 0, 3, last, _title(plan), st.title)
-    sheet.set_row(3, 22)
+    sheet.height(3, 22)
     sheet.merge_range(4, 0, 4, last, f"Kỳ báo cáo: {period.label} ({_cutoff(period)})",
                       st.subtitle)
     sheet.merge_range(5, 0, 5, last, _plan_line(plan), st.subtitle)
     head = 7
     for col, key in enumerate(REPORT_KEYS):
         sheet.write_string(head, col, S.REPORT_COLUMNS[key], st.header)
-    sheet.set_row(head, 32)
-    row = _task_rows(sheet, st, context, unit, head + 1, filled)
-    _unit_fields(sheet, st, context, row + 1, filled)
-    sheet.freeze_panes(head + 1, 0)
-    _page(sheet, head)
+    sheet.height(head, 32)
+    row, headings = _task_rows(sheet, st, context, unit, head + 1, filled)
+    end = _unit_fields(sheet, st, context, row + 1, filled)
+    sheet.freeze_panes(head + 1, FROZEN_COLUMNS)
+    scale = print_scale(REPORT_WIDTHS.values())
+    sheet.set_h_pagebreaks(page_breaks(sheet.heights, head, end, headings, row - 1,
+                                       PRINT_HEIGHT * 100 / scale))
+    _page(sheet, head, scale)
     _protect(sheet)
 
 
+def print_scale(widths) -> int:
+    """Percent at which columns of these widths fill the printed page's width."""
+    points = sum(int(w * UNIT_PX + 0.5) + 5 for w in widths) * 0.75
+    return max(10, min(100, int(PRINT_WIDTH * 100 / points)))
+
+
+def page_breaks(heights: dict[int, float], head: int, end: int, headings: set[int],
+                last_task: int, page: float) -> list[int]:
+    """Rows starting a new printed page: a dimension heading stays with the task below it,
+    and the unit's block at the bottom (from the last task row on) stays on one page with
+    that task. `page`: the printable height in points at 100 %; the header row repeats."""
+    groups: list[tuple[int, float]] = []  # (first row, height) of rows kept together
+    row = head + 1
+    while row < end:
+        stop = end if row >= last_task else row + 2 if row in headings else row + 1
+        groups.append((row, sum(heights.get(r, 15.0) for r in range(row, stop))))
+        row = stop
+    breaks, used = [], sum(heights.get(r, 15.0) for r in range(head + 1))
+    room = page - heights.get(head, 15.0)
+    for first, height in groups:
+        if used + height > room + heights.get(head, 15.0) * (not breaks) and used > 0:
+            breaks.append(first)
+            used = 0.0
+        used += height
+    return breaks
+
+
 def _task_rows(sheet, st: Styles, context: _Context, unit: Unit, row: int,
-               filled: Submission | None = None) -> int:
+               filled: Submission | None = None) -> tuple[int, set[int]]:
+    """Dimension headings and task rows from `row`; (the row after them, heading rows)."""
     plan = context.plan
     col = {key: i for i, key in enumerate(REPORT_KEYS)}
     last = len(REPORT_KEYS) - 1
     first_task = row
     dimension = None
+    headings: set[int] = set()
     for task, role in plan.tasks_for(unit.code):
         if task.dimension != dimension:
             dimension = task.dimension
             name = plan.dimensions.get(dimension, (f"Nội dung {dimension}", ""))[0]
             # Roman numeral, never a task-like "1.2": intake finds task rows by TT.
             sheet.write_string(row, 0, roman(dimension), st.group_tt)
-            sheet.merge_range(row, 1, row, last, f"Nội dung {dimension}: {name}", st.group)
+            heading = f"Nội dung {dimension}: {name}"
+            sheet.merge_range(row, 1, row, last, heading, st.group)
+            sheet.height(row, _height([(heading, sum(REPORT_WIDTHS.values()) - 6)]))
+            headings.add(row)
             row += 1
         sheet.write_string(row, col["tt"], task.tt, st.center)
         sheet.write_string(row, col["text"], task.text, st.cell)
         sheet.write_string(row, col["role"], role, st.center)
-        sheet.write_string(row, col["deadline"], task.deadline.phrase if task.deadline
-                           else "", st.center)
+        deadline = task.deadline.phrase if task.deadline else ""
+        sheet.write_string(row, col["deadline"], deadline, st.center)
         report = filled.tasks.get(task.tt) if filled else None
         _entry(sheet, row, col["status"], report.status if report else "", st.entry)
         _entry(sheet, row, col["completed_on"], report.completed_on if report else None,
                st.entry_date)
-        _entry(sheet, row, col["result"], report.result if report else "", st.entry)
-        _entry(sheet, row, col["difficulty"], report.difficulty if report else "", st.entry)
-        sheet.set_row(row, _height([(task.text, REPORT_WIDTHS["text"]),
-                                    (role, REPORT_WIDTHS["role"]),
-                                    (task.deadline.phrase if task.deadline else "",
-                                     REPORT_WIDTHS["deadline"])], min_lines=2))
+        result, difficulty = (report.result, report.difficulty) if report else ("", "")
+        _entry(sheet, row, col["result"], result, st.entry_text)
+        _entry(sheet, row, col["difficulty"], difficulty, st.entry_text)
+        sheet.height(row, _height([(task.text, REPORT_WIDTHS["text"]),
+                                   (role, REPORT_WIDTHS["role"]),
+                                   (deadline, REPORT_WIDTHS["deadline"]),
+                                   (result, REPORT_WIDTHS["result"]),
+                                   (difficulty, REPORT_WIDTHS["difficulty"])], min_lines=2),
+                     grow=True)
         row += 1
     _task_validations(sheet, context, first_task, row - 1, col)
-    return row
+    return row, headings
 
 
 def _entry(sheet, row: int, col: int, value, style) -> None:
@@ -422,8 +518,10 @@ def _task_validations(sheet, context: _Context, first: int, last: int, col: dict
 
 def _unit_fields(sheet, st: Styles, context: _Context, row: int,
                  filled: Submission | None = None) -> int:
+    """The unit's own cells below the task table; returns the row after them."""
     last = len(REPORT_KEYS) - 1
     tall = {"difficulties": 60, "proposals": 60}
+    wide = sum(REPORT_WIDTHS[k] for k in REPORT_KEYS[2:])
     for field, label in S.UNIT_FIELDS.items():
         # The label in column B, its value in the cell to the right (C, merged to the end).
         sheet.write_string(row, 1, label, st.label)
@@ -439,9 +537,11 @@ def _unit_fields(sheet, st: Styles, context: _Context, row: int,
                 "error_message": "Nhập một ngày dạng ngày/tháng/năm."})
         else:
             end = last if field in tall else 4
-            sheet.merge_range(row, 2, row, end, None, st.entry)
-            _entry(sheet, row, 2, value, st.entry)
-        sheet.set_row(row, tall.get(field, 20))
+            sheet.merge_range(row, 2, row, end, None, st.entry_text)
+            _entry(sheet, row, 2, value, st.entry_text)
+        # Merged cells never grow on their own: a filled return sizes them to its text.
+        sheet.height(row, max(tall.get(field, 20), _height([(value or "", wide)])
+                              if isinstance(value, str) else 0))
         row += 1
     return row
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from generator import findings as F
 from generator.intake import receive, safety
+from generator.intake.evidence import weigh
 from generator.intake.pool import read_many
 
 
@@ -19,6 +20,7 @@ class CheckedFile:
     unit: str | None
     accepted: bool
     findings: list[F.Finding]
+    held: bool = False  # neither accepted nor rejected: waits for `baocao confirm`
 
     @property
     def errors(self) -> int:
@@ -30,7 +32,7 @@ class CheckedFile:
 
     def as_json(self) -> dict:
         return {"file": self.file, "unit": self.unit, "accepted": self.accepted,
-                "findings": [f.as_dict() for f in self.findings]}
+                "held": self.held, "findings": [f.as_dict() for f in self.findings]}
 
 
 @dataclass
@@ -40,7 +42,16 @@ class CheckResult:
 
     @property
     def rejected(self) -> list[CheckedFile]:
-        return [f for f in self.files if not f.accepted]
+        return [f for f in self.files if not f.accepted and not f.held]
+
+    @property
+    def held(self) -> list[CheckedFile]:
+        return [f for f in self.files if f.held]
+
+    @property
+    def has_errors(self) -> bool:
+        """Any error-level finding: accepted with errors, held or rejected (exit code 1)."""
+        return any(f.errors for f in self.files)
 
     def as_json(self) -> dict:
         return {"period": self.period, "files": [f.as_json() for f in self.files]}
@@ -48,8 +59,6 @@ class CheckResult:
 
 def check_files(workspace, plan, period, sources=None, workers=None) -> CheckResult:
     """`baocao check`: read every returned file (folders, files, saved emails), record nothing."""
-
-
     key = workspace.secret_key()
     sources = list(sources) if sources else receive.default_sources(workspace, period)
     with tempfile.TemporaryDirectory(prefix="baocao-check-") as tmp:
@@ -59,6 +68,8 @@ def check_files(workspace, plan, period, sources=None, workers=None) -> CheckRes
     files = []
     for item, (_path, submission, found) in zip(incoming, results, strict=True):
         found = [dataclasses.replace(f, file=item.name) for f in found]
-        unit = submission.unit if submission is not None else receive.guess_unit(plan, item)
-        files.append(CheckedFile(item.name, unit, submission is not None, found))
+        found, unit = weigh(plan, submission, found, item.name, item.sender)
+        held = F.is_held(found)
+        files.append(CheckedFile(item.name, unit or receive.guess_unit(plan, item),
+                                 submission is not None and not held, found, held))
     return CheckResult(period.id, files)

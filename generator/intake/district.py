@@ -87,7 +87,8 @@ def read_child_row(reader: Reader, child: Submission, sheet: str, rows, r: int, 
             child.extra_tasks.append(task)
     elif kind == "indicator":
         if "value" in cols:
-            child.indicators[key] = indicator_value(reader, sheet, rows, r, cols["value"], key)
+            child.indicators[key] = indicator_value(reader, sheet, rows, r, cols["value"], key,
+                                                    reader.plan.indicator(key))
     else:
         field_key = _CHILD_FIELD.get(fold(key))
         if field_key == "prepared_on":

@@ -26,6 +26,7 @@ WORKBOOK_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.ms-excel.sheet.macroenabled.12",
     "application/vnd.ms-excel",
+    "application/vnd.oasis.opendocument.spreadsheet",
 }
 
 

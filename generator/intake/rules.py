@@ -36,7 +36,7 @@ from generator.intake.book import Book
 from generator.intake.values import detect_legacy, match_status
 from generator.model import Submission, TaskReport
 from generator.plan.periods import parse_period
-from generator.text import fmt_date_plain, fmt_num, fold
+from generator.text import clean_text, fmt_date_plain, fmt_num, fold
 from generator.vocab import STATUS_DONE
 
 _TASK_TT = re.compile(r"^\d+(\.\d+)*$")
@@ -63,9 +63,10 @@ class Reader:
         return value
 
     def text(self, sheet: str, rows, r: int, c: int | None) -> str:
+        """A cell's text as typed: line breaks, tabs and non-breaking spaces kept."""
         value = self.raw(sheet, rows, r, c)
         if isinstance(value, str):
-            return self.unlegacy(sheet, r, c, tidy(value))
+            return self.unlegacy(sheet, r, c, clean_text(value))
         return as_text(value)
 
     def unlegacy(self, sheet: str, r: int, c: int, text: str) -> str:
@@ -142,29 +143,73 @@ def read_report(reader: Reader, sub: Submission) -> bool:
         reader.add("F106", name or formspec.SHEET_REPORT, name=formspec.SHEET_REPORT,
                    columns=labels)
         return False
+    fields = _field_cells(rows)
+    end = min((r for r, _c in fields.values() if r > head), default=len(rows))
     assigned = reader.plan.roles(sub.unit)
     seen: dict[str, int] = {}
+    last: TaskReport | None = None  # the task a row without TT continues
     for r in range(head + 1, len(rows)):
         tt = as_text(rows[r][cols["tt"]]).rstrip(".") if cols["tt"] < len(rows[r]) else ""
         if not _TASK_TT.match(tt):
+            # Inside the task table (above the unit's own cells), a row without TT is text
+            # the unit typed on an inserted row; rows it added further down need a TT.
+            if r < end and not _HEADING.match(tt):
+                last = _continuation(reader, sub, name, rows, r, cols, last)
             continue
         if tt in seen:
             reader.add("R012", name, cell_ref(r, cols["tt"]), tt=tt, first=seen[tt])
+            last = None  # a duplicate row is not recorded: nothing continues it
             continue
         seen[tt] = r + 1
-        task = read_task(reader, name, rows, r, cols, tt)
+        task = last = read_task(reader, name, rows, r, cols, tt)
         if tt in assigned:
             task.role = assigned[tt]
             sub.tasks[tt] = task
         else:
             reader.add("R009" if tt in reader.plan.task_tts else "R008", name,
                        cell_ref(r, cols["tt"]), tt=tt)
+            task.text = reader.text(name, rows, r, cols.get("text"))
             sub.extra_tasks.append(task)
     for tt in assigned:
         if tt not in seen:
             reader.add("R011", name, tt=tt)
-    read_unit_fields(reader, sub, name, rows)
+    read_unit_fields(reader, sub, name, rows, fields)
     return True
+
+
+_HEADING = re.compile(r"^[IVXLC]+$")  # a dimension heading's Roman numeral
+
+
+def _continuation(reader: Reader, sub: Submission, sheet: str, rows, r: int, cols: dict,
+                  last: TaskReport | None) -> TaskReport | None:
+    """A row without TT inside the task table (a row the unit inserted): whatever was typed
+    on it continues the result of the task above, so nothing typed is dropped. Returns the
+    task later rows without TT continue."""
+    row = rows[r]
+    texts, first = [], None
+    for c in sorted(set(cols.values())):
+        if c < len(row) and row[c] not in ("", None):
+            text = reader.text(sheet, rows, r, c)
+            if text and text not in texts:
+                texts.append(text)
+                first = c if first is None else first
+    if not texts:
+        return last
+    text = "\n".join(texts)
+    cell = cell_ref(r, first)
+    if last is None:
+        reader.add("R014", sheet, cell, text=_excerpt(text))
+        last = TaskReport(tt="", row=r + 1, text=text)
+        sub.extra_tasks.append(last)
+        return last
+    reader.add("R013", sheet, cell, tt=last.tt, text=_excerpt(text))
+    last.result = f"{last.result}\n{text}" if last.result else text
+    return last
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def read_task(reader: Reader, sheet: str, rows, r: int, cols: dict, tt: str) -> TaskReport:
@@ -192,19 +237,51 @@ def check_task(reader: Reader, sheet: str, task: TaskReport, r: int, date_col: i
         if not _has_finding(reader, sheet, date_cell):
             reader.add("R003", sheet, date_cell, tt=task.tt)
     if task.completed_on is not None:
-        cutoff, start = reader.period.cutoff_end, reader.plan.date
-        if task.completed_on > cutoff:
-            reader.add("R004", sheet, cell_ref(r, date_col),
-                       value=fmt_date_plain(task.completed_on), tt=task.tt,
-                       cutoff=fmt_date_plain(cutoff))
-        elif isinstance(start, dt.date) and task.completed_on < start:
-            reader.add("R005", sheet, cell_ref(r, date_col),
-                       value=fmt_date_plain(task.completed_on), tt=task.tt,
-                       date=fmt_date_plain(start))
+        check_completion(reader, sheet, cell_ref(r, date_col), task)
     if task.status == STATUS_DONE and not task.result:
         result_cell = cell_ref(r, result_col)
         if not _has_finding(reader, sheet, result_cell):
             reader.add("R007", sheet, result_cell, tt=task.tt)
+
+
+def check_completion(reader: Reader, sheet: str, cell: str, task: TaskReport) -> None:
+    """A completion date lies between the plan's date and the period's cut-off."""
+    cutoff, start = reader.period.cutoff_end, reader.plan.date
+    day = task.completed_on
+    first = start if isinstance(start, dt.date) else reader.period.cutoff_start
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    if first <= day <= cutoff:
+        return
+    if _swap_finding(reader, sheet, cell, day, first, cutoff,
+                     f"Ngày hoàn thành của nhiệm vụ {task.tt}"):
+        return
+    if day > cutoff:
+        reader.add("R004", sheet, cell, value=fmt_date_plain(day), tt=task.tt,
+                   cutoff=fmt_date_plain(cutoff))
+    elif isinstance(start, dt.date):
+        reader.add("R005", sheet, cell, value=fmt_date_plain(day), tt=task.tt,
+                   date=fmt_date_plain(start))
+
+
+def swapped(day: dt.date) -> dt.date | None:
+    """The date with day and month exchanged (9/12 -> 12/9), when that is another date."""
+    if day.day > 12 or day.day == day.month:
+        return None
+    return dt.date(day.year, day.day, day.month)
+
+
+def _swap_finding(reader: Reader, sheet: str, cell: str, day: dt.date, first: dt.date,
+                  last: dt.date, what: str) -> bool:
+    """R016 when a date outside [first, last] falls inside once day and month are swapped:
+    what an English-locale spreadsheet makes of 12/9/2022 typed for 12 September."""
+    other = swapped(day)
+    if other is None or not first <= other <= last:
+        return False
+    reader.add("R016", sheet, cell, what=what, value=fmt_date_plain(day),
+               first=fmt_date_plain(first), last=fmt_date_plain(last),
+               swapped=fmt_date_plain(other))
+    return True
 
 
 def _has_finding(reader: Reader, sheet: str, cell: str) -> bool:
@@ -214,9 +291,9 @@ def _has_finding(reader: Reader, sheet: str, cell: str) -> bool:
 _FIELD_KEYS = {fold(label): key for key, label in formspec.UNIT_FIELDS.items()}
 
 
-def read_unit_fields(reader: Reader, sub: Submission, sheet: str, rows) -> None:
+def read_unit_fields(reader: Reader, sub: Submission, sheet: str, rows, found=None) -> None:
     """Unit-level cells: the label anywhere, the value in the first non-empty cell right of it."""
-    found = _field_cells(rows)
+    found = _field_cells(rows) if found is None else found
     for key, label in formspec.UNIT_FIELDS.items():
         if key not in found:
             if key in formspec.REQUIRED_UNIT_FIELDS:
@@ -227,12 +304,48 @@ def read_unit_fields(reader: Reader, sub: Submission, sheet: str, rows) -> None:
         col = next((i for i in range(c + 1, len(row)) if row[i] not in ("", None)), c + 1)
         if key == "prepared_on":
             sub.prepared_on = reader.date(sheet, rows, r, col)
+            check_prepared(reader, sheet, cell_ref(r, col), sub.prepared_on)
             continue
         value = reader.text(sheet, rows, r, col)
+        if key == "phone":
+            value = _phone(reader, sheet, rows, r, col, value)
         setattr(sub, key, value)
         if not value and key in formspec.REQUIRED_UNIT_FIELDS and \
                 not _has_finding(reader, sheet, cell_ref(r, col)):
             reader.add("R010", sheet, cell_ref(r, col), name=label)
+
+
+# A report is dated within a month of its cut-off; beyond that, a date that fits once day
+# and month are swapped is most likely an English-locale slip.
+PREPARED_WITHIN = dt.timedelta(days=31)
+_PHONE_DIGITS = re.compile(r"^[1-9]\d{8,9}$")  # a mobile (9) or landline (10) number minus 0
+
+
+def _phone(reader: Reader, sheet: str, rows, r: int, c: int, text: str) -> str:
+    """A phone number that a number format turned into 912345678 gets its leading 0 back."""
+    raw = rows[r][c] if c < len(rows[r]) else None
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and _PHONE_DIGITS.match(text):
+        fixed = "0" + text
+        reader.add("R015", sheet, cell_ref(r, c), value=text, fixed=fixed)
+        return fixed
+    return text
+
+
+def check_prepared(reader: Reader, sheet: str, cell: str, day: dt.date | None) -> None:
+    """The report's date lies in the period or after it; a date only right with day and
+    month swapped (an English-locale slip) is named as such."""
+    if day is None or _has_finding(reader, sheet, cell):
+        return
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    first = reader.period.cutoff_start
+    last = reader.period.cutoff_end + PREPARED_WITHIN
+    if first <= day <= last:
+        return
+    if _swap_finding(reader, sheet, cell, day, first, last, "Ngày lập báo cáo"):
+        return
+    if day < first:  # a later date is a late report, not a slip
+        reader.add("R017", sheet, cell, value=fmt_date_plain(day), first=fmt_date_plain(first))
 
 
 def _field_cells(rows) -> dict[str, tuple[int, int]]:
@@ -284,14 +397,18 @@ def read_indicators(reader: Reader, sub: Submission) -> None:
         if code in found or by_code[code].agg == "ratio":
             continue  # ratios are computed from their numerator and denominator
         found[code] = r
-        sub.indicators[code] = indicator_value(reader, name, rows, r, cols["value"], code)
+        sub.indicators[code] = indicator_value(reader, name, rows, r, cols["value"], code,
+                                               by_code[code])
     for indicator in wanted:
         if indicator.agg != "ratio" and indicator.code not in found:
             reader.add("I005", name, code=indicator.code)
     check_ratios(reader, sub, name, wanted, found, cols["value"])
 
 
-def indicator_value(reader: Reader, sheet: str, rows, r: int, c: int, code: str):
+def indicator_value(reader: Reader, sheet: str, rows, r: int, c: int, code: str,
+                    indicator=None):
+    """The value of an indicator's cell; None when empty or wrong (with its finding). A
+    count (Indicator.kind) must be whole: 1,25 "lượt người" is 1.250 read the English way."""
     value = reader.raw(sheet, rows, r, c)
     if isinstance(value, str):
         value = reader.unlegacy(sheet, r, c, tidy(value))
@@ -304,6 +421,10 @@ def indicator_value(reader: Reader, sheet: str, rows, r: int, c: int, code: str)
         return None
     if number < 0:
         reader.add("I002", sheet, cell_ref(r, c), value=as_text(value), code=code)
+        return None
+    if indicator is not None and indicator.kind == "count" and not number.is_integer():
+        reader.add("I006", sheet, cell_ref(r, c), value=fmt_num(number, 3).rstrip("0"), code=code,
+                   unit=indicator.unit)
         return None
     return number
 

@@ -152,12 +152,15 @@ def _zip_findings(archive: zipfile.ZipFile, name: str) -> list[Finding]:
     kind = _zip_kind(names, archive)
     if kind is not None:
         return [finding("F003", file=name, what=kind)]
+    if ODS_CONTENT in names and _odf_encrypted(archive):
+        return [finding("F004", file=name)]
     found = _check_xml_parts(archive, members, name)
     if found:
         return found
     out = []
     suffix = PurePosixPath(name).suffix.lower()
-    if "xl/vbaProject.bin" in names or suffix in MACRO_EXTS:
+    if "xl/vbaProject.bin" in names or suffix in MACRO_EXTS or \
+            any(n.startswith(ODF_MACRO_DIRS) for n in names):
         out.append(finding("F010", file=name))
     if suffix == ".xls":
         out.append(finding("F012", file=name, ext=suffix, what="bảng tính Excel .xlsx"))
@@ -199,6 +202,21 @@ def _name_length(member: zipfile.ZipInfo) -> int:
     return len(member.filename.encode(encoding, errors="replace"))
 
 
+ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+ODS_CONTENT = "content.xml"
+ODF_MANIFEST = "META-INF/manifest.xml"
+ODF_MACRO_DIRS = ("Basic/", "Scripts/")
+
+
+def _odf_encrypted(archive: zipfile.ZipFile) -> bool:
+    """An ODF package saved with a password lists encryption data in its manifest."""
+    try:
+        with archive.open(ODF_MANIFEST) as stream:
+            return b"encryption-data" in stream.read(1 << 20)
+    except KeyError:
+        return False
+
+
 def _zip_kind(names: set[str], archive: zipfile.ZipFile) -> str | None:
     """None for an Excel workbook, else what the zip holds."""
     if "xl/workbook.xml" in names:
@@ -211,8 +229,10 @@ def _zip_kind(names: set[str], archive: zipfile.ZipFile) -> str | None:
         return "bản trình chiếu PowerPoint (.pptx)"
     if "mimetype" in names:
         mime = archive.open("mimetype").read(100)
+        if mime.strip() == ODS_MIME and ODS_CONTENT in names:
+            return None  # LibreOffice's own format: read like a workbook
         if b"spreadsheet" in mime:
-            return "bảng tính OpenDocument (.ods)"
+            return "bảng tính OpenDocument không có nội dung"
         if b"text" in mime:
             return "văn bản OpenDocument (.odt)"
     return "tệp nén zip"
@@ -220,7 +240,7 @@ def _zip_kind(names: set[str], archive: zipfile.ZipFile) -> str | None:
 
 # Parsed whole with defusedxml: the parts every reader opens first, a few KB each.
 STRUCTURE_PARTS = frozenset({"[Content_Types].xml", "xl/workbook.xml",
-                             "xl/_rels/workbook.xml.rels", "_rels/.rels"})
+                             "xl/_rels/workbook.xml.rels", "_rels/.rels", ODF_MANIFEST})
 _DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 _ROOT = re.compile(rb"<[A-Za-z_]")
 _COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import functools
 
 from generator.intake import legacy
-from generator.text import MEMO_ENTRIES, MEMO_TEXT_LEN, clean, fold
+from generator.text import MEMO_ENTRIES, MEMO_TEXT_LEN, clean_text, fold
 from generator.vocab import STATUSES
 
 _STATUS_BY_FOLD = {fold(s): s for s in STATUSES}
 
 
 def detect_legacy(text: str) -> tuple[str, str | None]:
-    """legacy.detect_and_convert, with the conversion already clean()ed, memoised."""
+    """legacy.detect_and_convert, with the conversion already clean_text()ed, memoised."""
     if len(text) > MEMO_TEXT_LEN:
         return _convert_legacy(text)
     return _convert_legacy_memo(text)
@@ -21,7 +21,7 @@ def detect_legacy(text: str) -> tuple[str, str | None]:
 
 def _convert_legacy(text: str) -> tuple[str, str | None]:
     converted, encoding = legacy.detect_and_convert(text)
-    return (clean(converted), encoding) if encoding else (text, None)
+    return (clean_text(converted), encoding) if encoding else (text, None)
 
 
 _convert_legacy_memo = functools.lru_cache(maxsize=MEMO_ENTRIES)(_convert_legacy)

@@ -1,5 +1,6 @@
-"""Submission status: which expected units sent a file on time, late, not at all, or only
-rejected files, from the ledger and the deadlines (`baocao status`)."""
+"""Submission status: which expected units sent a file on time, late, not at all, only
+rejected files, or a file held for the officer's confirmation, from the ledger and the
+deadlines (`baocao status`)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from dataclasses import dataclass
 
 from generator.ledger.store import Ledger
 from generator.model import Receipt
-from generator.vocab import LATE, MISSING, ON_TIME, REJECTED, SUBMISSION_STATES
+from generator.vocab import HELD, LATE, MISSING, ON_TIME, REJECTED, SUBMISSION_STATES
 
 
 @dataclass
 class UnitStatus:
     code: str
-    state: str  # a SubmissionState key: on_time | late | missing | rejected
+    state: str  # a SubmissionState key: on_time | late | missing | rejected | held
     deadline: dt.date
     receipt: Receipt | None = None  # the file that stands for the unit
 
@@ -55,6 +56,8 @@ def standing_receipts(ledger, period_id: str, submissions=None) -> dict[str, Rec
 def classify(receipt: Receipt | None, deadline: dt.date) -> str:
     if receipt is None:
         return MISSING.key
+    if receipt.held:
+        return HELD.key
     if not receipt.accepted:
         return REJECTED.key
     # The day as the sender's clock had it (an email's Date header keeps its offset).

@@ -75,6 +75,18 @@ CREATE TABLE IF NOT EXISTS closings (
     outputs TEXT NOT NULL DEFAULT '{}',
     last_receipt INTEGER NOT NULL DEFAULT 0
 );
+-- A held file settled by the officer (`baocao confirm`): who, when, why, as which unit.
+CREATE TABLE IF NOT EXISTS confirmations (
+    id INTEGER PRIMARY KEY,
+    period TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    confirmed_by TEXT NOT NULL,
+    confirmed_at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    findings TEXT NOT NULL,      -- the findings that held the file
+    UNIQUE (period, sha256)
+);
 CREATE TABLE IF NOT EXISTS sent_mail (
     key TEXT PRIMARY KEY,
     period TEXT,
@@ -164,6 +176,11 @@ def _utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat()
 
 
+def _rank(receipt: Receipt) -> int:
+    """Which of a unit's files stands for it: accepted over held over rejected."""
+    return 2 if receipt.accepted else 1 if receipt.held else 0
+
+
 # --------------------------------------------------------------------------- lock
 
 class FileLock:
@@ -227,6 +244,21 @@ else:
         fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
 
 
+# Columns added after the first ledgers were made: (table, column, declaration).
+ADDED_COLUMNS = (
+    ("receipts", "held", "INTEGER NOT NULL DEFAULT 0"),  # waiting for `baocao confirm`
+    ("receipts", "sender", "TEXT NOT NULL DEFAULT ''"),  # From address of an emailed file
+)
+
+
+def _add_columns(db) -> None:
+    """Bring an older ledger's tables up to this version's columns."""
+    for table, column, declaration in ADDED_COLUMNS:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
 # --------------------------------------------------------------------------- ledger
 
 @dataclasses.dataclass(frozen=True)
@@ -265,6 +297,7 @@ class Ledger:
             # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) in _tx.
             self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self._db.executescript(SCHEMA)
+            _add_columns(self._db)
         except sqlite3.DatabaseError as exc:
             raise UsageError(f"Không mở được sổ theo dõi {self.path}: {exc}. Tệp này có thể "
                              "bị hỏng; khôi phục từ bản sao lưu.") from None
@@ -338,15 +371,19 @@ class Ledger:
         return self._receipt(row) if row else None
 
     def record(self, period_id: str, sha: str, file_name: str, received_at: dt.datetime,
-               submission: Submission | None, findings, unit: str | None = None
-               ) -> tuple[Receipt, bool]:
+               submission: Submission | None, findings, unit: str | None = None,
+               held: bool = False, sender: str = "") -> tuple[Receipt, bool]:
         """Record one received file; (its receipt, True if it was new).
 
         The same file (same content) for the same period is recorded once: the first
-        receipt stands and later calls change nothing.
+        receipt stands and later calls change nothing. A held file (its identity disagrees
+        with other evidence, or was lost) is recorded under `unit`, the unit it most likely
+        came from, without its submission: it replaces no unit's report until confirmed.
         """
         period_id = str(period_id)
-        if submission is not None:
+        if held:
+            submission = None
+        elif submission is not None:
             unit = submission.unit
         with self._tx() as db:
             if db.execute("SELECT 1 FROM receipts WHERE period = ? AND sha256 = ?",
@@ -356,16 +393,60 @@ class Ledger:
                 new = True
                 stamp, utc = received_at.isoformat(), _utc(received_at)
                 db.execute("INSERT INTO receipts (period, sha256, file_name, unit, received_at, "
-                           "received_utc, accepted, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           "received_utc, accepted, findings, held, sender) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            (period_id, sha, file_name, unit, stamp, utc,
-                            int(submission is not None), _findings_out(findings)))
+                            int(submission is not None), _findings_out(findings), int(held),
+                            sender))
                 if submission is not None:
-                    db.execute("INSERT INTO submissions (period, unit, sha256, received_at, "
-                               "received_utc, data) VALUES (?, ?, ?, ?, ?, ?)",
-                               (period_id, unit, sha, stamp, utc,
-                                json.dumps(submission_to_dict(submission), ensure_ascii=False)))
-                    self._mark_superseded(db, period_id, unit)
+                    self._insert_submission(db, period_id, sha, stamp, utc, submission)
         return self.receipt(period_id, sha), new
+
+    def _insert_submission(self, db, period_id: str, sha: str, stamp: str, utc: str,
+                           submission: Submission) -> None:
+        db.execute("INSERT INTO submissions (period, unit, sha256, received_at, received_utc, "
+                   "data) VALUES (?, ?, ?, ?, ?, ?)",
+                   (period_id, submission.unit, sha, stamp, utc,
+                    json.dumps(submission_to_dict(submission), ensure_ascii=False)))
+        self._mark_superseded(db, period_id, submission.unit)
+
+    def held(self, period_id: str | None = None) -> list[Receipt]:
+        """Files waiting for the officer's confirmation (of one period, or of all)."""
+        query = "SELECT * FROM receipts WHERE held = 1"
+        args: tuple = ()
+        if period_id is not None:
+            query, args = query + " AND period = ?", (str(period_id),)
+        return [self._receipt(row) for row in
+                self._db.execute(query + " ORDER BY received_utc, id", args)]
+
+    def confirm(self, period_id: str, sha: str, submission: Submission, findings,
+                confirmed_by: str, reason: str, confirmed_at: dt.datetime) -> Receipt:
+        """Settle a held file as `submission.unit`'s report: the receipt becomes accepted
+        with the findings of reading it as that unit, the submission is recorded at the
+        file's own time of receipt (so a later file of the unit still supersedes it), and
+        who confirmed it, when and why is kept with the findings that had held it."""
+        period_id = str(period_id)
+        receipt = self.receipt(period_id, sha)
+        if receipt is None or not receipt.held:
+            raise UsageError("Tệp này không ở trạng thái chờ xác nhận trong sổ theo dõi.")
+        row = self._db.execute("SELECT received_at, received_utc FROM receipts WHERE "
+                               "period = ? AND sha256 = ?", (period_id, sha)).fetchone()
+        with self._tx() as db:
+            db.execute("INSERT INTO confirmations (period, sha256, unit, confirmed_by, "
+                       "confirmed_at, reason, findings) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (period_id, sha, submission.unit, confirmed_by,
+                        confirmed_at.isoformat(), reason, _findings_out(receipt.findings)))
+            db.execute("UPDATE receipts SET held = 0, accepted = 1, unit = ?, findings = ? "
+                       "WHERE period = ? AND sha256 = ?",
+                       (submission.unit, _findings_out(findings), period_id, sha))
+            self._insert_submission(db, period_id, sha, row["received_at"],
+                                    row["received_utc"], submission)
+        return self.receipt(period_id, sha)
+
+    def confirmations(self, period_id: str) -> list[dict]:
+        rows = self._db.execute("SELECT * FROM confirmations WHERE period = ? ORDER BY id",
+                                (str(period_id),))
+        return [{**dict(row), "findings": _findings_in(row["findings"])} for row in rows]
 
     @staticmethod
     def _mark_superseded(db, period_id: str, unit: str) -> None:
@@ -382,13 +463,14 @@ class Ledger:
         return Receipt(file_name=row["file_name"], sha256=row["sha256"], period=row["period"],
                        received_at=dt.datetime.fromisoformat(row["received_at"]),
                        unit=row["unit"], accepted=bool(row["accepted"]),
-                       findings=_findings_in(row["findings"]))
+                       findings=_findings_in(row["findings"]), held=bool(row["held"]),
+                       sender=row["sender"])
 
     def receipts(self, period_id: str) -> list[Receipt]:
         """Every file received for the period, in order of receipt, with .superseded set.
 
-        An accepted file is superseded by the unit's later accepted file; a rejected
-        file by any later file of the same unit.
+        An accepted file is superseded by the unit's later accepted file; a rejected or
+        held file by any later file of the same unit.
         """
         rows = self._db.execute("SELECT * FROM receipts WHERE period = ? "
                                 "ORDER BY received_utc, id", (str(period_id),)).fetchall()
@@ -415,13 +497,14 @@ class Ledger:
 
     def latest_receipt_by_unit(self, period_id: str) -> dict[str, Receipt]:
         """The receipt that stands for each unit: that of its current (latest accepted)
-        submission, or, when it has none, its latest rejected file."""
+        submission, or, when it has none, its latest held file, else its latest rejected
+        file."""
         out: dict[str, Receipt] = {}
         for receipt in self.receipts(period_id):
             if not receipt.unit:
                 continue
-            held = out.get(receipt.unit)
-            if held is None or receipt.accepted or not held.accepted:
+            standing = out.get(receipt.unit)
+            if standing is None or _rank(receipt) >= _rank(standing):
                 out[receipt.unit] = receipt
         return dict(sorted(out.items()))
 

@@ -1,7 +1,7 @@
 """Feedback workbook: the unit's own file with its findings marked, sent back to be fixed.
 
-A copy of the file the unit sent (openpyxl, macros dropped; an .xls is converted to
-.xlsx by LibreOffice, or rebuilt from its values when LibreOffice is absent), each
+A copy of the file the unit sent (openpyxl, macros dropped; an .xls or .ods is converted
+to .xlsx by LibreOffice, or rebuilt from its values when LibreOffice is absent), each
 offending cell filled and carrying a comment by "Sở Nội vụ", and a first sheet
 "Phản hồi" listing every finding. The identity sheet is left exactly as it was, so
 the fixed file is accepted as the unit's form again. A file that cannot be opened
@@ -10,6 +10,7 @@ safely (rejected by safety.screen, or unreadable) gets a workbook holding only t
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import tempfile
@@ -28,7 +29,7 @@ from generator.excel import FIXED_CREATED, atomic_path
 from generator.findings import ERROR, WARNING, location
 from generator.forms import layout as formspec
 from generator.intake import safety
-from generator.text import nfc
+from generator.text import fmt_date_long, nfc
 from generator.vocab import SEVERITY_BY_KEY
 
 SHEET = "Phản hồi"
@@ -40,18 +41,31 @@ HEADER_ROW = 5
 FIXED_ZIP_TIME = (2022, 1, 1, 0, 0, 0)
 
 
-def write_feedback(source_path, findings, unit, period, target) -> Path:
-    """Write the feedback workbook for one unit's file; returns target."""
+def write_feedback(source_path, findings, unit, period, target, file_name: str | None = None,
+                   mailed_at: dt.datetime | None = None, sender: str = "") -> Path:
+    """Write the feedback workbook for one unit's file; returns target. file_name: the
+    file's name as the unit sent it (the archive names it by hash); mailed_at and sender:
+    the email that brought it, when it came by mail."""
     source_path, target = Path(source_path), Path(target)
     findings = sorted(findings, key=lambda f: f.severity != ERROR)  # errors first, stable
     with tempfile.TemporaryDirectory(prefix="baocao-phan-hoi-") as tmp:
         book, own = open_copy(source_path, Path(tmp))
         marked = mark_cells(book, findings) if own else set()
-        summary_sheet(book, findings, unit, period, source_path.name, own, marked)
+        received = received_text(file_name or source_path.name, mailed_at, sender)
+        summary_sheet(book, findings, unit, period, received, own, marked)
         with atomic_path(target) as part:
             book.save(part)
             make_deterministic(part)
     return target
+
+
+def received_text(file_name: str, mailed_at: dt.datetime | None, sender: str) -> str:
+    """'02776_….xlsx (đính kèm thư của x@… gửi lúc 16:30 ngày 15/9/2022)'."""
+    if mailed_at is None:
+        return file_name
+    who = f" của {sender}" if sender else ""
+    return (f"{file_name} (đính kèm thư{who} gửi lúc {mailed_at:%H:%M} "
+            f"{fmt_date_long(mailed_at.date())})")
 
 
 # --------------------------------------------------------------------------- opening
@@ -61,11 +75,10 @@ def open_copy(source: Path, tmp: Path) -> tuple[openpyxl.Workbook, bool]:
     be opened safely: then the feedback is the list alone."""
     if safety.is_rejected(safety.screen(source)):
         return _blank(), False
-    with open(source, "rb") as stream:
-        ole = stream.read(8) == safety.OLE_MAGIC
     try:
-        if ole:
-            return _from_xls(source, tmp), True
+        suffix = _converted_format(source)
+        if suffix:
+            return _from_other(source, tmp, suffix), True
         with open(source, "rb") as stream:  # a stream: openpyxl then ignores the extension
             book = openpyxl.load_workbook(stream, keep_vba=False, keep_links=False)
         _drop_previous_feedback(book)
@@ -82,10 +95,23 @@ def _blank() -> openpyxl.Workbook:
     return book
 
 
-def _from_xls(source: Path, tmp: Path) -> openpyxl.Workbook:
-    """An .xls as .xlsx: LibreOffice keeps styles and the hidden identity sheet; without
-    it the values are rebuilt with calamine (formatting is lost, content is not)."""
-    copy = tmp / "nguon.xls"
+def _converted_format(source: Path) -> str | None:
+    """'.xls' or '.ods' for a file openpyxl cannot open (LibreOffice converts it first)."""
+    with open(source, "rb") as stream:
+        head = stream.read(8)
+    if head == safety.OLE_MAGIC:
+        return ".xls"
+    with zipfile.ZipFile(source) as archive:
+        if safety.ODS_CONTENT in archive.namelist() and \
+                archive.read("mimetype").strip() == safety.ODS_MIME:
+            return ".ods"
+    return None
+
+
+def _from_other(source: Path, tmp: Path, suffix: str) -> openpyxl.Workbook:
+    """An .xls or .ods as .xlsx: LibreOffice keeps styles and the hidden identity sheet;
+    without it the values are rebuilt with calamine (formatting is lost, content is not)."""
+    copy = tmp / f"nguon{suffix}"
     shutil.copyfile(source, copy)
     try:
         converted = office.convert(copy, "xlsx", tmp / "xlsx")
@@ -94,7 +120,7 @@ def _from_xls(source: Path, tmp: Path) -> openpyxl.Workbook:
     else:
         book = openpyxl.load_workbook(converted, keep_vba=False, keep_links=False)
         _drop_previous_feedback(book)
-    # .xls (and LibreOffice) know no "very hidden": the identity sheet came back merely
+    # .xls, .ods (and LibreOffice) know no "very hidden": the identity sheet came back merely
     # hidden; hide it as the form had it.
     if formspec.SHEET_IDENTITY in book.sheetnames:
         book[formspec.SHEET_IDENTITY].sheet_state = "veryHidden"
@@ -188,7 +214,7 @@ def _plain(item) -> str:
 
 # --------------------------------------------------------------------------- list sheet
 
-def summary_sheet(book, findings, unit, period, file_name: str, own: bool, marked) -> None:
+def summary_sheet(book, findings, unit, period, received: str, own: bool, marked) -> None:
     sheet = book.create_sheet(SHEET, 0)
     for other in book.worksheets:
         other.sheet_view.tabSelected = False
@@ -198,7 +224,7 @@ def summary_sheet(book, findings, unit, period, file_name: str, own: bool, marke
     warnings = len(findings) - errors
     label = getattr(period, "label", str(period))
     sheet["A1"] = nfc(f"PHẢN HỒI VỀ BÁO CÁO {label.upper()} CỦA {unit.name.upper()}")
-    sheet["A2"] = nfc(f"Tệp đã nhận: {file_name}. Kết quả kiểm tra: {errors} lỗi, "
+    sheet["A2"] = nfc(f"Tệp đã nhận: {received}. Kết quả kiểm tra: {errors} lỗi, "
                       f"{warnings} cảnh báo.")
     if own:
         sheet["A3"] = ("Cách sửa: sửa trực tiếp các ô được tô màu trên chính tệp này (di chuột "

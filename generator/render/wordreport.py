@@ -29,6 +29,7 @@ from generator.render import charts
 from generator.render.template_builder import TEMPLATE_NAME, normalise_zip
 from generator.text import (
     clean,
+    clean_text,
     fmt_date,
     fmt_date_long,
     fmt_date_plain,
@@ -64,7 +65,8 @@ def _lower_first(text: str) -> str:
 
 
 def _quote(text: str, limit: int = QUOTE_CHARS) -> str:
-    text = clean(text)
+    # Line breaks kept: docxtpl turns "\n" into a line break in the paragraph.
+    text = clean_text(text)
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0] + " …"

@@ -1,0 +1,200 @@
+"""Identity against evidence: a copied form or a lost identity sheet holds the file for the
+officer's confirmation (`baocao confirm`), never replacing another unit's report; `check`
+exits 1 on any error-level finding. Real forms, a real ledger, the real command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from email.message import EmailMessage
+
+import openpyxl
+import pytest
+from test_intake import UNIT_VALUES, Form, edit_identity
+
+from generator.collect import collect
+from generator.findings import CATALOGUE, message_for
+from generator.forms import layout as formspec
+from generator.forms import writer as forms
+from generator.ledger.status import status
+from generator.ledger.store import Ledger
+from generator.plan.periods import parse_period
+from generator.vocab import STATUS_ONGOING, workbook_name
+
+PERIOD = parse_period("2022-Q3")
+OWNER, COPIER = "02764", "02776"  # UBND xã Dìn Chin, UBND xã Lùng Khấu Nhin (huyện 083)
+OWN_TEXT = "Xã Dìn Chin tổ chức 4 hội nghị đối thoại ở thôn Sảng Chải"
+COPIED_TEXT = "Xã Lùng Khấu Nhin tiếp 12 lượt công dân tại trụ sở"
+COPIED_NAME = "02776_xa-lung-khau-nhin_2022-Q3.xlsx"
+
+
+def fill_unit(path, plan, unit, result):
+    form = Form(path)
+    for task, _role in plan.tasks_for(unit):
+        form.set(task.tt, status=STATUS_ONGOING, result=result)
+    for field, value in UNIT_VALUES.items():
+        form.field_cell(field).value = value
+    return form.save()
+
+
+def stamp(path, day, hour=9):
+    moment = dt.datetime(2022, 9, day, hour, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    os.utime(path, (moment.timestamp(), moment.timestamp()))
+
+
+def mail(path, sender, attachment, name, date="Fri, 09 Sep 2022 10:15:00 +0700"):
+    message = EmailMessage()
+    message["From"], message["Date"] = sender, date
+    message["Subject"] = "Báo cáo quý III"
+    message.set_content("Kính gửi Phòng Nội vụ, xã gửi báo cáo.")
+    message.add_attachment(attachment.read_bytes(), maintype="application",
+                           subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           filename=name)
+    path.write_bytes(bytes(message))
+    return path
+
+
+def f110(evidence, claimed=OWNER, found=COPIER, plan=None, source="trang nhận dạng"):
+    names = {u.code: u.name for u in plan.units.values()}
+    return ("error", "F110", "", "", message_for(
+        "F110", source=source, claimed=claimed, claimed_name=names[claimed], evidence=evidence,
+        found=found, found_name=names[found]))
+
+
+def results(submission) -> set[str]:
+    return {t.result for t in submission.tasks.values()}
+
+
+def tuples(found):
+    return [(f.severity, f.code, f.sheet, f.cell, f.message) for f in found]
+
+
+@pytest.fixture
+def copied(workspace, default_plan, tmp_path):
+    """02764's genuine return (8/9), and 02764's form filled by 02776 with its own answers,
+    named as 02776's file and emailed from 02776's address (9/9)."""
+    key = workspace.secret_key()
+    folder = workspace.input_dir(PERIOD)
+    folder.mkdir(parents=True)
+    form = forms.write_form(default_plan, OWNER, PERIOD, key, tmp_path / "mau.xlsx")
+    own = fill_unit(shutil.copyfile(form, folder / "02764_xa-din-chin_2022-Q3.xlsx"),
+                    default_plan, OWNER, OWN_TEXT)
+    stamp(own, 8)
+    other = fill_unit(shutil.copyfile(form, tmp_path / COPIED_NAME), default_plan, OWNER,
+                      COPIED_TEXT)
+    mail(folder / "thu-02776.eml", f"UBND xã <{default_plan.units[COPIER].email}>", other,
+         COPIED_NAME)
+    return folder
+
+
+def test_copied_form_is_held_and_never_replaces_the_units_own_return(
+        copied, workspace, default_plan, run):
+    result = collect(workspace, default_plan, PERIOD, pdf=False)
+    assert [r.unit for r in result.accepted] == [OWNER] and not result.rejected
+    (held,) = result.held
+    assert (held.file_name, held.unit, held.accepted) == (COPIED_NAME, COPIER, False)
+    assert tuples(held.findings) == [
+        f110(f"tên tệp '{COPIED_NAME}'", plan=default_plan),
+        f110(f"địa chỉ gửi thư {default_plan.units[COPIER].email}", plan=default_plan)]
+    with Ledger(workspace) as ledger:
+        (current,) = ledger.current_submissions(PERIOD.id)
+    assert current.unit == OWNER and results(current) == {OWN_TEXT}
+    report = status(workspace, default_plan, PERIOD)
+    assert OWNER in report.codes("on_time") and report.codes("held") == [COPIER]
+    document = json.loads(run(["status", "-p", "2022-Q3", "--json"], workspace).output)
+    assert document["held"] == [COPIER] and OWNER in document["on_time"]
+    book = openpyxl.load_workbook(workspace.output_dir(PERIOD) / workbook_name(PERIOD))
+    cells = [str(c.value) for sheet in book for row in sheet.iter_rows() for c in row if c.value]
+    assert any(OWN_TEXT in c for c in cells) and not any(COPIED_TEXT in c for c in cells)
+    checked = run(["check", "-p", "2022-Q3"], workspace)
+    assert checked.exit_code == 1 and "Chờ xác nhận" in checked.output
+    # The feedback to the sender names its file as sent, and the email that brought it.
+    unit = default_plan.units[COPIER]
+    answer = openpyxl.load_workbook(workspace.feedback_path(PERIOD, unit))["Phản hồi"]
+    assert answer["A2"].value.startswith(
+        f"Tệp đã nhận: {COPIED_NAME} (đính kèm thư của {unit.email} gửi lúc 10:15 ngày 9 "
+        "tháng 9 năm 2022). Kết quả kiểm tra: 2 lỗi")
+
+
+def test_confirm_settles_a_held_file_with_who_when_why(copied, workspace, default_plan, run):
+    collect(workspace, default_plan, PERIOD, pdf=False)
+    reason = "Xã Lùng Khấu Nhin dùng nhầm biểu mẫu của xã Dìn Chin; đã gọi điện xác nhận"
+    before = dt.datetime.now().astimezone()
+    result = run(["confirm", COPIED_NAME, "--unit", COPIER, "--nguoi", "Nguyễn Văn Bình",
+                  "--ly-do", reason], workspace)
+    assert result.exit_code == 0, result.output
+    assert f"Đã xác nhận tệp {COPIED_NAME}" in " ".join(result.output.split())
+    with Ledger(workspace) as ledger:
+        (record,) = ledger.confirmations(PERIOD.id)
+        current = {s.unit: s for s in ledger.current_submissions(PERIOD.id)}
+        receipt = next(r for r in ledger.receipts(PERIOD.id) if r.file_name == COPIED_NAME)
+    assert (record["unit"], record["confirmed_by"], record["reason"]) == (
+        COPIER, "Nguyễn Văn Bình", reason)
+    assert dt.datetime.fromisoformat(record["confirmed_at"]) >= before.replace(microsecond=0)
+    assert [f.code for f in record["findings"]] == ["F110", "F110"]  # what had held it
+    assert (receipt.accepted, receipt.held, receipt.unit) == (True, False, COPIER)
+    assert results(current[COPIER]) == {COPIED_TEXT}
+    assert results(current[OWNER]) == {OWN_TEXT}  # the owner keeps its own return
+    report = status(workspace, default_plan, PERIOD)
+    assert {OWNER, COPIER} <= set(report.codes("on_time")) and report.codes("held") == []
+    again = run(["confirm", COPIED_NAME, "--unit", COPIER], workspace)
+    assert again.exit_code == 2 and "không có tệp nào chờ xác nhận" in again.output.lower()
+
+
+def test_lost_identity_is_held_and_a_spoofed_signature_is_still_rejected(
+        workspace, default_plan, run, tmp_path):
+    key = workspace.secret_key()
+    folder = workspace.input_dir(PERIOD)
+    folder.mkdir(parents=True)
+    form = forms.write_form(default_plan, "STP", PERIOD, key, tmp_path / "STP.xlsx")
+    fill_unit(form, default_plan, "STP", "Đã ban hành 3 văn bản hướng dẫn")
+    book = openpyxl.load_workbook(form)
+    del book[formspec.SHEET_IDENTITY]  # content pasted into a new workbook
+    book.save(folder / "bao-cao-stp.xlsx")
+    stamp(folder / "bao-cao-stp.xlsx", 12)
+    spoofed = shutil.copyfile(form, folder / "STP_gia.xlsx")
+    edit_identity(spoofed, unit="SYT")  # another unit's code, signature not redone
+    result = collect(workspace, default_plan, PERIOD, pdf=False)
+    (held,) = result.held
+    evidence = f"tên đơn vị ghi trên trang '{formspec.SHEET_REPORT}'"
+    assert (held.unit, [f.code for f in held.findings]) == ("STP", ["F111"])
+    assert held.findings[0].message == message_for(
+        "F111", evidence=evidence, found="STP", found_name="Sở Tư pháp")
+    (rejected,) = result.rejected
+    assert [f.code for f in rejected.findings] == ["F102"]
+    refused = run(["confirm", "STP_gia.xlsx", "--unit", "STP"], workspace)
+    assert refused.exit_code == 2 and "bao-cao-stp.xlsx" in refused.output
+    done = run(["--json", "confirm", str(folder / "bao-cao-stp.xlsx"), "--unit", "STP"],
+               workspace)
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["unit"] == "STP"
+    assert status(workspace, default_plan, PERIOD).codes("on_time") == ["STP"]
+
+
+def test_check_exits_1_on_any_error_finding_with_options_after_the_command(
+        workspace, default_plan, run, tmp_path):
+    key = workspace.secret_key()
+    folder = workspace.input_dir(PERIOD)
+    folder.mkdir(parents=True)
+    form = forms.write_form(default_plan, "STP", PERIOD, key, tmp_path / "STP.xlsx")
+    path = fill_unit(shutil.copyfile(form, folder / "STP_so-tu-phap_2022-Q3.xlsx"),
+                     default_plan, "STP", "Đã ban hành 3 văn bản hướng dẫn")
+    clean = run(["check", "-p", "2022-Q3", "--json"], workspace)
+    assert clean.exit_code == 0 and json.loads(clean.output)["files"][0]["findings"] == []
+    edited = Form(path)
+    edited.set("2.1", status="Đã hoàn thành", completed_on=dt.datetime(2022, 9, 1), result="")
+    edited.save()
+    warned = run(["check", "-p", "2022-Q3", "--json"], workspace)
+    (item,) = json.loads(warned.output)["files"]
+    assert [f["code"] for f in item["findings"]] == ["R007"]
+    assert CATALOGUE["R007"].severity == "warning" and warned.exit_code == 0
+    edited.set("2.1", status="Xong rồi")
+    edited.save()
+    failed = run(["check", "-p", "2022-Q3", "--json", "--debug"], workspace)
+    (item,) = json.loads(failed.output)["files"]
+    assert item["accepted"] and "R002" in [f["code"] for f in item["findings"]]
+    assert failed.exit_code == 1  # accepted, with an error the unit must fix
+    assert "Thoát với mã 1 nếu có tệp có lỗi" in " ".join(
+        run(["check", "--help"]).output.split())
