@@ -33,8 +33,11 @@ def shipped(folder: str) -> Path:
 
 PACKAGE_TEMPLATES = shipped("templates")
 DEFAULT_PLAN = shipped("input") / "ke-hoach.xlsx"
-# Submission deadline per unit level: a day of the period's last month.
-DEFAULT_DEADLINE_DAYS = {"xa": 10, "huyen": 15, "tinh": 15}
+# Submission deadline per unit level: a day of the period's last month, the last day on
+# time, used where the plan's reporting line sets none. Plan 239 (IV.2): departments and
+# districts report "trước ngày 15 của tháng cuối kỳ", so the 14th is the last day on time;
+# communes report to their district earlier (the 10th).
+DEFAULT_DEADLINE_DAYS = {"xa": 10, "huyen": 14, "tinh": 14}
 
 DEFAULT_CONFIG = """\
 # Cấu hình baocao cho một không gian làm việc (workspace).
@@ -49,10 +52,12 @@ file = "input/ke-hoach.xlsx"
 dir = "templates"
 
 [deadlines]
-# Hạn nộp báo cáo: ngày trong tháng cuối của kỳ báo cáo, theo cấp đơn vị
+# Hạn nộp báo cáo: ngày cuối cùng còn đúng hạn trong tháng cuối của kỳ báo cáo, theo cấp
+# đơn vị ("trước ngày 15 của tháng cuối kỳ" là hạn ngày 14); dùng cho các đơn vị mà tuyến
+# báo cáo trong tệp kế hoạch (trang TuyenBaoCao) không ghi hạn nộp
 xa = 10
-huyen = 15
-tinh = 15
+huyen = 14
+tinh = 14
 
 [report]
 # Thể thức văn bản theo Nghị định 30/2020/NĐ-CP

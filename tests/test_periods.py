@@ -40,8 +40,9 @@ def test_data_cutoff(text, start, end):
 def test_deadlines_per_level_default_and_configured():
     q3 = parse_period("2022-Q3")
     assert q3.deadline("xa") == D(2022, 9, 10)
-    assert q3.deadline("huyen") == D(2022, 9, 15)
-    assert q3.deadline("tinh") == D(2022, 9, 15)
+    # "trước ngày 15 của tháng cuối kỳ": the 14th is the last day on time.
+    assert q3.deadline("huyen") == D(2022, 9, 14)
+    assert q3.deadline("tinh") == D(2022, 9, 14)
     assert q3.deadline("xa", {"xa": 8}) == D(2022, 9, 8)
     # a day past the month's end is clamped to its last day
     assert parse_period("2023-02").deadline("tinh", {"tinh": 31}) == D(2023, 2, 28)
