@@ -25,7 +25,8 @@ class Rule:
     fix: str  # how to fix it
 
 
-# Codes: P = plan workbook, F = file (intake), R = report content, I = indicator.
+# Codes: P = plan workbook, F = file (intake), R = report content, I = indicator,
+# C = checks after consolidation.
 CATALOGUE: dict[str, Rule] = {
     # --- plan workbook (baocao plan check) ---
     "P001": Rule(ERROR, "Thiếu trang tính '{name}' trong kế hoạch{seen}",
@@ -55,7 +56,9 @@ CATALOGUE: dict[str, Rule] = {
     "P011": Rule(ERROR, "Chỉ tiêu '{code}' gắn với nhiệm vụ '{value}' không có trong trang NhiemVu",
                  "Ghi đúng TT nhiệm vụ"),
     "P012": Rule(ERROR, "Cách tổng hợp '{value}' không hợp lệ",
-                 "Ghi 'sum' (cộng dồn) hoặc 'ratio' (tỷ lệ, kèm mã tử số và mẫu số)"),
+                 "Ghi 'cộng dồn' (số phát sinh trong kỳ, cộng các đơn vị), 'thời điểm' (số "
+                 "hiện có, lấy ở một cấp, không cộng các cấp) hoặc 'tỷ lệ' (kèm mã tử số và "
+                 "mẫu số)"),
     "P013": Rule(ERROR, "Mã chỉ tiêu '{code}' bị trùng (đã có ở hàng {first})",
                  "Mỗi chỉ tiêu phải có một mã riêng"),
     "P014": Rule(ERROR, "Cấp đơn vị '{value}' không hợp lệ",
@@ -98,6 +101,31 @@ CATALOGUE: dict[str, Rule] = {
     "P031": Rule(ERROR, "Loại số liệu '{value}' không hợp lệ",
                  "Ghi 'đếm' (số nguyên: lượt, người, hồ sơ) hoặc 'đo' (có thể lẻ: tiền, "
                  "diện tích); để trống là 'đếm'"),
+    # --- plan workbook: indicator levels, consistency rules, reporting line, periods ---
+    "P040": Rule(ERROR, "Quy tắc '{rule}': mã chỉ tiêu '{value}' không có trong trang ChiTieu",
+                 "Ghi đúng mã chỉ tiêu; nhiều mã cộng lại thì ngăn cách bằng dấu +"),
+    "P041": Rule(ERROR, "Quy tắc '{rule}': phép so sánh '{value}' không hợp lệ",
+                 "Ghi một trong: <=, >=, =, <, > (hoặc ≤, ≥)"),
+    "P042": Rule(ERROR, "Không nhận ra nơi nhận báo cáo '{value}'",
+                 "Ghi 'Cấp trên trực tiếp' (đơn vị ở cột Mã cấp trên) hoặc tên, mã một đơn vị "
+                 "trong trang DonVi, ví dụ Sở Nội vụ"),
+    "P043": Rule(ERROR, "Hạn nộp '{value}' không hợp lệ",
+                 "Ghi ngày cuối cùng còn đúng hạn trong tháng cuối kỳ, từ 1 đến 31 (14 cho "
+                 "'trước ngày 15'); để trống nếu nơi nhận báo cáo tự quy định"),
+    "P044": Rule(WARNING, "Đơn vị '{code}' đã có ở một dòng trước (hàng {first}) của tuyến báo "
+                 "cáo; dòng trước được dùng",
+                 "Mỗi đơn vị chỉ thuộc một dòng của trang TuyenBaoCao"),
+    "P045": Rule(ERROR, "Không nhận ra kỳ báo cáo '{value}'",
+                 "Ghi các kỳ ngăn cách bằng dấu chấm phẩy, ví dụ: Quý I; 6 tháng; Quý III; Năm"),
+    "P046": Rule(WARNING, "Chỉ tiêu '{code}' không có đơn vị nào vừa được giao nhiệm vụ {task} "
+                 "vừa thuộc cấp báo cáo '{value}'",
+                 "Sửa cột Cấp báo cáo, hoặc để trống để mọi đơn vị được giao nhiệm vụ báo cáo"),
+    "P047": Rule(ERROR, "Mã cơ quan tổng hợp '{value}' không có trong trang DonVi",
+                 "Ghi mã đơn vị tổng hợp báo cáo (ví dụ SNV) hoặc để trống để dùng đơn vị đầu "
+                 "mối"),
+    "P048": Rule(WARNING, "Đơn vị {codes} báo cáo về cấp trên trực tiếp nhưng không có mã cấp "
+                 "trên; báo cáo về cơ quan tổng hợp",
+                 "Ghi Mã cấp trên của đơn vị ở trang DonVi, hoặc sửa tuyến báo cáo"),
     # --- returned forms: file, identity, reading (intake) ---
     "F100": Rule(ERROR, "Không đọc được tệp: {reason}",
                  "Mở tệp bằng Excel hoặc LibreOffice, lưu lại dạng .xlsx rồi gửi lại"),
@@ -202,6 +230,17 @@ CATALOGUE: dict[str, Rule] = {
                  "bằng '{unit}' là số nguyên (máy đặt vùng tiếng Anh đọc 1.250 thành 1,25)",
                  "Ghi số nguyên, không dùng dấu ngăn cách hàng nghìn (ví dụ 1250); đặt vùng của "
                  "LibreOffice hoặc Excel là Tiếng Việt"),
+    "I010": Rule(ERROR, "{left} = {left_value} (ô {left_cells}) {relation} {right} = "
+                 "{right_value} (ô {right_cells}): trái quy tắc {rule}",
+                 "Kiểm tra lại số liệu ở ô {left_cells} và ô {right_cells}"),
+    # --- after consolidation: the plan's consistency rules on areas and district returns ---
+    "C001": Rule(WARNING, "Số liệu tổng hợp của {area}: {left} = {left_value} {relation} "
+                 "{right} = {right_value} ({basis}), trái quy tắc {rule}",
+                 "Xem số liệu từng đơn vị ở trang 'Chỉ tiêu theo đơn vị' và đề nghị đơn vị có "
+                 "số liệu sai báo cáo lại"),
+    "C002": Rule(ERROR, "Số liệu của {unit} (trong báo cáo tổng hợp của {parent}): {left} = "
+                 "{left_value} {relation} {right} = {right_value}, trái quy tắc {rule}",
+                 "Đề nghị {parent} kiểm tra lại với đơn vị và gửi lại báo cáo tổng hợp"),
     "P020": Rule(ERROR, "Điểm chỉ số không hợp lệ: '{value}'",
                  "Ghi năm, số nội dung, điểm bằng số (ví dụ 2021, 1, 5,12); để trống cả hàng "
                  "nếu không dùng"),
@@ -266,7 +305,9 @@ def location(sheet: str = "", cell: str = "") -> str:
 
 def message_for(code: str, /, sheet: str = "", cell: str = "", **params) -> str:
     rule = CATALOGUE[code]
-    return nfc(f"{location(sheet, cell)}{rule.text.format(**params)}. {rule.fix}.")
+    # The fix may name what the text names too ("ô D12 và ô D9").
+    return nfc(f"{location(sheet, cell)}{rule.text.format(**params)}. "
+               f"{rule.fix.format(**params)}.")
 
 
 def finding(code: str, /, file: str = "", sheet: str = "", cell: str = "", **params) -> Finding:

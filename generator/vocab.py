@@ -42,8 +42,10 @@ NOT_APPLICABLE = TaskStatus("Không phát sinh", "not_applicable", "KPS",
 TASK_STATUSES = (DONE, ONGOING, NOT_STARTED, NOT_APPLICABLE)
 STATUS_BY_VALUE = {s.value: s for s in TASK_STATUSES}
 
-# A responsible unit that sent nothing for a task: not a status anyone chose.
-NOT_REPORTED = TaskStatus("", "missing", "Chưa BC", "chưa có báo cáo", "", "#F4B084")
+# A responsible unit that sent nothing for a task: not a status anyone chose, and never
+# "not started" (nobody said so). Of a task, when none of its units reported.
+NOT_REPORTED = TaskStatus("", "missing", "Chưa BC", "chưa có đơn vị báo cáo", "", "#F4B084")
+NOT_REPORTED_LABEL = "Chưa báo cáo"  # where a status is shown as a word (tables, legends)
 
 # The values as plain strings, for code that compares what a unit reported.
 STATUS_DONE = DONE.value
@@ -56,6 +58,11 @@ STATUSES = tuple(s.value for s in TASK_STATUSES)
 def status_of(value: str) -> TaskStatus:
     """The status of a reported value; NOT_REPORTED for "" or anything not in the list."""
     return STATUS_BY_VALUE.get(value, NOT_REPORTED)
+
+
+def status_label(value: str) -> str:
+    """The word shown for a reported value: the value itself, or "Chưa báo cáo"."""
+    return value if value in STATUS_BY_VALUE else NOT_REPORTED_LABEL
 
 
 def status_list() -> str:

@@ -39,9 +39,10 @@ SHIPPED_PLANS = {
     "lao-cai-2025": shipped("input") / "ke-hoach-lao-cai-2025.xlsx",
 }
 DEFAULT_PLAN = SHIPPED_PLANS[DEFAULT_PLAN_NAME]
-# Submission deadline per unit level: a day of the period's last month. Plan 239 (IV.2):
-# departments and districts report "trước ngày 15 của tháng cuối kỳ", so the 14th is the
-# last day on time; communes report to their district earlier (the 10th).
+# Submission deadline per unit level: a day of the period's last month, the last day on
+# time, used where the plan's reporting line sets none. Plan 239 (IV.2): departments and
+# districts report "trước ngày 15 của tháng cuối kỳ", so the 14th is the last day on time;
+# communes report to their district earlier (the 10th).
 DEFAULT_DEADLINE_DAYS = {"xa": 10, "huyen": 14, "tinh": 14}
 
 DEFAULT_CONFIG = """\
@@ -58,7 +59,8 @@ dir = "templates"
 
 [deadlines]
 # Hạn nộp báo cáo: ngày cuối cùng còn đúng hạn trong tháng cuối của kỳ báo cáo, theo cấp
-# đơn vị ("trước ngày 15 của tháng cuối kỳ" là hạn ngày 14)
+# đơn vị ("trước ngày 15 của tháng cuối kỳ" là hạn ngày 14); dùng cho các đơn vị mà tuyến
+# báo cáo trong tệp kế hoạch (trang TuyenBaoCao) không ghi hạn nộp
 xa = 10
 huyen = 14
 tinh = 14

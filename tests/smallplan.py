@@ -105,9 +105,9 @@ def submissions(period: str = PERIOD.id) -> dict[str, Submission]:
     }
 
 
-# When each unit's file arrived: X2 after the communes' deadline (10/9), SA after 14/9
-# (the last day of "trước ngày 15"), H1 at 17:00 on that last day.
-ARRIVALS = {"SNV": at(14), "SA": at(16), "H1": at(14, 17), "X1": at(9), "X2": at(11)}
+# When each unit's file arrived: X2 after the communes' deadline (10/9), SA and H1 after
+# 14/9 (the last day of "trước ngày 15").
+ARRIVALS = {"SNV": at(14), "SA": at(16), "H1": at(15, 17), "X1": at(9), "X2": at(11)}
 
 
 def record(workspace, subs: dict[str, Submission], period=PERIOD, arrivals=None,

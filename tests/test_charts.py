@@ -12,8 +12,8 @@ from generator.render import charts
 
 DIMENSIONS = pd.DataFrame({
     "dimension": [1, 2], "name": ["Tham gia của người dân ở cấp cơ sở", "Công khai, minh bạch"],
-    "tasks": [3, 2], "done": [1, 0], "ongoing": [1, 2], "not_started": [1, 0],
-    "share_done": [1 / 3, 0.0]})
+    "tasks": [4, 2], "done": [1, 0], "ongoing": [1, 1], "not_started": [1, 0],
+    "not_applicable": [0, 1], "missing": [1, 0], "share_done": [1 / 3, 0.0]})
 RATES = pd.DataFrame({
     "level": ["tinh", "xa"], "level_name": ["Cấp tỉnh", "Cấp xã"], "expected": [3, 2],
     "received": [2, 2], "on_time": [1, 1], "late": [1, 1], "missing": [1, 0],

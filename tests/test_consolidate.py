@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 
 import pytest
@@ -42,24 +43,28 @@ def test_frames_have_the_contract_columns(filled, plan):
 
 def test_key_figures_and_rates(filled, plan):
     cons = from_ledger(filled, plan, sp.PERIOD)
-    # 6 units have tasks; received SNV, SA, H1, X1, X2; on time SNV (14/9), H1 (14/9),
-    # X1 (9/9 <= 10/9); late SA (16/9 > 14/9), X2 (11/9 > 10/9); SB missing.
-    # Tasks: 1.1 done (its lead SNV done), 1.2 ongoing (X1 done, X2 ongoing), 2.1 ongoing
-    # (lead SA ongoing): 1 of 3 done.
-    assert cons.key == {"units_expected": 6, "units_received": 5, "units_on_time": 3,
-                        "units_late": 2, "units_missing": 1, "units_rejected": 0,
-                        "tasks": 3, "tasks_done": 1, "tasks_ongoing": 2,
-                        "tasks_not_started": 0, "tasks_not_applicable": 0, "tasks_overdue": 0,
-                        "share_done": 1 / 3}
+    # The plan has no reporting line: every unit reports to the compiling body SNV, which is
+    # not in its own register. Expected SA, SB, H1, X1, X2; received SA, H1, X1, X2; on time
+    # X1 (9/9 <= 10/9); late SA (16/9), H1 (15/9: the 14th is the last day on time), X2
+    # (11/9 > 10/9); SB missing.
+    # Tasks, judged on the units that reported: 1.1 ongoing (SNV done, H1 ongoing) and
+    # overdue (due 30/8); 1.2 ongoing (X1 done, X2 ongoing); 2.1 ongoing (SA ongoing,
+    # H1 done, SB silent): none done.
+    assert cons.key == {"units_expected": 5, "units_received": 4, "units_on_time": 1,
+                        "units_late": 3, "units_missing": 1, "units_rejected": 0,
+                        "units_through": 0, "units_through_reported": 0,
+                        "tasks": 3, "tasks_done": 0, "tasks_ongoing": 3,
+                        "tasks_not_started": 0, "tasks_not_applicable": 0, "tasks_missing": 0,
+                        "tasks_overdue": 1, "share_done": 0.0}
     rates = cons.rates.set_index("level")
     assert list(rates.index) == ["tinh", "huyen", "xa", ""]
-    # Province level: SNV on time, SA late, SB missing.
+    # Province level: SA late, SB missing.
     assert rates.loc["tinh", ["expected", "received", "on_time", "late", "missing"]].tolist() \
-        == [3, 2, 1, 1, 1]
-    assert rates.loc["tinh", "received_rate"] == pytest.approx(2 / 3)
+        == [2, 1, 0, 1, 1]
+    assert rates.loc["tinh", "received_rate"] == pytest.approx(1 / 2)
     assert rates.loc["xa", ["on_time", "late"]].tolist() == [1, 1]
     assert rates.loc["", "level_name"] == "Tổng cộng"
-    assert rates.loc["", "on_time_rate"] == pytest.approx(3 / 6)
+    assert rates.loc["", "on_time_rate"] == pytest.approx(1 / 5)
 
 
 def test_tasks_and_units(filled, plan):
@@ -71,7 +76,8 @@ def test_tasks_and_units(filled, plan):
     assert tasks.loc["2.1", "status"] == "Đang thực hiện"
     # Due 30/11/2022: after this cut-off (14/9), by Q4's cut-off (14/12) -> due next period.
     assert bool(tasks.loc["2.1", "due_next"]) and not bool(tasks.loc["2.1", "overdue"])
-    assert tasks.loc["1.1", "status"] == "Đã hoàn thành"
+    # 1.1: its lead SNV done, its partner H1 ongoing: not done (never "done, 1/2 done").
+    assert tasks.loc["1.1", ["status", "done", "ongoing"]].tolist() == ["Đang thực hiện", 1, 1]
     assert tasks.loc["1.1", "lead"] == "Sở Nội vụ" and tasks.loc["1.1", "deadline"] == \
         "Trước 30/8/2022"
     units = cons.task_units
@@ -80,8 +86,8 @@ def test_tasks_and_units(filled, plan):
     sa = units[(units["tt"] == "2.1") & (units["unit"] == "SA")].iloc[0]
     assert sa["role"] == "Chủ trì" and sa["difficulty"] == "Thiếu kinh phí số hóa"
     dims = cons.dimensions.set_index("dimension")
-    assert dims.loc[1, ["tasks", "done", "ongoing"]].tolist() == [2, 1, 1]
-    assert dims.loc[1, "share_done"] == 0.5 and dims.loc[2, "share_done"] == 0.0
+    assert dims.loc[1, ["tasks", "done", "ongoing", "missing"]].tolist() == [2, 0, 2, 0]
+    assert dims.loc[1, "share_done"] == 0.0 and dims.loc[2, "share_done"] == 0.0
 
 
 def test_overdue_dated_and_recurring(workspace, plan):
@@ -152,7 +158,9 @@ def test_previous_period_changes(workspace, plan):
     before["X2"].indicators = {"CT1": 1.0, "CT2a": 1.0, "CT2b": 5.0}
     june = {code: sp.at(10, month=6) for code in before}
     sp.record(workspace, before, period=sp.PREVIOUS, arrivals=june, start=100)
-    sp.record(workspace, sp.submissions())
+    now = sp.submissions()
+    now["H1"].tasks["1.1"] = sp.task("1.1", "Đã hoàn thành", "Đã ban hành", dt.date(2022, 9, 2))
+    sp.record(workspace, now)
     cons = from_ledger(workspace, plan, sp.PERIOD)
     assert cons.previous_period == "2022-Q2"
     changes = cons.changes.set_index(["kind", "code"])
@@ -166,13 +174,14 @@ def test_previous_period_changes(workspace, plan):
 def test_district_scope(filled, plan):
     cons = from_ledger(filled, plan, sp.PERIOD, scope="H1")
     assert cons.scope == "H1" and cons.area_name == "Huyện Một"
-    assert list(cons.submissions["unit"]) == ["H1", "X1", "X2"]
+    # The district compiles: its register holds its communes, not itself.
+    assert list(cons.submissions["unit"]) == ["X1", "X2"]
     # Only tasks with a unit in the district; 2.1's only unit there is H1 (done).
     tasks = cons.tasks.set_index("tt")
     assert list(tasks.index) == ["1.1", "1.2", "2.1"]
     assert tasks.loc["2.1", ["units", "done", "status"]].tolist() == [1, 1, "Đã hoàn thành"]
     assert value(cons, "CT3") == 2 and value(cons, "CT1") == 4
-    assert cons.key["units_expected"] == 3 and cons.key["units_late"] == 1
+    assert cons.key["units_expected"] == 2 and cons.key["units_late"] == 1
 
 
 def test_scope_must_be_a_district(filled, plan):
@@ -204,9 +213,10 @@ def test_district_return_children_and_reconciliation(workspace, plan):
     # H1's own figures: the return minus its children (CT1 6 - 5 - 1 = 0, not H1's task).
     per_unit = cons.unit_indicators.set_index(["unit", "code"])["value"]
     assert per_unit[("H1", "CT3")] == 2 and ("H1", "CT1") not in per_unit.index
-    # X2 came with H1's file: received, on time by the district's deadline (14/9).
+    # X2 came with H1's file: received, held to the district's deadline (14/9): H1's file
+    # came on 15/9.
     register = cons.submissions.set_index("unit")
-    assert register.loc["X2", "state"] == "on_time"
+    assert register.loc["X2", "state"] == "late"
 
 
 def test_two_level_plan(workspace, tmp_path):
@@ -221,7 +231,7 @@ def test_two_level_plan(workspace, tmp_path):
     assert value(cons, "CT3") == 5 and value(cons, "CT2r") == pytest.approx(0.6)
     tasks = cons.tasks.set_index("tt")
     assert tasks.loc["1.1", "units"] == 1 and tasks.loc["2.1", "units"] == 2
-    assert cons.key["units_expected"] == 5
+    assert cons.key["units_expected"] == 4  # SA, SB, X1, X2: SNV compiles
 
 
 def test_consolidate_from_plain_lists(plan):

@@ -91,9 +91,13 @@ def fill(path, plan, unit=UNIT):
         form.set(task.tt, status=STATUS_ONGOING, result=RESULT)
     for field, value in UNIT_VALUES.items():
         form.field_cell(field).value = value
-    for indicator in plan.form_indicators(unit):
-        if indicator.agg != "ratio":
-            form.indicator_cell(indicator.code).value = 10
+    values = {i.code: 10 for i in plan.form_indicators(unit) if i.agg != "ratio"}
+    for rule in plan.rules:  # the plan's consistency rules hold (on time + overdue ≤ received)
+        if all(c in values for c in rule.codes) and \
+                sum(values[c] for c in rule.left) > sum(values[c] for c in rule.right):
+            values.update(dict.fromkeys(rule.left, 0))
+    for code, value in values.items():
+        form.indicator_cell(code).value = value
     return form.save()
 
 

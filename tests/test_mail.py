@@ -123,7 +123,7 @@ def test_forms_drafts_parse_back_with_form_deadline_and_instructions(ws, default
     assert stp["From"].addresses[0].display_name == "Sở Nội vụ"
     assert stp["X-Unsent"] == "1"
     body = stp.get_body(("plain",)).get_content()
-    assert "Hạn gửi báo cáo: ngày 14 tháng 9 năm 2022." in body
+    assert "Hạn gửi báo cáo: ngày 14 tháng 9 năm 2022." in body  # "trước ngày 15"
     assert "Số liệu báo cáo tính từ ngày 15 tháng 6 năm 2022 đến ngày 14 tháng 9 năm 2022" in body
     assert "Trang \"Chỉ tiêu\": ghi số liệu vào cột \"Giá trị\"" in body
     assert "về địa chỉ snv@laocai.gov.vn trước hạn" in body
@@ -199,13 +199,13 @@ REJECTION = Finding(ERROR, "F101", "STP_bao-cao.xlsx", "_baocao", "",
 
 
 def test_remind_missing_late_rejected_with_feedback_and_findings(ws, default_plan):
-    record(ws, "STP", 13, accepted=False, findings=[REJECTION])
+    record(ws, "STP", 14, accepted=False, findings=[REJECTION])
     record(ws, "SYT", 20, accepted=True)  # after the 14 September deadline
-    record(ws, "02635", 9, accepted=True)  # on time: no reminder
+    record(ws, "02635", 9, accepted=True)  # a commune: reports to its district, not reminded
     feedback = feedback_workbook(ws, default_plan, "STP")
     result = mail.run("remind", ws, default_plan, PERIOD)
-    expected = sum(1 for u in default_plan.units.values() if default_plan.tasks_for(u.code)) - 1
-    assert len(result.drafts) == expected
+    # Every unit reporting to Sở Nội vụ: STP rejected, SYT late, the other 27 missing.
+    assert len(result.drafts) == len(default_plan.expected_units()) == 29
     folder = ws.output_dir(PERIOD) / "thu"
     stp = parse(folder / "nhac_STP_2022-Q3.eml")
     assert stp["Subject"] == ("Nhắc báo cáo quý III năm 2022 - 239/KH-UBND - Sở Tư pháp "
@@ -219,8 +219,8 @@ def test_remind_missing_late_rejected_with_feedback_and_findings(ws, default_pla
     missing = parse(folder / "nhac_SGDDT_2022-Q3.eml")
     assert "chưa nhận được báo cáo" in missing.get_body(("plain",)).get_content()
     assert not (folder / "nhac_02635_2022-Q3.eml").exists()
-    # STP sends a good file on the last day: its reminder draft is removed on the next run.
-    record(ws, "STP", 14, accepted=True)
+    # STP sends a good file: its reminder draft is removed on the next run.
+    record(ws, "STP", 13, accepted=True)
     mail.run("remind", ws, default_plan, PERIOD)
     assert not (folder / "nhac_STP_2022-Q3.eml").exists()
     assert (folder / "nhac_SYT_2022-Q3.eml").exists()
@@ -291,7 +291,7 @@ def test_report_to_ubnd_with_partial_refusal(ws, default_plan, smtp):
     assert msg["To"] == "ubnd@laocai.gov.vn, bad@laocai.gov.vn"
     body = msg.get_body(("plain",)).get_content()
     assert body.startswith("Kính gửi: UBND tỉnh Lào Cai.")
-    assert "1/182 đơn vị đã gửi báo cáo (1 đúng hạn, 0 trễ hạn); 181 đơn vị chưa gửi" in body
+    assert "1/29 đơn vị đã gửi báo cáo (1 đúng hạn, 0 trễ hạn); 28 đơn vị chưa gửi" in body
     assert attachments(msg) == {p.name: p.read_bytes() for p in files}
     result = mail.run("report", ws, default_plan, PERIOD, send_now=True)
     assert len(result.sent) == 1

@@ -125,9 +125,9 @@ def test_district_sends_one_consolidated_return(workspace, default_plan):
     result = collect(workspace, default_plan, PERIOD)
     assert len(result.accepted) == 3 and not result.rejected
     report = status(workspace, default_plan, PERIOD)
-    expected = [u.code for u in default_plan.units.values() if default_plan.tasks_for(u.code)]
-    assert sorted(report.codes("on_time")) == sorted(units)
-    assert len(report.codes("missing")) == len(expected) - len(units)
+    # The province's register: the departments and districts (communes report to 084).
+    assert sorted(report.codes("on_time")) == ["084", "STP", "SYT"]
+    assert len(report.codes("missing")) == len(default_plan.expected_units()) - 3
 
 
 def test_same_seed_same_files(workspace, default_plan, tmp_path):

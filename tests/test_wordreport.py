@@ -141,7 +141,8 @@ def test_header_block_is_a_borderless_two_column_table(report):
     assert line._p.pPr.find(qn("w:pBdr")) is not None
     number, place = table.rows[1].cells
     assert re.fullmatch(r"Số: +/BC-SNV", number.paragraphs[0].text)
-    # Report date: the province's deadline of 2022-Q3 (14/9/2022) when none is configured.
+    # Report date: the province's last day on time of 2022-Q3 (14/9/2022: "trước ngày 15")
+    # when none is configured.
     assert place.paragraphs[0].text == "Lào Cai, ngày 14 tháng 9 năm 2022"
     assert style_value(place.paragraphs[0], "italic")
 
@@ -207,10 +208,16 @@ def test_recipients_beside_the_signature(report):
 
 def test_share_done_names_its_base_when_some_tasks_did_not_arise(workspace, plan):
     subs = sp.submissions()
-    subs["SA"].tasks["2.1"].status = STATUS_NA  # the only lead of 2.1: the task did not arise
+    # 2.1 did not arise for SA and H1, the units that reported on it (SB sent nothing).
+    subs["SA"].tasks["2.1"].status = STATUS_NA
+    subs["H1"].tasks["2.1"].status = STATUS_NA
+    subs["H1"].tasks["1.1"] = sp.task("1.1", STATUS_DONE, "Xong", dt.date(2022, 9, 2))
     sp.record(workspace, subs)
     cons = from_ledger(workspace, plan, sp.PERIOD)
     assert (cons.key["tasks_not_applicable"], cons.key["share_done"]) == (1, 1 / 2)
+    task = cons.tasks.set_index("tt").loc["2.1"]
+    assert wordreport.status_sentence(task) == ("các đơn vị đã báo cáo đều không phát sinh "
+                                                "trong kỳ, 1 đơn vị chưa báo cáo")
     (text,) = wordreport._overview(cons)
     assert (f"Đến nay đã hoàn thành 1 nhiệm vụ (đạt {fmt_pct(1 / 2)} số nhiệm vụ có phát sinh "
             "trong kỳ), 1 nhiệm vụ đang thực hiện, 0 nhiệm vụ chưa thực hiện, 1 nhiệm vụ không "
@@ -234,8 +241,8 @@ def test_figures_in_the_text_match_the_consolidation(report, cons):
     assert (f"Trên cơ sở báo cáo của {key['units_received']}/{key['units_expected']} cơ quan, "
             "đơn vị, Sở Nội vụ báo cáo kết quả thực hiện Kế hoạch quý III năm 2022") in body
     assert "Căn cứ Kế hoạch số 12/KH-UBND ngày 30/6/2022 của UBND tỉnh Thử" in body
-    assert (f"đã nhận được báo cáo của 5/6 đơn vị (đạt {fmt_pct(5 / 6)}), trong đó 3 đơn vị "
-            "gửi đúng hạn, 2 đơn vị gửi trễ hạn; 1 đơn vị chưa gửi báo cáo") in body
+    assert (f"đã nhận được báo cáo của 4/5 đơn vị (đạt {fmt_pct(4 / 5)}), trong đó 1 đơn vị "
+            "gửi đúng hạn, 3 đơn vị gửi trễ hạn; 1 đơn vị chưa gửi báo cáo") in body
     assert (f"Đến nay đã hoàn thành {key['tasks_done']} nhiệm vụ (đạt "
             f"{fmt_pct(key['share_done'])})") in body
     ind = cons.indicators[cons.indicators["area"] == ""].set_index("code")["value"]
@@ -244,21 +251,23 @@ def test_figures_in_the_text_match_the_consolidation(report, cons):
             f"9 thôn; tổng số thôn: 15 thôn; tỷ lệ thôn có sổ ghi chép: {fmt_pct(ind['CT2r'])}"
             ) in body
     assert "tỷ lệ thôn có sổ ghi chép: 60%" in body
-    assert "Nội dung này có 2 nhiệm vụ: 1 nhiệm vụ đã hoàn thành, 1 nhiệm vụ đang thực hiện " \
-           "(tỷ lệ hoàn thành 50%)." in body
+    assert "Nội dung này có 2 nhiệm vụ: 2 nhiệm vụ đang thực hiện (tỷ lệ hoàn thành 0%)." \
+        in body
     assert "+ Sở Nội vụ (nhiệm vụ 1.1): “Đã ban hành Kế hoạch số 5/KH-SNV”" in body
 
 
 def test_shortcomings_name_late_and_missing_units(report):
     body = "\n".join(texts(Document(report)))
-    assert ("- Có 2 đơn vị gửi báo cáo trễ hạn: cấp tỉnh (1 đơn vị): Sở A; cấp xã (1 đơn vị): "
-            "UBND xã Hai.") in body
+    assert ("- Có 3 đơn vị gửi báo cáo trễ hạn: cấp tỉnh (1 đơn vị): Sở A; cấp huyện (1 đơn "
+            "vị): UBND huyện Một; cấp xã (1 đơn vị): UBND xã Hai.") in body
     assert "- Có 1 đơn vị chưa gửi báo cáo: cấp tỉnh (1 đơn vị): Sở B." in body
     assert "+ Sở A (nhiệm vụ 2.1): Thiếu kinh phí số hóa" in body
     # Task 2.1 (due 30/11/2022) falls in the next quarter's cut-off.
     assert ("- Hoàn thành nhiệm vụ 2.1. Công khai thủ tục hành chính (chủ trì: Sở A; thời hạn: "
             "Trước 30/11/2022).") in body
-    assert "Trong quý IV năm 2022, tiếp tục triển khai 2 nhiệm vụ chưa hoàn thành" in body
+    # The plan names no cadence: the next report is the next quarter's.
+    assert "Đến kỳ báo cáo quý IV năm 2022, tiếp tục triển khai 3 nhiệm vụ chưa hoàn thành" \
+        in body
     assert "- Sở A: Bổ sung kinh phí" in body
 
 
@@ -281,15 +290,16 @@ def test_appendix_tables(report, cons):
                        "Tình trạng"]
     assert rows[1][:2] == ["I", "Tham gia của người dân ở cấp cơ sở"]
     assert ["1.1", "Ban hành kế hoạch triển khai", "Sở Nội vụ", "Trước 30/8/2022", "1/2",
-            STATUS_DONE] in rows
+            "Đang thực hiện (quá hạn)"] in rows
     assert len(rows) == 1 + len(cons.dimensions) + len(cons.tasks)
     regs = [[c.text for c in r.cells] for r in register.rows]
-    assert ["2", "Sở A", "14/09/2022", "16/09/2022", "Trễ hạn", ""] in regs
-    assert ["3", "Sở B", "14/09/2022", "", MISSING.label, ""] in regs
-    assert regs[1][1] == "Cấp tỉnh (3 đơn vị)"
+    assert ["1", "Sở A", "14/09/2022", "16/09/2022", "Trễ hạn", ""] in regs
+    assert ["2", "Sở B", "14/09/2022", "", MISSING.label, ""] in regs
+    assert regs[1][1] == "Cấp tỉnh (2 đơn vị)"  # Sở Nội vụ compiles: not in its register
     assert register.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     values = {r.cells[0].text: r.cells[3].text for r in indicators.rows}
-    assert values["CT1"] == "4" and values["CT2r"] == "60%" and values["CT3"] == "7"
+    assert values["CT1"] == "4" and values["CT2r"] == "60%"
+    assert values["CT3"] == "7 (2/3 đơn vị báo cáo)"  # SB, one of its three units, is silent
 
 
 def test_same_inputs_give_the_same_bytes(workspace, cons, tmp_path):
@@ -445,8 +455,8 @@ def test_district_scope_names_the_area(workspace, plan, cons):
     context = wordreport.build_context(district, workspace.section("report"))
     assert context["trich_yeu"] == ("Kết quả thực hiện Kế hoạch số 12/KH-UBND ngày 30/6/2022 "
                                     "của UBND tỉnh Thử trên địa bàn huyện Một quý III năm 2022")
-    # H1, X1, X2: all three sent a file.
-    assert context["can_cu"][1].startswith("Trên cơ sở báo cáo của 3/3 cơ quan, đơn vị")
+    # X1, X2 (H1 compiles): both sent a file.
+    assert context["can_cu"][1].startswith("Trên cơ sở báo cáo của 2/2 cơ quan, đơn vị")
 
 
 def test_property_elements_in_schema_order(report):

@@ -19,7 +19,7 @@ from generator.forms import layout as formspec
 from generator.office import convert
 from generator.render import workbook
 from generator.render.workbook import SHEETS, write_workbook
-from generator.vocab import DONE, MISSING, ONGOING, TASK_STATUSES
+from generator.vocab import LATE, MISSING, ONGOING, SUBMISSION_STATES, TASK_STATUSES
 
 
 @pytest.fixture
@@ -55,20 +55,24 @@ def test_overview_figures(book_path):
     table = rows(book_path, SHEETS["overview"])
     assert table[0][0] == "TỔNG HỢP KẾT QUẢ THỰC HIỆN QUÝ III NĂM 2022"
     assert "số liệu từ 15/06/2022 đến 14/09/2022" in table[2][0]
-    # 6 units expected, 5 received (3 on time, 2 late), 1 missing; 1 of 3 tasks done.
-    assert row_of(table, "Đơn vị phải báo cáo")[1] == 6
-    assert row_of(table, "Đã nộp báo cáo")[1] == 5
+    # 5 units report to SNV (the compiler is not in its register), 4 received (1 on time,
+    # 3 late), 1 missing; no task done (1.1: SNV done, H1 ongoing).
+    assert row_of(table, "Đơn vị phải báo cáo")[1] == 5
+    assert row_of(table, "Đã nộp báo cáo")[1] == 4
     assert row_of(table, MISSING.label)[1] == 1
-    assert row_of(table, "Tỷ lệ đơn vị đã nộp")[1] == pytest.approx(5 / 6)
-    assert row_of(table, "Tỷ lệ nhiệm vụ hoàn thành")[1] == pytest.approx(1 / 3)
-    # Dimension 1: 2 tasks, 1 done (1.1), 1 ongoing (1.2) -> 50%; a column per status.
-    counts = {DONE.key: 1, ONGOING.key: 1}
-    assert row_of(table, "1. Tham gia của người dân")[1:3 + len(TASK_STATUSES)] == [
-        2, *[counts.get(s.key, 0) for s in TASK_STATUSES], 0.5]
-    # Cấp tỉnh: SNV on time, SA late, SB missing.
-    assert row_of(table, "Cấp tỉnh")[1:9] == [3, 2, 1, 1, 1, 0, pytest.approx(2 / 3),
-                                              pytest.approx(1 / 3)]
-    assert row_of(table, "Tổng cộng")[1:6] == [6, 5, 3, 2, 1]
+    assert row_of(table, "Tỷ lệ đơn vị đã nộp")[1] == pytest.approx(4 / 5)
+    assert row_of(table, "Tỷ lệ nhiệm vụ hoàn thành")[1] == 0
+    assert row_of(table, "Chưa báo cáo (không đơn vị nào báo cáo)")[1] == 0
+    # Dimension 1: 2 tasks, both ongoing; a column per status and one for "not reported".
+    counts = {ONGOING.key: 2}
+    assert row_of(table, "1. Tham gia của người dân")[1:4 + len(TASK_STATUSES)] == [
+        2, *[counts.get(s.key, 0) for s in TASK_STATUSES], 0, 0.0]
+    # Cấp tỉnh: SA late, SB missing.
+    states = {LATE.key: 1, MISSING.key: 1}
+    width = 3 + len(SUBMISSION_STATES) + 2
+    assert row_of(table, "Cấp tỉnh")[1:width] == [
+        2, 1, *[states.get(s.key, 0) for s in SUBMISSION_STATES], pytest.approx(1 / 2), 0]
+    assert row_of(table, "Tổng cộng")[1:6] == [5, 4, 1, 3, 1]
 
 
 def test_overview_has_native_charts_and_print_setup(book_path):
@@ -80,7 +84,7 @@ def test_overview_has_native_charts_and_print_setup(book_path):
     assert "Tỷ lệ nhiệm vụ hoàn thành theo nội dung" in text and "Nộp báo cáo theo cấp" in text
     sheet = openpyxl.load_workbook(book_path)[SHEETS["tasks"]]
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
-    assert sheet.freeze_panes == "A6" and sheet.auto_filter.ref == "A5:O8"
+    assert sheet.freeze_panes == "A6" and sheet.auto_filter.ref == "A5:P8"
 
 
 def test_task_sheet(book_path):
@@ -89,7 +93,9 @@ def test_task_sheet(book_path):
     # 2.1: 3 units, SA ongoing, H1 done, SB nothing; due 30/11 -> due next period.
     assert row_of(table, "2.1")[3:15] == ["Sở A", "Trước 30/11/2022", 3, 1, 1, 0, 0, 1,
                                           pytest.approx(1 / 3), "Đang thực hiện", "", "Có"]
-    assert row_of(table, "1.1")[12] == "Đã hoàn thành"
+    # 1.1: SNV (lead) done, H1 (partner) ongoing: the status and its counts agree.
+    assert row_of(table, "1.1")[12] == "Đang thực hiện"
+    assert row_of(table, "1.1")[15] == "đang triển khai thực hiện, 1/2 đơn vị đã hoàn thành"
 
 
 def test_matrix_and_colours(book_path):
@@ -106,15 +112,19 @@ def test_matrix_and_colours(book_path):
 def test_indicators_rollup_in_cells(book_path):
     table = rows(book_path, SHEETS["indicators"])
     header = next(r for r in table if r and r[0] == "Mã chỉ tiêu")
-    assert header[5:] == ["Toàn tỉnh Thử", "Huyện Một"]
-    # CT1 = 3 + 1; CT3 = 5 + 2 (province), 2 (H1); CT2r = 9/15 = 60%.
-    assert row_of(table, "CT1")[5:] == [4, 4]
-    assert row_of(table, "CT3")[5:] == [7, 2]
-    assert row_of(table, "CT2r")[5:] == [pytest.approx(0.6), pytest.approx(0.6)]
+    assert header[5:] == ["Cấp báo cáo", "Toàn tỉnh Thử", "Số đơn vị báo cáo", "Huyện Một",
+                          "Số đơn vị báo cáo", "Cách tính (Toàn tỉnh Thử)"]
+    # CT1 = 3 + 1; CT3 = 5 + 2 (province: SB of SA, SB, H1 did not report), 2 (H1);
+    # CT2r = 9/15 = 60%.
+    assert row_of(table, "CT1")[6:10] == [4, "2/2", 4, "2/2"]
+    assert row_of(table, "CT3")[6:10] == [7, "2/3", 2, "1/1"]
+    assert row_of(table, "CT2r")[6:10] == [pytest.approx(0.6), "2/2", pytest.approx(0.6), "2/2"]
+    assert row_of(table, "CT3")[10] == "Số phát sinh trong kỳ: cộng số của 3 đơn vị cấp tỉnh, " \
+                                       "cấp huyện"
     sheet = openpyxl.load_workbook(book_path)[SHEETS["indicators"]]
     ct2r = next(r for r in sheet.iter_rows() if r[0].value == "CT2r")
     ct1 = next(r for r in sheet.iter_rows() if r[0].value == "CT1")
-    assert ct2r[5].number_format == "0.0%" and ct1[5].number_format == "#,##0"
+    assert ct2r[6].number_format == "0.0%" and ct1[6].number_format == "#,##0"
     units = rows(book_path, SHEETS["unit_indicators"])
     assert [r[7] for r in units if r[0] == "X2" and r[4] == "CT2r"] == [pytest.approx(0.2)]
 
@@ -125,7 +135,7 @@ def test_register_late_and_missing(book_path):
     assert sa[4:7] == [dt.date(2022, 9, 14), dt.datetime(2022, 9, 16, 9), "Trễ hạn"]
     assert sb[4:7] == [dt.date(2022, 9, 14), "", MISSING.label]
     assert x2[4] == dt.date(2022, 9, 10) and x2[6] == "Trễ hạn"
-    assert row_of(table, "SNV")[6] == "Đúng hạn"
+    assert not any(r and r[0] == "SNV" for r in table)  # the compiler reports to no one here
 
 
 def test_results_notes_findings_sheets(book_path):
@@ -194,7 +204,7 @@ def test_district_return_sheets(workspace, plan, tmp_path):
     assert ["X1", "Nhiệm vụ", "1.2", "Đã hoàn thành", dt.date(2022, 9, 5), "+ 3 hội nghị", ""] \
         in children
     overview = rows(path, SHEETS["overview"])
-    assert "Huyện Một" in overview[1][0] and row_of(overview, "Đơn vị phải báo cáo")[1] == 3
+    assert "Huyện Một" in overview[1][0] and row_of(overview, "Đơn vị phải báo cáo")[1] == 2
 
 
 @requires_soffice
@@ -219,10 +229,11 @@ def test_two_level_plan_workbook(workspace, tmp_path):
     overview = rows(path, SHEETS["overview"])
     assert [r[0] for r in overview if r and r[0].startswith("Cấp ")] == ["Cấp tỉnh", "Cấp xã"]
     indicators = rows(path, SHEETS["indicators"])
-    assert next(r for r in indicators if r[0] == "Mã chỉ tiêu")[5:] == ["Toàn tỉnh Thử"]
-    # CT3 = SA 5 (no district any more); CT2r = 9/15.
-    assert row_of(indicators, "CT3")[5] == 5
-    assert row_of(indicators, "CT2r")[5] == pytest.approx(0.6)
+    assert next(r for r in indicators if r[0] == "Mã chỉ tiêu")[6:] == [
+        "Toàn tỉnh Thử", "Số đơn vị báo cáo", "Cách tính (Toàn tỉnh Thử)"]
+    # CT3 = SA 5 (no district any more; SB silent); CT2r = 9/15.
+    assert row_of(indicators, "CT3")[6:8] == [5, "1/2"]
+    assert row_of(indicators, "CT2r")[6] == pytest.approx(0.6)
 
 
 def test_open_in_excel_is_a_clear_message(cons, book_path, monkeypatch):

@@ -8,10 +8,17 @@ import gc
 
 import pandas as pd
 
+from generator.consolidate.checks import area_findings, carried_findings
 from generator.consolidate.frames import Consolidation, effective_data, frame, scope_units
-from generator.consolidate.indicators import indicator_frames, own_values, reconciliation_frame
+from generator.consolidate.indicators import (
+    areas,
+    indicator_frames,
+    own_values,
+    reconciliation_frame,
+)
 from generator.consolidate.notes import changes_frame, notes_frame
 from generator.consolidate.register import (
+    coverage_frame,
     findings_frame,
     standing_findings,
     submission_frames,
@@ -23,7 +30,13 @@ from generator.ledger.status import status
 from generator.ledger.store import Ledger
 from generator.plan.periods import Period
 from generator.plan.workbook import Plan
-from generator.vocab import STATUS_DONE, STATUS_NA, STATUS_NOT_STARTED, STATUS_ONGOING
+from generator.vocab import (
+    NOT_REPORTED,
+    STATUS_DONE,
+    STATUS_NA,
+    STATUS_NOT_STARTED,
+    STATUS_ONGOING,
+)
 
 
 def consolidate(plan: Plan, period: Period, submissions, status_report, previous=None,
@@ -40,6 +53,11 @@ def consolidate(plan: Plan, period: Period, submissions, status_report, previous
     indicators, unit_indicators = indicator_frames(plan, units, scope, own)
     findings = standing_findings(status_report) if findings is None else findings
     subs, rates = submission_frames(plan, units, status_report, findings)
+    coverage = coverage_frame(plan, scope, data)
+    files = {u.code: u.receipt.file_name for u in status_report.units if u.receipt}
+    carried = carried_findings(plan, data, direct, units, files)
+    checked = [(code, f) for code in units for f in carried.get(code, [])]
+    checked += area_findings(plan, areas(plan, units, scope), own)
     total = rates[rates["level"] == ""]
     counts = total.iloc[0].to_dict() if not total.empty else {}
     applicable = int((tasks["status"] != STATUS_NA).sum())
@@ -50,10 +68,13 @@ def consolidate(plan: Plan, period: Period, submissions, status_report, previous
            "units_late": int(counts.get("late", 0)),
            "units_missing": int(counts.get("missing", 0)),
            "units_rejected": int(counts.get("rejected", 0)),
+           "units_through": int(coverage["expected"].sum()),
+           "units_through_reported": int(coverage["reported"].sum()),
            "tasks": len(tasks), "tasks_done": done,
            "tasks_ongoing": int((tasks["status"] == STATUS_ONGOING).sum()),
            "tasks_not_started": int((tasks["status"] == STATUS_NOT_STARTED).sum()),
            "tasks_not_applicable": len(tasks) - applicable,
+           "tasks_missing": int((tasks["status"] == NOT_REPORTED.value).sum()),
            "tasks_overdue": int(tasks["overdue"].sum()),
            "share_done": done / applicable if applicable else 0.0}
     return Consolidation(
@@ -64,7 +85,7 @@ def consolidate(plan: Plan, period: Period, submissions, status_report, previous
         rates=rates, notes=notes_frame(plan, units, data),
         changes=changes_frame(indicators, tasks, previous),
         reconciliation=reconciliation_frame(plan, units, direct, own),
-        findings=findings_frame(units, findings), data=data)
+        findings=findings_frame(units, findings, checked), coverage=coverage, data=data)
 
 
 def corrections_frame(plan: Plan, changes) -> pd.DataFrame:
@@ -89,10 +110,10 @@ def from_ledger(workspace, plan: Plan, period: Period, scope: str | None = None
         previous = None
         if earlier:
             previous = consolidate(plan, before, earlier,
-                                   status(workspace, plan, before, earlier),
+                                   status(workspace, plan, before, earlier, scope=scope),
                                    scope=scope)
         cons = consolidate(plan, period, submissions,
-                           status(workspace, plan, period, submissions),
+                           status(workspace, plan, period, submissions, scope=scope),
                            previous=previous, scope=scope)
         cons.corrections = corrections_frame(plan, changes)
         return cons

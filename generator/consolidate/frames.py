@@ -5,24 +5,22 @@ Rules (the officer's questions, answered the same way everywhere):
 * **Which unit's data.** Each unit's latest accepted submission. A district's consolidated
   return (written by `collect --scope`) carries its communes as `children`: a commune's child
   data is used only when the commune has no accepted file of its own.
-* **Task status.** Per responsible unit (lead and partner separately): the status it reported,
-  "" when it sent nothing. A task's overall status is judged on its lead units in scope (on all
-  responsible units when no lead is in scope): every lead done -> done; any lead done or ongoing
-  -> ongoing; all leads "Không phát sinh" -> not applicable; otherwise not started.
-  `share_done` = done / (units - not applicable).
-* **Overdue.** A dated deadline is overdue when it fell before the period's cut-off end and
-  the task is not done. A "Thường xuyên" (every period) task is judged per period: it is
-  overdue for the period when its leads reported neither done nor ongoing. A quarterly task
-  ("Định kỳ hàng quý") is judged the same way in periods that contain a quarter's end.
-  "Theo quy định" has no date and is never overdue. `due_next`: a dated deadline that falls
-  after this cut-off and by the next period's (same kind) cut-off, task not done.
-* **Indicators, no double counting.** A unit's own values are what its own form reports: a
-  district's own form holds the district-level bodies' own activity, not its communes'. A
-  district's consolidated return holds the district rollup (own + communes), so its own values
-  are the return's figures minus the sum of the children it carries. An area's sum is the sum
-  of its units' own values; a ratio is sum(numerator) / sum(denominator) over the units that
-  reported both, never an average of percentages (a fraction 0..1; NaN with no data). Areas:
-  the whole province (or the scope), and each district (the district's own + its communes').
+* **Who is expected.** The units that report to the compiler of the consolidation (the
+  plan's reporting line): for the province, the units that report to the compiling body
+  (under plan 239 the departments and the districts); for a district (`scope`), its
+  communes. The compiling body is never in its own register: it is not late to itself,
+  and its own task results count like any unit's. Units that report through a district
+  are shown through the district's return (`coverage`: "21/22 xã đã báo cáo").
+* **Task status** (tasks.py): one rule, from the responsible units that reported only; a
+  unit that sent nothing is "chưa báo cáo", never "chưa thực hiện".
+* **Indicators** (indicators.py): a unit's own values are what its own form reports; a
+  district's consolidated return holds the district's area figures, so its own flows are
+  the return's figures minus the children it carries. An area's figure is made from the
+  units that report the indicator by its aggregation (flows summed, stocks taken at one
+  level, ratios from summed parts), with how many of them reported (x/y).
+  Areas: the whole province (or the scope), and each district.
+* **Consistency rules** (checks.py): the plan's rules, checked again on each area's figures
+  and on the figures of units that came only inside a district's return.
 * **Reconciliation.** For each district that sent a consolidated return: its reported figure
   against the same figure rebuilt from its communes' own files where they sent one (children
   data otherwise, plus the district's own values); only differing rows are listed.
@@ -61,9 +59,9 @@ COLUMNS = {
               *STATUS_COLUMNS, "share_done", "status", "overdue", "due_next"],
     "task_units": ["tt", "unit", "unit_name", "level", "role", "status", "completed_on",
                    "result", "difficulty"],
-    "dimensions": ["dimension", "name", "tasks", *(s.key for s in TASK_STATUSES), "share_done"],
+    "dimensions": ["dimension", "name", "tasks", *STATUS_COLUMNS, "share_done"],
     "indicators": ["code", "task", "name", "unit_of_measure", "agg", "area", "area_name",
-                   "value"],
+                   "value", "reported", "expected", "method"],
     "unit_indicators": ["unit", "unit_name", "level", "parent", "code", "value"],
     "submissions": ["unit", "unit_name", "level", "parent", "deadline", "received_at", "state",
                     "state_label", "findings", "file"],
@@ -74,6 +72,8 @@ COLUMNS = {
     "reconciliation": ["district", "district_name", "code", "name", "district_value",
                        "communes_value", "difference", "units"],
     "findings": ["unit", "file", "severity", "code", "sheet", "cell", "message"],
+    # Units that report through a unit of the register (communes through their district).
+    "coverage": ["unit", "unit_name", "expected", "reported", "missing_names"],
     # Values a unit's later file changed (ledger.history): old -> new, both files and dates.
     "corrections": ["unit", "unit_name", "where", "sheet", "row", "old", "new", "old_file",
                     "old_received", "new_file", "new_received"],
@@ -98,6 +98,7 @@ class Consolidation:
     changes: pd.DataFrame
     reconciliation: pd.DataFrame
     findings: pd.DataFrame
+    coverage: pd.DataFrame
     corrections: pd.DataFrame = field(default_factory=lambda: frame("corrections", []))
     # Each unit's effective submission (own file, else its district's child), for writers.
     data: dict[str, Submission] = field(default_factory=dict, repr=False)
@@ -105,6 +106,12 @@ class Consolidation:
     @property
     def area_name(self) -> str:
         return area_name(self.plan, self.scope)
+
+    @property
+    def compiler(self) -> str:
+        """The unit that compiles this consolidation: the district in district mode, else
+        the plan's compiling body."""
+        return self.scope or self.plan.compiler.code
 
 
 def frame(name: str, rows: list[dict]) -> pd.DataFrame:
@@ -134,12 +141,7 @@ def scope_units(plan: Plan, scope: str | None) -> list[str]:
     if scope not in plan.units or not plan.children(scope):
         raise UsageError(f"Mã '{scope}' không phải đơn vị cấp huyện có đơn vị cấp xã trực thuộc "
                          "trong kế hoạch; --scope cần mã một huyện, thị xã, thành phố.")
-    inside = {scope}
-    changed = True
-    while changed:  # descendants at any depth
-        grown = inside | {u.code for u in plan.units.values() if u.parent in inside}
-        changed, inside = grown != inside, grown
-    return [code for code in plan.units if code in inside]
+    return plan.subtree(scope)
 
 
 def effective_data(submissions) -> tuple[dict[str, Submission], dict[str, Submission]]:

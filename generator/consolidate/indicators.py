@@ -1,16 +1,33 @@
 """Indicator frames: each unit's own values (a district's return minus the communes it
-carries), areas rolled up commune -> district -> province (ratios from summed parts), and the
-reconciliation of district returns with their communes' own files."""
+carries), areas rolled up commune -> district -> province by each indicator's aggregation,
+and the reconciliation of district returns with their communes' own files.
+
+An area's figure is made only from the units that report the indicator (plan.reporters:
+the units responsible for its task that its levels name), so a figure a commune typed for a
+district chair's indicator is never added in:
+
+* a flow ("sum") is the sum over those units;
+* a stock is taken at one level, the highest among those units in the area (the province
+  body that owns the figure, a district's own figure, else its communes'), summed only
+  across that level: a district's own count is never added to its communes' count;
+* a ratio is sum(numerator) / sum(denominator) over the units that reported both parts when
+  the parts come from the same units, else the two parts' area figures; never an average.
+
+Each figure carries how many of the units it should come from reported (reported/expected):
+a figure only partly reported is shown with its "(x/y đơn vị báo cáo)".
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
 from generator.consolidate.frames import area_name, columns_frame, frame
 from generator.model import Submission
-from generator.plan.workbook import Plan
+from generator.plan.workbook import LEVEL_LABELS, LEVEL_RANK, Plan
+from generator.text import fmt_int
 
 
 def _num(value) -> float | None:
@@ -23,16 +40,32 @@ def _num(value) -> float | None:
     return None if math.isnan(number) else number
 
 
+@dataclass(frozen=True)
+class Figure:
+    """An area's figure and how many of the units it is made from reported."""
+
+    value: float  # NaN when nobody reported
+    reported: int
+    expected: int
+
+    @property
+    def partial(self) -> bool:
+        return self.reported < self.expected
+
+
 def own_values(plan: Plan, data: dict[str, Submission]) -> dict[str, dict[str, float]]:
-    """Each unit's own indicator values (sum-type codes): a consolidated return's figures
-    minus the children it carries, so a district's communes are never counted twice."""
+    """Each unit's own input figures (flows and stocks). A consolidated return's flows are
+    its area totals: the children it carries are subtracted, so a district's communes are
+    never counted twice. Its stocks are its own figure already (an area's stock is taken at
+    the district's level), so nothing is subtracted from them."""
     out: dict[str, dict[str, float]] = {}
-    sum_codes = _sum_codes(plan)  # once, not once per unit
+    sum_codes = _codes(plan, "sum")  # once, not once per unit
+    input_codes = _input_codes(plan)
     for unit, sub in data.items():
-        values = _sum_values(plan, sub, sum_codes)
+        values = _input_values(plan, sub, input_codes)
         if sub.children:
             for child in sub.children:
-                for code, value in _sum_values(plan, child, sum_codes).items():
+                for code, value in _input_values(plan, child, sum_codes).items():
                     if code in values:
                         values[code] -= value
             # A zero left by subtraction on a code the district does not report itself is
@@ -43,9 +76,43 @@ def own_values(plan: Plan, data: dict[str, Submission]) -> dict[str, dict[str, f
     return out
 
 
+def contributors(plan: Plan, indicator, members: list[str]) -> list[str]:
+    """The members whose own figures make up the area's figure of a flow or stock."""
+    reporting = plan.reporters(indicator.code)
+    inside = [m for m in members if m in reporting]
+    if indicator.agg == "stock" and inside:
+        top = min(LEVEL_RANK.get(plan.units[m].level, 9) for m in inside)
+        inside = [m for m in inside if LEVEL_RANK.get(plan.units[m].level, 9) == top]
+    return inside
+
+
+def figure(plan: Plan, indicator, members: list[str], own) -> Figure:
+    """An area's figure of one indicator from its members' own values."""
+    if indicator.agg != "ratio":
+        return _total(indicator.code, contributors(plan, indicator, members), own)
+    num, den = plan.indicator(indicator.num), plan.indicator(indicator.den)
+    if num is None or den is None:
+        return Figure(math.nan, 0, 0)
+    by_num, by_den = contributors(plan, num, members), contributors(plan, den, members)
+    if by_num == by_den:  # the same units: only those that reported both parts
+        pairs = [(own[m][num.code], own[m][den.code]) for m in by_num
+                 if m in own and num.code in own[m] and den.code in own[m]]
+        total = sum(d for _, d in pairs)
+        value = sum(n for n, _ in pairs) / total if pairs and total else math.nan
+        return Figure(value, len(pairs), len(by_num))
+    top, bottom = _total(num.code, by_num, own), _total(den.code, by_den, own)
+    value = top.value / bottom.value if bottom.value else math.nan  # NaN stays NaN
+    return Figure(value, top.reported + bottom.reported, top.expected + bottom.expected)
+
+
+def _total(code: str, units: list[str], own) -> Figure:
+    found = [own[m][code] for m in units if m in own and code in own[m]]
+    return Figure(float(sum(found)) if found else math.nan, len(found), len(units))
+
+
 def aggregate(indicator, values: list[dict[str, float]]) -> float:
-    """An area's value from its units' own values (NaN when nobody reported)."""
-    # Codes read once, not once per unit: the whole province is 10.000 units.
+    """The plain sum (or ratio of sums) of some units' values: for one unit's ratios and a
+    district's reported figures, where no level is to be chosen."""
     if indicator.agg == "ratio":
         num, den = indicator.num, indicator.den
         pairs = [(v[num], v[den]) for v in values if num in v and den in v]
@@ -54,6 +121,25 @@ def aggregate(indicator, values: list[dict[str, float]]) -> float:
     code = indicator.code
     found = [v[code] for v in values if code in v]
     return float(sum(found)) if found else math.nan
+
+
+def method(plan: Plan, indicator, members: list[str]) -> str:
+    """How an area's figure is made, in words (the workbook and the report say it)."""
+    if indicator.agg == "ratio":
+        return (f"Tổng {indicator.num} / tổng {indicator.den} của các đơn vị báo cáo, không "
+                "lấy trung bình các tỷ lệ")
+    units = contributors(plan, indicator, members)
+    if not units:
+        return "Không đơn vị nào trong địa bàn báo cáo chỉ tiêu này"
+    if len(units) == 1:
+        what = f"số của {plan.units[units[0]].name}"
+    else:
+        levels = [lv for lv in LEVEL_LABELS if any(plan.units[u].level == lv for u in units)]
+        what = (f"cộng số của {fmt_int(len(units))} đơn vị "
+                + ", ".join(LEVEL_LABELS[lv].lower() for lv in levels))
+    if indicator.agg == "stock":
+        return f"Số thời điểm, không cộng các cấp: {what}"
+    return f"Số phát sinh trong kỳ: {what}"
 
 
 def areas(plan: Plan, units: list[str], scope: str | None) -> list[tuple[str, str, list[str]]]:
@@ -86,11 +172,13 @@ def unit_ratio_values(plan: Plan, values: dict[str, float]) -> dict[str, float]:
 def indicator_frames(plan: Plan, units: list[str], scope, own: dict[str, dict[str, float]]):
     rows = []
     for code, name, members in areas(plan, units, scope):
-        values = [own[m] for m in members if m in own]
         for ind in plan.indicators:
+            found = figure(plan, ind, members, own)
             rows.append({"code": ind.code, "task": ind.task, "name": ind.name,
                          "unit_of_measure": ind.unit, "agg": ind.agg, "area": code,
-                         "area_name": name, "value": aggregate(ind, values)})
+                         "area_name": name, "value": found.value, "reported": found.reported,
+                         "expected": found.expected,
+                         "method": method(plan, ind, members)})
     return frame("indicators", rows), _unit_indicators_frame(plan, units, own)
 
 
@@ -114,16 +202,20 @@ def _unit_indicators_frame(plan: Plan, units: list[str], own) -> pd.DataFrame:
         "parent": [units_of[c].parent for c in codes], "code": found, "value": values})
 
 
-def _sum_values(plan: Plan, sub: Submission, sum_codes=None) -> dict[str, float]:
-    """A submission's sum-type figures as reported (children not subtracted).
-    `sum_codes`: _sum_codes(plan), when the caller asks for many submissions."""
-    sum_codes = _sum_codes(plan) if sum_codes is None else sum_codes
+def _input_values(plan: Plan, sub: Submission, codes=None) -> dict[str, float]:
+    """A submission's figures of `codes` (default: every input code) as reported (children
+    not subtracted)."""
+    codes = _input_codes(plan) if codes is None else codes
     return {c: v for c, v in ((c, _num(v)) for c, v in sub.indicators.items())
-            if c in sum_codes and v is not None}
+            if c in codes and v is not None}
 
 
-def _sum_codes(plan: Plan) -> set[str]:
+def _input_codes(plan: Plan) -> set[str]:
     return {i.code for i in plan.indicators if i.agg != "ratio"}
+
+
+def _codes(plan: Plan, agg: str) -> set[str]:
+    return {i.code for i in plan.indicators if i.agg == agg}
 
 
 def reconciliation_frame(plan: Plan, units, direct, own) -> pd.DataFrame:
@@ -132,14 +224,15 @@ def reconciliation_frame(plan: Plan, units, direct, own) -> pd.DataFrame:
         sub = direct.get(code)
         if sub is None or not sub.children:
             continue
-        reported = _sum_values(plan, sub)
-        carried = {c.unit: _sum_values(plan, c) for c in sub.children}
+        reported = _input_values(plan, sub)
+        carried = {c.unit: _input_values(plan, c) for c in sub.children}
         communes = [u.code for u in plan.children(code)]
         listed = set(communes)  # a set: a district may carry hundreds of communes
         communes += [c for c in carried if c not in listed]
-        rebuilt = [own[code]] + [own[c] for c in communes if c in own]
+        area = [code, *communes]
         for ind in plan.indicators:
-            mine, theirs = aggregate(ind, [reported]), aggregate(ind, rebuilt)
+            mine = aggregate(ind, [reported])
+            theirs = figure(plan, ind, area, own).value
             # Only figures the district reported: its form lists its own tasks' indicators.
             if math.isnan(mine) or _same(mine, theirs):
                 continue

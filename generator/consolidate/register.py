@@ -1,5 +1,6 @@
 """The submission register: each expected unit's state, deadline and file, rates per level,
-and the findings of the file that stands for each unit."""
+the units that report through a unit of the register (communes through their district:
+"21/22 xã đã báo cáo"), and the findings of the file that stands for each unit."""
 
 from __future__ import annotations
 
@@ -55,6 +56,21 @@ def standing_findings(status_report) -> dict[str, list[Finding]]:
             if u.receipt is not None and u.receipt.unit == u.code}
 
 
-def findings_frame(units, findings: dict[str, list[Finding]]) -> pd.DataFrame:
+def coverage_frame(plan: Plan, scope: str | None, data) -> pd.DataFrame:
+    """For each unit of the register that others report through (a district), how many of
+    them reported: by their own file or inside its return."""
+    rows = []
+    for code, members in plan.reporting_through(scope).items():
+        absent = [plan.units[m].name for m in members if m not in data]
+        rows.append({"unit": code, "unit_name": plan.units[code].name,
+                     "expected": len(members), "reported": len(members) - len(absent),
+                     "missing_names": ", ".join(absent)})
+    return frame("coverage", rows)
+
+
+def findings_frame(units, findings: dict[str, list[Finding]], checked=()) -> pd.DataFrame:
+    """The findings of each unit's standing file, then `checked`: (unit or area code,
+    finding) of the checks after consolidation."""
     rows = [{"unit": code, **f.as_dict()} for code in units for f in findings.get(code, [])]
+    rows += [{"unit": code, **f.as_dict()} for code, f in checked]
     return frame("findings", rows)

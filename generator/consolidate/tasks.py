@@ -1,5 +1,22 @@
 """Task frames: each responsible unit's status on each task, and each task's overall status,
-share done, overdue and due-next flags (the rules are in the package docstring)."""
+share done, overdue and due-next flags.
+
+One rule for a task's status, here and only here (the workbook, the report and the charts
+read the frame it makes), judged only from the responsible units that reported:
+
+* nobody reported -> not reported ("chưa có đơn vị báo cáo"), never "not started";
+* every unit that reported says "Không phát sinh" -> not applicable;
+* every unit that reported (leaving out "Không phát sinh") says done -> done;
+* every such unit says "Chưa thực hiện" -> not started;
+* otherwise ongoing ("x/y đơn vị đã hoàn thành, z đơn vị chưa báo cáo").
+
+A task is overdue only when its deadline has passed and the units that reported say it is
+not done (ongoing or not started): a dated deadline before the cut-off end; a "Thường xuyên"
+task (judged per period) whose units all say not started; a quarterly one likewise in a
+period holding a quarter's end. "Theo quy định" has no date and is never overdue.
+`due_next`: a dated deadline after this cut-off and by the cut-off of the plan's next
+report (its cadence), task not done.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +26,11 @@ from generator.consolidate.frames import STATUS_COLUMNS, columns_frame, frame
 from generator.model import TaskReport
 from generator.plan.periods import Period
 from generator.plan.workbook import ROLE_LEAD, ROLE_PARTNER, Plan
-from generator.text import clean_text
+from generator.text import clean_text, fmt_int
 from generator.vocab import (
     DONE,
     NOT_APPLICABLE,
+    NOT_REPORTED,
     STATUS_DONE,
     STATUS_NA,
     STATUS_NOT_STARTED,
@@ -24,19 +42,23 @@ from generator.vocab import (
 
 
 def overall_status(statuses: list[str]) -> str:
-    judged = [s for s in statuses if s != STATUS_NA]
-    if statuses and not judged:
+    """The task's status from its units' statuses ("" = that unit did not report)."""
+    reported = [s for s in statuses if s in _COUNTED]
+    if not reported:
+        return NOT_REPORTED.value
+    judged = [s for s in reported if s != STATUS_NA]
+    if not judged:
         return STATUS_NA
-    if judged and all(s == STATUS_DONE for s in judged):
+    if all(s == STATUS_DONE for s in judged):
         return STATUS_DONE
-    if any(s in (STATUS_DONE, STATUS_ONGOING) for s in judged):
-        return STATUS_ONGOING
-    return STATUS_NOT_STARTED
+    if all(s == STATUS_NOT_STARTED for s in judged):
+        return STATUS_NOT_STARTED
+    return STATUS_ONGOING
 
 
 def is_overdue(task, status: str, period: Period) -> bool:
     deadline = task.deadline
-    if deadline is None or status in (STATUS_DONE, STATUS_NA):
+    if deadline is None or status not in (STATUS_ONGOING, STATUS_NOT_STARTED):
         return False
     if deadline.kind == "date":
         return deadline.overdue(period)
@@ -47,11 +69,44 @@ def is_overdue(task, status: str, period: Period) -> bool:
     return False
 
 
-def is_due_next(task, status: str, period: Period) -> bool:
+def is_due_next(task, status: str, period: Period, following: Period | None = None) -> bool:
+    """Due after this cut-off and by the next report's (`following`, default the next
+    period of the same kind)."""
     deadline = task.deadline
-    if deadline is None or deadline.kind != "date" or status == STATUS_DONE:
+    if deadline is None or deadline.kind != "date" or status in (STATUS_DONE, STATUS_NA):
         return False
-    return period.cutoff_end < deadline.due <= period.next().cutoff_end
+    following = following or period.next()
+    return period.cutoff_end < deadline.due <= following.cutoff_end
+
+
+def status_sentence(row, names: list[str] | None = None) -> str:
+    """How the report says a task's status with its counts, consistent with each other:
+    'đang triển khai thực hiện, 72/152 đơn vị đã hoàn thành, 10 đơn vị chưa báo cáo'.
+    `row`: a row of the tasks frame; `names`: the units that did not report (named when
+    nobody reported)."""
+    status, units = row.status, int(row.units)
+    missing, na = int(row.missing), int(row.not_applicable)
+    applicable = units - na
+    phrase = status_of(status).phrase
+    absent = f"{fmt_int(missing)} đơn vị chưa báo cáo"
+    if status == NOT_REPORTED.value:
+        shown = names or []
+        who = f" ({', '.join(shown)} chưa báo cáo)" if 0 < len(shown) <= 3 else f" ({absent})"
+        return phrase + who
+    if status == STATUS_NA:
+        return f"các đơn vị đã báo cáo đều {phrase}, {absent}" if missing else phrase
+    if status in (STATUS_DONE, STATUS_NOT_STARTED):
+        count = int(row.done) if status == STATUS_DONE else int(row.not_started)
+        share = f"{fmt_int(count)}/{fmt_int(applicable)} đơn vị"
+        if missing:
+            return f"các đơn vị đã báo cáo đều {phrase} ({share}), {absent}"
+        return phrase + (f" ({share})" if applicable > 1 else "")
+    text = phrase
+    if applicable > 1 or missing:
+        text += f", {fmt_int(row.done)}/{fmt_int(applicable)} đơn vị đã hoàn thành"
+    if na and units > 1:
+        text += f", {fmt_int(na)} đơn vị không phát sinh"
+    return text + (f", {absent}" if missing else "")
 
 
 # A unit that sent nothing on a task reads as an empty report: status "", no date, no text.
@@ -62,6 +117,7 @@ _COUNTED = frozenset(STATUSES)
 
 def task_frames(plan: Plan, period: Period, units: list[str], data):
     inside = set(units)
+    following = plan.next_period(period)
     reports_of = {code: sub.tasks for code, sub in data.items()}
     task_rows = []
     # task_units is built column by column (at 10.000 units it has 400.000 rows: a dict or
@@ -77,9 +133,10 @@ def task_frames(plan: Plan, period: Period, units: list[str], data):
                 for c in leads + partners]
         # A status outside the list counts as not reported.
         said = [r.status if r.status in _COUNTED else "" for r in mine]
-        # Judged on the leads (listed first); on every responsible unit when none is in scope.
-        status = overall_status(said[:len(leads)] if leads else said)
-        task_rows.append(_task_row(plan, period, task, status, said))
+        # Judged on every responsible unit that reported: the counts shown with the status
+        # are the same units' (a task is never "done" with 6/10 units done).
+        status = overall_status(said)
+        task_rows.append(_task_row(plan, period, task, status, said, following))
         tts += [task.tt] * len(mine)
         codes += leads + partners
         roles += [ROLE_LEAD] * len(leads) + [ROLE_PARTNER] * len(partners)
@@ -108,7 +165,8 @@ def _cleaned(texts: list) -> list[str]:
     return [done[text] for text in texts]
 
 
-def _task_row(plan: Plan, period: Period, task, status: str, said: list[str]) -> dict:
+def _task_row(plan: Plan, period: Period, task, status: str, said: list[str],
+              following: Period) -> dict:
     counts = dict.fromkeys(STATUS_COLUMNS, 0)
     for value in said:
         counts[status_of(value).key] += 1
@@ -121,17 +179,20 @@ def _task_row(plan: Plan, period: Period, task, status: str, said: list[str]) ->
         "lead": task.lead_text, "units": total, **counts,
         "share_done": counts[DONE.key] / applicable if applicable else 0.0,
         "status": status, "overdue": is_overdue(task, status, period),
-        "due_next": is_due_next(task, status, period)}
+        "due_next": is_due_next(task, status, period, following)}
 
 
 def dimension_frame(plan: Plan, tasks: pd.DataFrame) -> pd.DataFrame:
+    """Tasks per dimension by overall status; the counts (not reported included) add up to
+    the dimension's tasks. share_done: of the tasks that arose (not "Không phát sinh")."""
     rows = []
     for number, (name, _short) in sorted(plan.dimensions.items()):
         part = tasks[tasks["dimension"] == number]
         if part.empty:
             continue
-        counted = part[part["status"] != STATUS_NA]
-        counts = {s.key: int((part["status"] == s.value).sum()) for s in TASK_STATUSES}
+        counts = {s.key: int((part["status"] == s.value).sum())
+                  for s in (*TASK_STATUSES, NOT_REPORTED)}
+        arose = len(part) - counts[NOT_APPLICABLE.key]
         rows.append({"dimension": number, "name": name, "tasks": len(part), **counts,
-                     "share_done": counts[DONE.key] / len(counted) if len(counted) else 0.0})
+                     "share_done": counts[DONE.key] / arose if arose else 0.0})
     return frame("dimensions", rows)

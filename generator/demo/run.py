@@ -1,9 +1,11 @@
 """`baocao demo`: the whole cycle on the embedded plan with simulated returns.
 
 In a fresh workspace: forms for the period, ~180 units' returns simulated from a seed
-(see simulate.py), collect (intake, ledger, feedback, consolidated workbook, Word
-report and its PDF when LibreOffice is there), email drafts for forms, reminders and
-the report. No network is used: mail is written as .eml drafts only.
+along the plan's reporting line (see simulate.py: communes to their district, each
+district's own `collect --scope`, the districts' returns and the departments' files to
+the province), collect (intake, ledger, feedback, consolidated workbook, Word report and
+its PDF when LibreOffice is there), email drafts for forms, reminders and the report. No
+network is used: mail is written as .eml drafts only.
 """
 
 from __future__ import annotations
@@ -175,12 +177,17 @@ def summary_lines(result: DemoResult) -> list[str]:
              + ", ".join(f"{s.label.lower()} {fmt_int(counts[s.key])}"
                          for s in SUBMISSION_STATES) + "."]
     key = result.key
+    if key.get("units_through"):
+        lines.append(f"  Đơn vị báo cáo qua đơn vị cấp trên: "
+                     f"{fmt_int(key['units_through_reported'])}/"
+                     f"{fmt_int(key['units_through'])} có trong báo cáo tổng hợp của cấp trên.")
     if key:
         lines.append(f"  Nhiệm vụ: {fmt_int(key['tasks'])}; đã hoàn thành "
                      f"{fmt_int(key['tasks_done'])}, đang thực hiện "
                      f"{fmt_int(key['tasks_ongoing'])}, chưa thực hiện "
                      f"{fmt_int(key['tasks_not_started'])}, không phát sinh "
-                     f"{fmt_int(key['tasks_not_applicable'])}, quá hạn "
+                     f"{fmt_int(key['tasks_not_applicable'])}, chưa có đơn vị báo cáo "
+                     f"{fmt_int(key['tasks_missing'])}, quá hạn "
                      f"{fmt_int(key['tasks_overdue'])}; tỷ lệ hoàn thành "
                      f"{fmt_pct(key['share_done'])} (trên số nhiệm vụ có phát sinh).")
     lines += ["", "Tệp kết quả:",
@@ -201,7 +208,8 @@ def summary_lines(result: DemoResult) -> list[str]:
     lines.append(f"  Thư nháp (.eml: {', '.join(parts)}): {rel(out / MAIL_DIR)}/")
     district = sorted((root / ".baocao" / "mo-phong").glob("huyen-*"))
     if district:
-        lines.append(f"  Không gian làm việc của huyện mô phỏng: {rel(district[0])}/")
+        lines.append(f"  Không gian làm việc của {fmt_int(len(district))} huyện mô phỏng "
+                     f"(chạy collect --scope): {rel(district[0].parent)}/")
     if "report" in result.drafts and not mail.settings(find_workspace(
             explicit=root)).get("report_to"):
         lines.append("  (Thư gửi báo cáo chưa có người nhận: điền report_to trong mục email "

@@ -1,12 +1,20 @@
 """Simulated returns: fill the units' forms the way ~180 officers would (for the demo).
 
 Everything is decided from a seed, per unit, in the parent process (`plan_return`),
-then applied to each unit's form with openpyxl in a 2-process pool (`apply_return`),
-so the same seed gives the same files in any order of work. Most units fill their
-form completely and on time; some are late (file time after the deadline), some never
-send, a few make mistakes (missing status, done without date, negative number), a few
-send a file the province must reject (last quarter's form, content pasted into a new
-workbook), and a few save as .xls with LibreOffice when it is installed.
+then applied to each unit's form in a 2-process pool (`apply_return`), so the same seed
+gives the same files in any order of work. Most units fill their form completely and on
+time; some are late (file time after the deadline), some never send, a few make mistakes
+(missing status, done without date, negative number, a figure breaking one of the plan's
+consistency rules), a few send a file that must be rejected (last quarter's form, content
+pasted into a new workbook), and a few save as .xls with LibreOffice when it is installed.
+The figures respect the plan's consistency rules (overdue ≤ received) unless an error is
+planted, and a figure a department owns agrees with the communes' count it is a share of.
+
+The plan's reporting line is followed: units that report through another (plan 239:
+communes through their district's Phòng Nội vụ) send their files to it; each such
+district collects them in a workspace of its own (`collect --scope`) and sends the
+province one consolidated return. One district reports late, and one district's return
+lacks some of its communes.
 """
 
 from __future__ import annotations
@@ -29,10 +37,15 @@ from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
 from generator import office
 from generator.cells import SERIAL_EPOCH, find_header
-from generator.collect import collect
+from generator.collect import take_in
+from generator.consolidate.build import from_ledger
+from generator.consolidate.indicators import contributors
 from generator.forms import layout as formspec
 from generator.forms import writer as forms
-from generator.plan.workbook import ROLE_LEAD
+from generator.ledger.store import Ledger
+from generator.plan.periods import parse_period
+from generator.plan.workbook import ROLE_LEAD, load_plan
+from generator.render.workbook import write_workbook
 from generator.vocab import (
     STATUS_DONE,
     STATUS_NA,
@@ -47,14 +60,15 @@ VN_TZ = dt.timezone(dt.timedelta(hours=7))
 # Kinds of return a unit makes.
 ON_TIME, LATE, MISSING, CONTENT_ERROR, REJECTED, XLS = (
     "on_time", "late", "missing", "content_error", "rejected", "xls")
-DISTRICT, AFTER_DISTRICT = "district", "after_district"
+DISTRICT, DISTRICT_LATE, AFTER_DISTRICT = "district", "district_late", "after_district"
 KIND_LABELS = {ON_TIME: "đúng hạn", LATE: "trễ hạn", MISSING: "không gửi",
                CONTENT_ERROR: "có lỗi nội dung", REJECTED: "tệp bị từ chối",
                XLS: "lưu dạng .xls", DISTRICT: "gửi bảng tổng hợp của huyện (kèm các xã)",
+               DISTRICT_LATE: "gửi bảng tổng hợp của huyện trễ hạn",
                AFTER_DISTRICT: "gửi huyện sau khi huyện đã báo cáo"}
 # Shares of the units (the rest are on time and clean).
 SHARES = {MISSING: 0.05, LATE: 0.08, CONTENT_ERROR: 0.03, REJECTED: 0.012, XLS: 0.017}
-ERROR_KINDS = ("missing_status", "done_without_date", "negative_indicator")
+ERROR_KINDS = ("missing_status", "done_without_date", "negative_indicator", "broken_rule")
 
 FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đỗ", "Bùi", "Lò", "Giàng", "Sùng",
           "Vàng", "Lù", "Hầu", "Ma", "Tẩn", "Lý", "Đặng", "Phan", "Nông")
@@ -99,6 +113,9 @@ RANGES = {"văn bản": (0, 6), "hội nghị": (0, 8), "lượt người": (20,
           "vấn đề": (0, 10), "phương án": (0, 3), "lớp": (0, 4), "triệu đồng": (10, 500),
           "thẻ": (50, 1500), "cơ sở": (0, 10), "tấn": (0, 50), "mô hình": (0, 3)}
 LEVEL_SCALE = {"xa": 1, "huyen": 4, "tinh": 8}
+# What a commune has (a stock): people, households, villages...
+STOCK_RANGES = {"người": (2500, 7000), "hộ": (300, 1500), "thẻ": (300, 1500),
+                "trường": (2, 6), "thôn, tổ": (5, 20), "mô hình": (1, 6), "thủ tục": (80, 130)}
 
 
 @dataclass
@@ -126,7 +143,7 @@ class Simulation:
     def files(self) -> list[Path]:
         """The files the province receives."""
         return [r.path for r in self.returns
-                if r.path is not None and (not r.via or r.kind == DISTRICT)]
+                if r.path is not None and (not r.via or r.kind in (DISTRICT, DISTRICT_LATE))]
 
 
 # --------------------------------------------------------------------------- deciding
@@ -208,11 +225,12 @@ def plan_return(plan, unit, period, seed: int, kind: str, deadline: dt.date) -> 
             difficulty = rng.choice(DIFFICULTIES)
         tasks[task.tt] = {"status": status, "completed_on": done_on, "result": result,
                           "difficulty": difficulty}
-    values = indicator_values(plan, unit, rng)
+    quiet = {tt for tt, item in tasks.items() if item["status"] == STATUS_NA}
+    values = indicator_values(plan, unit, rng, quiet)
     errors = []
     if kind == CONTENT_ERROR:
         errors = [rng.choice(ERROR_KINDS)]
-        _make_error(errors[0], tasks, values, rng)
+        errors = [_make_error(errors[0], tasks, values, rng, plan.rules)]
     fields = {
         "difficulties": rng.choice(DIFFICULTIES) if rng.random() < 0.5 else "Không.",
         "proposals": rng.choice(PROPOSALS) if rng.random() < 0.4 else "Không.",
@@ -225,8 +243,10 @@ def plan_return(plan, unit, period, seed: int, kind: str, deadline: dt.date) -> 
             "received_at": received}
 
 
-def indicator_values(plan, unit, rng: random.Random) -> dict[str, float]:
-    """A value for every input indicator of the unit; a ratio's numerator ≤ denominator."""
+def indicator_values(plan, unit, rng: random.Random, quiet=()) -> dict[str, float]:
+    """A value for every input indicator of the unit; a ratio's numerator ≤ denominator,
+    the plan's consistency rules kept; no flow on a task in `quiet` (the unit said it did
+    not arise: "Không phát sinh")."""
     scale = LEVEL_SCALE.get(unit.level, 1)
     own = plan.indicators_for(unit.code)
     parts = {c for i in own if i.agg == "ratio" for c in (i.num, i.den)}
@@ -234,27 +254,80 @@ def indicator_values(plan, unit, rng: random.Random) -> dict[str, float]:
         plan.indicator(c) for c in sorted(parts) if plan.indicator(c) is not None]
     values: dict[str, float] = {}
     for item in wanted:
-        low, high = RANGES.get(item.unit.strip().lower(), (0, 20))
-        values[item.code] = float(rng.randint(low * scale, high * scale))
+        low, high = _range(plan, item, unit)
+        values[item.code] = float(rng.randint(low, high))
     for item in own:
         if item.agg == "ratio" and item.num in values and item.den in values:
             den = max(values[item.den], float(rng.randint(5, 40) * scale))
             values[item.den] = den
             values[item.num] = float(round(den * rng.uniform(0.55, 1.0)))
+    for item in wanted:
+        if item.task in quiet and item.agg == "sum":
+            values[item.code] = 0.0
+    keep_rules(plan.rules, values, rng)
     return values
 
 
-def _make_error(kind: str, tasks: dict, values: dict, rng: random.Random) -> None:
+def _range(plan, item, unit) -> tuple[int, int]:
+    """Plausible bounds of a unit's figure: flows by the unit's level; stocks (population,
+    households, schools) per commune, times the communes a province body's figure covers."""
+    measure = item.unit.strip().lower()
+    if item.agg != "stock":
+        low, high = RANGES.get(measure, (0, 20))
+        scale = LEVEL_SCALE.get(unit.level, 1)
+    else:
+        low, high = STOCK_RANGES.get(measure, RANGES.get(measure, (0, 20)))
+        scale = LEVEL_SCALE.get(unit.level, 1)
+        if plan.reporters(item.code) == {unit.code}:  # the body that owns the figure
+            scale = max(1, sum(1 for u in plan.units.values() if u.level == "xa"))
+    return low * scale, high * scale
+
+
+def _applies(rule, values: dict) -> bool:
+    return rule.op in ("<=", "<", ">=", ">") and all(c in values for c in rule.codes)
+
+
+def keep_rules(rules, values: dict, rng: random.Random) -> None:
+    """Shrink the larger side of each broken rule (overdue files above files received) until
+    every rule over the unit's figures holds; shrinking one code may break a rule where it
+    is the larger side, hence the passes."""
+    for _ in range(len(rules) + 1):
+        broken = False
+        for rule in (r for r in rules if _applies(r, values)):
+            small, large = (rule.left, rule.right) if rule.op in ("<=", "<") else \
+                (rule.right, rule.left)
+            top, bound = sum(values[c] for c in small), sum(values[c] for c in large)
+            if top <= bound - (1 if rule.op in ("<", ">") else 0):
+                continue
+            broken = True
+            share = rng.uniform(0.5, 0.95) * max(bound - 1, 0) / top if top else 0.0
+            for code in small:
+                values[code] = float(int(values[code] * share))
+        if not broken:
+            return
+
+
+def _make_error(kind: str, tasks: dict, values: dict, rng: random.Random, rules=()) -> str:
+    """Plant one error of `kind` (a broken rule when the unit has none to break: a negative
+    figure); the kind planted."""
+    if kind == "broken_rule":
+        usable = [r for r in rules if r.op in ("<=", "<") and _applies(r, values)]
+        if usable:
+            rule = rng.choice(usable)
+            values[rule.left[0]] = sum(values[c] for c in rule.right) + rng.randint(1, 9)
+            return kind
+        kind = "negative_indicator"
     if kind == "negative_indicator" and values:
         values[rng.choice(sorted(values))] = -float(rng.randint(1, 9))
-        return
+        return kind
     tt = rng.choice(sorted(tasks))
     if kind == "missing_status" or not tasks:
         tasks[tt]["status"] = ""
         tasks[tt]["result"] = tasks[tt]["result"] or "Đang tổng hợp kết quả."
-    else:
-        tasks[tt].update(status=STATUS_DONE, completed_on=None,
-                         result=tasks[tt]["result"] or "Đã hoàn thành.")
+        return "missing_status"
+    tasks[tt].update(status=STATUS_DONE, completed_on=None,
+                     result=tasks[tt]["result"] or "Đã hoàn thành.")
+    return "done_without_date"
 
 
 # --------------------------------------------------------------------------- writing
@@ -465,42 +538,44 @@ def _stamp(path: Path, moment: dt.datetime) -> None:
 def fill_returns(workspace, plan, period, folder: Path, seed: int = 2022, workers: int = 2,
                  units=None, progress=None, district: bool = True) -> Simulation:
     """Fill the forms in output/<period>/bieu-mau/ as the units would and put the files
-    they send into `folder` (file time = when the unit sent it).
+    the province receives into `folder` (file time = when the unit sent it).
 
-    With `district`, the smallest district collects its communes' files itself (in a
-    workspace of its own under .baocao/mo-phong/) and sends the province one
-    consolidated return, TongHop_<period>_<district>.xlsx, instead of separate files.
+    With `district`, the plan's reporting line is followed: each unit that others report
+    through (a district, under plan 239) collects their files in a workspace of its own
+    under .baocao/mo-phong/ and sends the province one consolidated return,
+    TongHop_<period>_<district>.xlsx, instead of separate files.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     chosen = forms.reporting_units(plan, units)
     if any(not workspace.form_path(period, u).is_file() for u in chosen):
         forms.write_forms(workspace, plan, period, units=[u.code for u in chosen])
-    kinds = assign_kinds([u.code for u in chosen], seed, xls=office.soffice_path() is not None)
-    hub = _hub(plan, chosen) if district else None
-    hub_ws = _district_workspace(workspace, hub) if hub else None
-    if hub:
-        kinds[hub] = ON_TIME  # the district itself reports (its own form goes in its file)
-    returns, jobs = [], []
+    hubs = _hubs(plan, chosen) if district else {}
+    kinds = _kinds(plan, chosen, hubs, seed, xls=office.soffice_path() is not None)
+    via_of = {c: hub for hub, members in hubs.items() for c in (hub, *members)}
+    hub_ws = {hub: _district_workspace(workspace, hub) for hub in hubs}
+    returns, planned = [], {}
     for unit in chosen:
-        kind = kinds[unit.code]
-        via = hub if hub and hub in (unit.code, unit.parent) else ""
-        if via and kind == XLS:
-            kind = ON_TIME  # the district reads its communes' files before they are converted
+        kind, via = kinds[unit.code], via_of.get(unit.code, "")
         if kind == MISSING:
             returns.append(UnitReturn(unit.code, kind, via=via))
             continue
-        values = plan_return(plan, unit, period, seed, kind,
-                             period.deadline(unit.level, workspace.deadline_days))
+        planned[unit.code] = plan_return(plan, unit, period, seed, kind, plan.deadline(
+            unit.code, period, workspace.deadline_days))
+        returns.append(UnitReturn(unit.code, kind, None, planned[unit.code]["received_at"],
+                                  planned[unit.code]["errors"], via))
+    agree_with_areas(plan, planned, seed)
+    jobs = []
+    for item in (r for r in returns if r.code in planned):
+        unit = plan.units[item.code]
         form = workspace.form_path(period, unit)
-        if kind == REJECTED and len([r for r in returns if r.kind == REJECTED]) % 2 == 0:
+        if item.kind == REJECTED and len([r for r in returns if r.kind == REJECTED and
+                                          r.path is not None]) % 2 == 0:
             form = _old_form(workspace, plan, period, unit, folder)
-        where = hub_ws.input_dir(period) if via else folder
-        target = where / unit_file_name(unit, period)
-        returns.append(UnitReturn(unit.code, kind, target, values["received_at"],
-                                  values["errors"], via))
-        jobs.append((form, target, values,
-                     kind == REJECTED and form == workspace.form_path(period, unit)))
+        where = hub_ws[item.via].input_dir(period) if item.via else folder
+        item.path = where / unit_file_name(unit, period)
+        jobs.append((form, item.path, planned[item.code],
+                     item.kind == REJECTED and form == workspace.form_path(period, unit)))
     old = [item for item in returns if item.kind == XLS]
     first = {item.path for item in old}
     _run_jobs([job for job in jobs if job[1] in first], 1, None)
@@ -512,21 +587,70 @@ def fill_returns(workspace, plan, period, folder: Path, seed: int = 2022, worker
             if item.path is not None and item.kind != XLS:
                 _stamp(item.path, item.received_at)
         shutil.rmtree(folder / ".cu", ignore_errors=True)
-        if hub:
-            _district_return(hub_ws, plan, period, hub, returns, folder, seed)
+        late = _pick(hubs, seed, "late") if len(hubs) >= 3 else ""
+        _district_returns(hub_ws, plan, period, returns, folder, seed, late, workers)
         for item, future in zip(old, converted, strict=True):
             item.path = future.result()
             _stamp(item.path, item.received_at)
     return Simulation(period.id, folder, returns)
 
 
-def _hub(plan, chosen) -> str | None:
-    """The district that sends one consolidated return: the one with fewest communes."""
+def _hubs(plan, chosen) -> dict[str, list[str]]:
+    """{unit others report through: those of them chosen}, from the plan's reporting line
+    (plan 239: each district and its communes)."""
     codes = {u.code for u in chosen}
-    districts = [u for u in chosen if any(c.code in codes for c in plan.children(u.code))]
-    if not districts:
-        return None
-    return min(districts, key=lambda u: (len(plan.children(u.code)), u.code)).code
+    out = {}
+    for hub, members in plan.reporting_through().items():
+        mine = [c for c in members if c in codes]
+        if hub in codes and mine:
+            out[hub] = mine
+    return out
+
+
+def _pick(hubs: dict, seed: int, why: str, besides: str = "") -> str:
+    """One hub, the same for the same seed."""
+    return min((h for h in hubs if h != besides), key=lambda h: _rng(seed, why, h).random())
+
+
+def _kinds(plan, chosen, hubs: dict, seed: int, xls: bool) -> dict[str, str]:
+    """Each unit's kind of return: shares among the units the province receives from, and
+    among the units reporting through a district; the compiling body and the districts
+    themselves send theirs (a district's own report goes inside its return). With three
+    districts or more, one district's return lacks a commune (made missing if none is)."""
+    through = {c for members in hubs.values() for c in members}
+    direct = [u.code for u in chosen if u.code not in through and u.code not in hubs
+              and u.code != plan.compiler.code]
+    kinds = {**assign_kinds(direct, seed, xls),
+             **assign_kinds([u.code for u in chosen if u.code in through], seed, xls)}
+    for code in (u.code for u in chosen if u.code not in kinds):
+        kinds[code] = ON_TIME
+    for members in hubs.values():  # the district reads its communes' files before any
+        for code in members:       # conversion: none of them is saved as .xls
+            if kinds[code] == XLS:
+                kinds[code] = ON_TIME
+    if len(hubs) >= 3:
+        gap = _pick(hubs, seed, "gap", besides=_pick(hubs, seed, "late"))
+        if not any(kinds[c] in (MISSING, REJECTED) for c in hubs[gap]):
+            kinds[hubs[gap][0]] = MISSING
+    return kinds
+
+
+def agree_with_areas(plan, planned: dict[str, dict], seed: int) -> None:
+    """A figure one body owns that is a share of what many units count (a department's
+    villages with broadband of the communes' villages) is drawn as a share of their sum, so
+    the province's ratio and rules hold."""
+    codes = list(planned)
+    for ratio in (i for i in plan.indicators if i.agg == "ratio"):
+        num, den = plan.indicator(ratio.num), plan.indicator(ratio.den)
+        owners = contributors(plan, num, codes)
+        counted = contributors(plan, den, codes)
+        if len(owners) != 1 or owners == counted:
+            continue
+        total = sum(planned[c]["indicators"].get(den.code, 0) for c in counted)
+        values = planned[owners[0]]["indicators"]
+        if num.code in values and total:
+            rng = _rng(seed, "area", num.code)
+            values[num.code] = float(round(total * rng.uniform(0.55, 0.98)))
 
 
 def _district_workspace(workspace, code: str):
@@ -541,27 +665,57 @@ def _district_workspace(workspace, code: str):
     return district
 
 
-def _district_return(district, plan, period, code: str, returns, folder: Path,
-                     seed: int) -> None:
-    """The district collects what reached it before it reports (`collect --scope`), then
-    sends its consolidated workbook (signed as its own return) to the province."""
-    rng = _rng(seed, "district", code, period.id)
-    deadline = period.deadline("huyen", district.deadline_days)
-    sent = dt.datetime(deadline.year, deadline.month, deadline.day, 8, 0,
-                       tzinfo=VN_TZ) - dt.timedelta(days=rng.randint(1, 3))
-    mine = [r for r in returns if r.via == code and r.path is not None]
-    arrived = [r for r in mine if r.received_at <= sent]
-    result = collect(district, plan, period, [r.path for r in arrived], workers=1, scope=code,
-                     pdf=False)
-    book = next(p for p in result.outputs if p.suffix == ".xlsx")
-    target = folder / book.name
-    shutil.copyfile(book, target)
-    _stamp(target, sent)
-    hub = next(r for r in returns if r.code == code)
-    hub.kind, hub.path, hub.received_at = DISTRICT, target, sent
-    for item in mine:
-        if item is not hub and item.path is not None and item.received_at > sent:
-            item.kind = AFTER_DISTRICT  # reached the district after it had reported
+def _district_returns(hub_ws: dict, plan, period, returns, folder: Path, seed: int,
+                      late: str, workers: int) -> None:
+    """Each district collects what reached it before it reports, then sends its consolidated
+    workbook (signed as its own return) to the province: before its last day on time, or
+    (`late`) a few days after it. The districts work side by side, one process each."""
+    jobs, sent_at = [], {}
+    for code, district in hub_ws.items():
+        rng = _rng(seed, "district", code, period.id)
+        deadline = plan.deadline(code, period, district.deadline_days)
+        day = deadline + dt.timedelta(days=rng.randint(1, 4)) if code == late else \
+            deadline - dt.timedelta(days=rng.randint(0, 2))
+        sent = dt.datetime(day.year, day.month, day.day, rng.randint(8, 16),
+                           rng.randint(0, 59), tzinfo=VN_TZ)
+        mine = [r for r in returns if r.via == code and r.path is not None]
+        # Its own report is compiled with the rest; its communes' files if they arrived.
+        arrived = [r.path for r in mine if r.code == code or r.received_at <= sent]
+        jobs.append((str(district.root), period.id, code, [str(p) for p in arrived]))
+        sent_at[code] = sent
+    if workers > 1 and len(jobs) > 1:
+        context = multiprocessing.get_context("spawn")  # see _run_jobs
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            books = list(pool.map(_district_collect, jobs))
+    else:
+        books = [_district_collect(job) for job in jobs]
+    for (_root, _period, code, _files), book in zip(jobs, books, strict=True):
+        target = folder / Path(book).name
+        shutil.copyfile(book, target)
+        _stamp(target, sent_at[code])
+        hub = next(r for r in returns if r.code == code)
+        hub.kind = DISTRICT_LATE if code == late else DISTRICT
+        hub.path, hub.received_at = target, sent_at[code]
+        for item in returns:
+            if item.via == code and item is not hub and item.path is not None and \
+                    item.received_at > sent_at[code]:
+                item.kind = AFTER_DISTRICT  # reached the district after it had reported
+
+
+def _district_collect(job) -> str:
+    """What a district's Phòng Nội vụ runs (`collect --scope`): intake of its communes'
+    files into its ledger, then its consolidated workbook, which is its return. (Its Word
+    report and feedback are left out: the province does not receive them.)"""
+    root, period_id, code, files = job
+    district = find_workspace(explicit=Path(root))
+    plan = load_plan(district.plan_path)
+    period = parse_period(period_id)
+    with Ledger(district) as ledger, ledger.lock():
+        take_in(ledger, district, plan, period, [Path(f) for f in files], workers=1)
+    cons = from_ledger(district, plan, period, scope=code)
+    path = district.workbook_path(period, code)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(write_workbook(cons, path, key=district.secret_key()))
 
 
 def _old_form(workspace, plan, period, unit, folder: Path) -> Path:

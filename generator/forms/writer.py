@@ -253,7 +253,7 @@ def _guide_sheet(book, st: Styles, context: _Context, unit: Unit) -> None:
     sheet = book.add_worksheet(S.SHEET_GUIDE)
     sheet.set_column(0, 0, GUIDE_WIDTHS[0])
     sheet.set_column(1, 1, GUIDE_WIDTHS[1])
-    deadline = period.deadline(unit.level, context.deadline_days)
+    deadline = plan.deadline(unit.code, period, context.deadline_days)
     to_name, to_email = _recipient(plan, unit)
     tasks = plan.tasks_for(unit.code)
     leads = sum(1 for _, role in tasks if role == ROLE_LEAD)

@@ -36,6 +36,7 @@ from generator.intake.book import Book
 from generator.intake.values import detect_legacy, match_status
 from generator.model import Submission, TaskReport
 from generator.plan.periods import parse_period
+from generator.plan.workbook import BROKEN_WORDS
 from generator.text import clean_text, fmt_date_plain, fmt_num, fold
 from generator.vocab import STATUS_DONE
 
@@ -403,6 +404,7 @@ def read_indicators(reader: Reader, sub: Submission) -> None:
         if indicator.agg != "ratio" and indicator.code not in found:
             reader.add("I005", name, code=indicator.code)
     check_ratios(reader, sub, name, wanted, found, cols["value"])
+    check_consistency(reader, sub, name, found, cols["value"])
 
 
 def indicator_value(reader: Reader, sheet: str, rows, r: int, c: int, code: str,
@@ -441,6 +443,30 @@ def check_ratios(reader: Reader, sub: Submission, sheet: str, wanted, rows: dict
             reader.add("I003", sheet, cell, code=indicator.num,
                        value=_num_text(num), den=indicator.den, den_value=_num_text(den),
                        ratio=indicator.code)
+
+
+def check_consistency(reader: Reader, sub: Submission, sheet: str, rows: dict[str, int],
+                      col: int) -> None:
+    """The plan's consistency rules (sheet QuyTac of the plan) on one form's figures: a broken
+    rule is an error at the first cell of its left side, naming the cells of both sides.
+    Rules over codes this form does not hold all are checked after consolidation; a cell
+    that already has a finding (a numerator above its denominator, I003) gets no second."""
+    for rule in reader.plan.rules:
+        if any(c not in rows or sub.indicators.get(c) is None for c in rule.codes):
+            continue
+        left = sum(sub.indicators[c] for c in rule.left)
+        right = sum(sub.indicators[c] for c in rule.right)
+        if rule.holds(left, right):
+            continue
+        left_cells = [cell_ref(rows[c], col) for c in rule.left]
+        if _has_finding(reader, sheet, left_cells[0]):
+            continue
+        reader.add("I010", sheet, left_cells[0], left=" + ".join(rule.left),
+                   left_value=_num_text(left), left_cells=", ".join(left_cells),
+                   relation=BROKEN_WORDS[rule.op], right=" + ".join(rule.right),
+                   right_value=_num_text(right),
+                   right_cells=", ".join(cell_ref(rows[c], col) for c in rule.right),
+                   rule=rule.label)
 
 
 def _num_text(value: float) -> str:

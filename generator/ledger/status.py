@@ -1,6 +1,7 @@
 """Submission status: which expected units sent a file on time, late, not at all, only
-rejected files, or a file held for the officer's confirmation, from the ledger and the
-deadlines (`baocao status`)."""
+rejected files, or a file held for the officer's confirmation, from the ledger, the plan's
+reporting line and its deadlines (`baocao status`). A file is on time up to and including its
+last day on time ("trước ngày 15" of the plan is the 14th), by the sender's clock."""
 
 from __future__ import annotations
 
@@ -64,20 +65,25 @@ def classify(receipt: Receipt | None, deadline: dt.date) -> str:
     return ON_TIME.key if receipt.received_at.date() <= deadline else LATE.key
 
 
-def status(workspace, plan, period, submissions=None) -> StatusReport:
-    """`submissions`: ledger.current_submissions(period.id), if the caller has them."""
+def status(workspace, plan, period, submissions=None, scope: str | None = None
+           ) -> StatusReport:
+    """Each unit the compiler receives reports from (plan.expected_units: under plan 239 the
+    departments and districts for the province, the communes for a district `scope`), in
+    plan order, against its last day on time (plan.deadline: the reporting line's day, else
+    the workspace's [deadlines]). The compiling body is not listed: it is never late to
+    itself. `submissions`: ledger.current_submissions(period.id), if the caller has them."""
     days = workspace.deadline_days
     with Ledger(workspace) as ledger:
         standing = standing_receipts(ledger, period.id, submissions)
     units = []
-    for unit in plan.units.values():
-        if not plan.tasks_for(unit.code):
-            continue
-        receipt = standing.get(unit.code)
-        # A commune reported inside its district's file is held to the district's deadline.
-        level = unit.level
-        if receipt is not None and receipt.unit != unit.code and receipt.unit in plan.units:
-            level = plan.units[receipt.unit].level
-        deadline = period.deadline(level, days)
-        units.append(UnitStatus(unit.code, classify(receipt, deadline), deadline, receipt))
+    for code in plan.expected_units(scope):
+        receipt = standing.get(code)
+        # A unit reported inside another unit's file (a commune in its district's return,
+        # where the plan lets communes report to the province too) is held to that unit's
+        # deadline.
+        holder = code
+        if receipt is not None and receipt.unit != code and receipt.unit in plan.units:
+            holder = receipt.unit
+        deadline = plan.deadline(holder, period, days)
+        units.append(UnitStatus(code, classify(receipt, deadline), deadline, receipt))
     return StatusReport(period.id, units)

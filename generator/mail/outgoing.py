@@ -178,7 +178,7 @@ def build_forms(workspace, plan, period, units=None) -> Batch:
             batch.no_email.append(unit.code)
             continue
         form = workspace.form_path(period, unit)
-        deadline = period.deadline(unit.level, workspace.deadline_days)
+        deadline = plan.deadline(unit.code, period, workspace.deadline_days)
         body = forms_body(plan, period, unit, form.name, deadline)
         key = f"forms/{period.id}/{unit.code}"
         msg = new_message(key, sender, [unit.email],

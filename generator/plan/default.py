@@ -2,9 +2,10 @@
 
 Sources in input/sources/: the task table transcribed from the plan with the plan's own
 wording beside it (TSV), the administrative units of Lào Cai in mid-2022 and Lào Cai's
-PAPI scores with their sources (CSV). Departments and indicators are below. Every
-difference between the plan's wording and the wording used is written into the task's
-note (`edit_note`). `write_workbook` is the builder shared with the second shipped plan
+PAPI scores with their sources (CSV). Departments, indicators (with their reporting levels
+and aggregation), consistency rules and the reporting line are below. Every difference
+between the plan's wording and the wording used is written into the task's note
+(`edit_note`). `write_workbook` is the builder shared with the second shipped plan
 (lao_cai_2025.py). Run `python -m generator.plan.shipped` to rewrite both shipped
 workbooks in input/; a test checks the shipped files match this builder.
 """
@@ -34,6 +35,8 @@ DETAILS = [
     ("Địa danh", "Lào Cai"),
     ("Mã đơn vị đầu mối", "SNV"),
     ("Email đầu mối", f"snv@{DOMAIN}"),
+    ("Mã cơ quan tổng hợp", "SNV"),
+    ("Kỳ báo cáo", "Quý I; 6 tháng; Quý III; Năm"),
     ("Ghi chú", "Địa chỉ thư điện tử của các đơn vị là dữ liệu mẫu, cơ quan đầu mối cập nhật "
                 "địa chỉ chính thức trước khi gửi biểu mẫu."),
 ]
@@ -104,106 +107,170 @@ CLASSES = [
      "báo cáo, kết quả báo cáo qua UBND cấp huyện"),
 ]
 
-# code, task, name, unit of measure, aggregation, numerator, denominator
+# Indicators, like a DHIS2 data element: who reports each one and how an area's figure is
+# made. "cộng dồn" (a flow: cases in the period) is summed over every unit that reports it;
+# "thời điểm" (a stock: what exists) is taken at one level, the highest in the area that
+# reports it (the province body that owns the figure, a district's own figure, or the sum
+# of its communes when only communes report it), never added across levels; "tỷ lệ" is
+# summed numerator / summed denominator. The levels ("Cấp báo cáo") narrow the units
+# responsible for the task to those that hold the figure: a commune form never asks for a
+# district chair's dialogues. The same stock is one indicator (villages, households), so
+# the province has one count of villages, whichever ratio uses it.
+XA, HUYEN = "UBND cấp xã", "UBND cấp huyện"
+BOTH = f"{HUYEN}; {XA}"
+FLOW, STOCK, RATIO = "cộng dồn", "thời điểm", "tỷ lệ"
+
+
+def _ind(code, task, name, unit, agg=FLOW, levels="", num="", den="", kind=""):
+    """A ChiTieu row in the sheet's column order (SHEETS['ChiTieu'])."""
+    return (code, task, name, unit, agg, num, den, kind, levels)
+
+
+def _ratio(code, task, name, num, den):
+    return _ind(code, task, name, "%", RATIO, num=num, den=den)
+
+
 INDICATORS = [
-    ("CT1.1a", "1.1", "Số kế hoạch, văn bản triển khai Pháp lệnh thực hiện dân chủ đã ban hành", "văn bản"),
-    ("CT1.1b", "1.1", "Số hội nghị quán triệt Pháp lệnh thực hiện dân chủ", "hội nghị"),
-    ("CT1.2a", "1.2", "Số hội nghị, buổi tuyên truyền về Chỉ số PAPI và Pháp lệnh thực hiện dân chủ", "hội nghị"),
-    ("CT1.2b", "1.2", "Số lượt người tham dự hội nghị, buổi tuyên truyền", "lượt người"),
-    ("CT1.2c", "1.2", "Số tin, bài, phóng sự tuyên truyền đã đăng, phát", "tin, bài"),
-    ("CT1.3a", "1.3", "Số thôn, tổ dân phố có sổ ghi chép các khoản đóng góp tự nguyện", "thôn, tổ"),
-    ("CT1.3b", "1.3", "Tổng số thôn, tổ dân phố", "thôn, tổ"),
-    ("CT1.3r", "1.3", "Tỷ lệ thôn, tổ dân phố có sổ ghi chép các khoản đóng góp", "%", "ratio", "CT1.3a", "CT1.3b"),
-    ("CT2.1a", "2.1", "Số cuộc tuyên truyền, phổ biến chính sách pháp luật", "cuộc"),
-    ("CT2.1b", "2.1", "Số lượt người được tuyên truyền, phổ biến", "lượt người"),
-    ("CT2.2a", "2.2", "Số hộ nghèo, hộ cận nghèo có tên trong danh sách được công khai", "hộ"),
-    ("CT2.2b", "2.2", "Số lần niêm yết công khai danh sách và chế độ, chính sách", "lần"),
-    ("CT2.3a", "2.3", "Số lần công khai dự toán, quyết toán thu, chi ngân sách cấp xã", "lần"),
-    ("CT2.4a", "2.4", "Số quy hoạch, kế hoạch sử dụng đất được công khai", "văn bản"),
-    ("CT2.5a", "2.5", "Số phương án bồi thường, hỗ trợ, tái định cư được công khai", "phương án"),
-    ("CT2.6a", "2.6", "Số lần công khai bảng giá đất", "lần"),
-    ("CT3.1a", "3.1", "Số cuộc gặp gỡ, tiếp xúc, đối thoại với người dân", "cuộc"),
-    ("CT3.1b", "3.1", "Số lượt người dân tham dự gặp gỡ, đối thoại", "lượt người"),
-    ("CT3.1c", "3.1", "Số ý kiến, kiến nghị của người dân được tiếp nhận", "ý kiến"),
-    ("CT3.2a", "3.2", "Số lượt công dân được tiếp", "lượt người"),
-    ("CT3.2b", "3.2", "Số đơn phản ánh, kiến nghị, khiếu nại, tố cáo đã tiếp nhận", "đơn"),
-    ("CT3.2c", "3.2", "Số đơn phản ánh, kiến nghị, khiếu nại, tố cáo đã giải quyết", "đơn"),
-    ("CT3.2r", "3.2", "Tỷ lệ đơn đã giải quyết", "%", "ratio", "CT3.2c", "CT3.2b"),
-    ("CT3.3a", "3.3", "Số cuộc đối thoại trực tiếp của Chủ tịch UBND cấp huyện với người dân", "cuộc"),
-    ("CT3.3b", "3.3", "Số lượt người dân tham dự đối thoại", "lượt người"),
-    ("CT3.4a", "3.4", "Số vụ, việc đã thụ lý", "vụ, việc"),
-    ("CT3.4b", "3.4", "Số vụ, việc đã giải quyết, xét xử", "vụ, việc"),
-    ("CT3.4r", "3.4", "Tỷ lệ vụ, việc đã giải quyết, xét xử", "%", "ratio", "CT3.4b", "CT3.4a"),
-    ("CT3.5a", "3.5", "Số lớp bồi dưỡng Ban Thanh tra nhân dân, Ban Giám sát đầu tư cộng đồng", "lớp"),
-    ("CT3.5b", "3.5", "Số lượt người được bồi dưỡng", "lượt người"),
-    ("CT4.1a", "4.1", "Số thủ tục hành chính đang áp dụng", "thủ tục"),
-    ("CT4.1b", "4.1", "Số thủ tục hành chính đã công khai đầy đủ quy trình, thời gian, phí, lệ phí", "thủ tục"),
-    ("CT4.1r", "4.1", "Tỷ lệ thủ tục hành chính được công khai đầy đủ", "%", "ratio", "CT4.1b", "CT4.1a"),
-    ("CT4.2a", "4.2", "Số phiếu khảo sát mức độ hài lòng về dịch vụ y tế đã thu về", "phiếu"),
-    ("CT4.2b", "4.2", "Số phiếu hài lòng về dịch vụ y tế", "phiếu"),
-    ("CT4.2r", "4.2", "Tỷ lệ hài lòng về dịch vụ y tế", "%", "ratio", "CT4.2b", "CT4.2a"),
-    ("CT4.3a", "4.3", "Số phiếu khảo sát mức độ hài lòng về dịch vụ giáo dục đã thu về", "phiếu"),
-    ("CT4.3b", "4.3", "Số phiếu hài lòng về dịch vụ giáo dục", "phiếu"),
-    ("CT4.3r", "4.3", "Tỷ lệ hài lòng về dịch vụ giáo dục", "%", "ratio", "CT4.3b", "CT4.3a"),
-    ("CT4.4a", "4.4", "Số cuộc kiểm tra công vụ", "cuộc"),
-    ("CT4.4b", "4.4", "Số cán bộ, công chức bị nhắc nhở, xử lý qua kiểm tra", "người"),
-    ("CT4.5a", "4.5", "Số cuộc thanh tra, kiểm tra việc sử dụng ngân sách nhà nước", "cuộc"),
-    ("CT4.5b", "4.5", "Số tiền kiến nghị thu hồi", "triệu đồng"),
-    ("CT4.6a", "4.6", "Số cuộc tuyên truyền Luật Phòng, chống tham nhũng", "cuộc"),
-    ("CT4.6b", "4.6", "Số lượt người dự tuyên truyền Luật Phòng, chống tham nhũng", "lượt người"),
-    ("CT4.6c", "4.6", "Số vụ việc tham nhũng được phát hiện, xử lý", "vụ việc"),
+    _ind("CT1.1a", "1.1", "Số kế hoạch, văn bản triển khai Pháp lệnh thực hiện dân chủ đã ban hành", "văn bản"),
+    _ind("CT1.1b", "1.1", "Số hội nghị quán triệt Pháp lệnh thực hiện dân chủ", "hội nghị"),
+    _ind("CT1.2a", "1.2", "Số hội nghị, buổi tuyên truyền về Chỉ số PAPI và Pháp lệnh thực hiện dân chủ", "hội nghị", levels=BOTH),
+    _ind("CT1.2b", "1.2", "Số lượt người tham dự hội nghị, buổi tuyên truyền", "lượt người", levels=BOTH),
+    _ind("CT1.2c", "1.2", "Số tin, bài, phóng sự tuyên truyền đã đăng, phát", "tin, bài"),
+    _ind("CT1.3a", "1.3", "Số thôn, tổ dân phố có sổ ghi chép các khoản đóng góp tự nguyện", "thôn, tổ", STOCK, XA),
+    _ind("CT1.3b", "1.3", "Tổng số thôn, tổ dân phố", "thôn, tổ", STOCK, XA),
+    _ratio("CT1.3r", "1.3", "Tỷ lệ thôn, tổ dân phố có sổ ghi chép các khoản đóng góp", "CT1.3a", "CT1.3b"),
+    _ind("CT2.1a", "2.1", "Số cuộc tuyên truyền, phổ biến chính sách pháp luật", "cuộc"),
+    _ind("CT2.1b", "2.1", "Số lượt người được tuyên truyền, phổ biến", "lượt người"),
+    _ind("CT2.2a", "2.2", "Số hộ nghèo, hộ cận nghèo có tên trong danh sách được công khai", "hộ", STOCK, XA),
+    _ind("CT2.2b", "2.2", "Số lần niêm yết công khai danh sách và chế độ, chính sách", "lần", levels=XA),
+    _ind("CT2.3a", "2.3", "Số lần công khai dự toán, quyết toán thu, chi ngân sách cấp xã", "lần", levels=XA),
+    _ind("CT2.4a", "2.4", "Số quy hoạch, kế hoạch sử dụng đất được công khai", "văn bản", levels=BOTH),
+    _ind("CT2.5a", "2.5", "Số phương án bồi thường, hỗ trợ, tái định cư được công khai", "phương án", levels=XA),
+    _ind("CT2.6a", "2.6", "Số lần công khai bảng giá đất", "lần"),
+    _ind("CT3.1a", "3.1", "Số cuộc gặp gỡ, tiếp xúc, đối thoại với người dân", "cuộc"),
+    _ind("CT3.1b", "3.1", "Số lượt người dân tham dự gặp gỡ, đối thoại", "lượt người"),
+    _ind("CT3.1c", "3.1", "Số ý kiến, kiến nghị của người dân được tiếp nhận", "ý kiến"),
+    _ind("CT3.2a", "3.2", "Số lượt công dân được tiếp", "lượt người"),
+    _ind("CT3.2b", "3.2", "Số đơn phản ánh, kiến nghị, khiếu nại, tố cáo đã tiếp nhận", "đơn"),
+    _ind("CT3.2c", "3.2", "Số đơn phản ánh, kiến nghị, khiếu nại, tố cáo đã giải quyết", "đơn"),
+    _ratio("CT3.2r", "3.2", "Tỷ lệ đơn đã giải quyết", "CT3.2c", "CT3.2b"),
+    _ind("CT3.3a", "3.3", "Số cuộc đối thoại trực tiếp của Chủ tịch UBND cấp huyện với người dân", "cuộc", levels=HUYEN),
+    _ind("CT3.3b", "3.3", "Số lượt người dân tham dự đối thoại", "lượt người", levels=HUYEN),
+    _ind("CT3.4a", "3.4", "Số vụ, việc đã thụ lý", "vụ, việc", levels="Tòa án nhân dân tỉnh"),
+    _ind("CT3.4b", "3.4", "Số vụ, việc đã giải quyết, xét xử", "vụ, việc", levels="Tòa án nhân dân tỉnh"),
+    _ratio("CT3.4r", "3.4", "Tỷ lệ vụ, việc đã giải quyết, xét xử", "CT3.4b", "CT3.4a"),
+    _ind("CT3.5a", "3.5", "Số lớp bồi dưỡng Ban Thanh tra nhân dân, Ban Giám sát đầu tư cộng đồng", "lớp", levels=HUYEN),
+    _ind("CT3.5b", "3.5", "Số lượt người được bồi dưỡng", "lượt người", levels=HUYEN),
+    # Procedures in force: the province's figure is the service centre's, a district's its own.
+    _ind("CT4.1a", "4.1", "Số thủ tục hành chính đang áp dụng", "thủ tục", STOCK,
+         f"Trung tâm Phục vụ hành chính công tỉnh; {BOTH}"),
+    _ind("CT4.1b", "4.1", "Số thủ tục hành chính đã công khai đầy đủ quy trình, thời gian, phí, lệ phí", "thủ tục", STOCK,
+         f"Trung tâm Phục vụ hành chính công tỉnh; {BOTH}"),
+    _ratio("CT4.1r", "4.1", "Tỷ lệ thủ tục hành chính được công khai đầy đủ", "CT4.1b", "CT4.1a"),
+    _ind("CT4.2a", "4.2", "Số phiếu khảo sát mức độ hài lòng về dịch vụ y tế đã thu về", "phiếu", levels="Sở Y tế"),
+    _ind("CT4.2b", "4.2", "Số phiếu hài lòng về dịch vụ y tế", "phiếu", levels="Sở Y tế"),
+    _ratio("CT4.2r", "4.2", "Tỷ lệ hài lòng về dịch vụ y tế", "CT4.2b", "CT4.2a"),
+    _ind("CT4.3a", "4.3", "Số phiếu khảo sát mức độ hài lòng về dịch vụ giáo dục đã thu về", "phiếu", levels="Sở Giáo dục và Đào tạo"),
+    _ind("CT4.3b", "4.3", "Số phiếu hài lòng về dịch vụ giáo dục", "phiếu", levels="Sở Giáo dục và Đào tạo"),
+    _ratio("CT4.3r", "4.3", "Tỷ lệ hài lòng về dịch vụ giáo dục", "CT4.3b", "CT4.3a"),
+    _ind("CT4.4a", "4.4", "Số cuộc kiểm tra công vụ", "cuộc"),
+    _ind("CT4.4b", "4.4", "Số cán bộ, công chức bị nhắc nhở, xử lý qua kiểm tra", "người"),
+    _ind("CT4.5a", "4.5", "Số cuộc thanh tra, kiểm tra việc sử dụng ngân sách nhà nước", "cuộc",
+         levels=f"Sở Tài chính; Thanh tra tỉnh; {HUYEN}"),
+    _ind("CT4.5b", "4.5", "Số tiền kiến nghị thu hồi", "triệu đồng",
+         levels=f"Sở Tài chính; Thanh tra tỉnh; {HUYEN}", kind="đo"),
+    _ind("CT4.6a", "4.6", "Số cuộc tuyên truyền Luật Phòng, chống tham nhũng", "cuộc"),
+    _ind("CT4.6b", "4.6", "Số lượt người dự tuyên truyền Luật Phòng, chống tham nhũng", "lượt người"),
+    _ind("CT4.6c", "4.6", "Số vụ việc tham nhũng được phát hiện, xử lý", "vụ việc", levels=f"Thanh tra tỉnh; {HUYEN}"),
 ]
 for _tt, _what in (("5.1", "chứng thực, xác nhận"), ("5.2", "cấp phép xây dựng"),
                    ("5.3", "giấy chứng nhận quyền sử dụng đất")):
     _c = "CT" + _tt
     INDICATORS += [
-        (_c + "a", _tt, f"Số hồ sơ {_what} đã tiếp nhận", "hồ sơ"),
-        (_c + "b", _tt, f"Số hồ sơ {_what} giải quyết đúng hạn", "hồ sơ"),
-        (_c + "c", _tt, f"Số hồ sơ {_what} giải quyết quá hạn", "hồ sơ"),
-        (_c + "d", _tt, f"Số thư xin lỗi đã gửi do giải quyết hồ sơ {_what} quá hạn", "thư"),
-        (_c + "r", _tt, f"Tỷ lệ hồ sơ {_what} giải quyết đúng hạn", "%", "ratio", _c + "b", _c + "a"),
+        _ind(_c + "a", _tt, f"Số hồ sơ {_what} đã tiếp nhận", "hồ sơ", levels=BOTH),
+        _ind(_c + "b", _tt, f"Số hồ sơ {_what} giải quyết đúng hạn", "hồ sơ", levels=BOTH),
+        _ind(_c + "c", _tt, f"Số hồ sơ {_what} giải quyết quá hạn", "hồ sơ", levels=BOTH),
+        _ind(_c + "d", _tt, f"Số thư xin lỗi đã gửi do giải quyết hồ sơ {_what} quá hạn", "thư", levels=BOTH),
+        _ratio(_c + "r", _tt, f"Tỷ lệ hồ sơ {_what} giải quyết đúng hạn", _c + "b", _c + "a"),
     ]
 INDICATORS += [
-    ("CT6.1a", "6.1", "Số người tham gia bảo hiểm y tế", "người"),
-    ("CT6.1b", "6.1", "Dân số trên địa bàn", "người"),
-    ("CT6.1c", "6.1", "Số thẻ bảo hiểm y tế cấp cho người thuộc hộ nghèo", "thẻ"),
-    ("CT6.1r", "6.1", "Tỷ lệ người dân tham gia bảo hiểm y tế", "%", "ratio", "CT6.1a", "CT6.1b"),
-    ("CT6.2a", "6.2", "Số cơ sở y tế được kiểm tra", "cơ sở"),
-    ("CT6.2b", "6.2", "Số trường hợp vi phạm tinh thần, thái độ phục vụ được xử lý", "trường hợp"),
-    ("CT6.3a", "6.3", "Tổng số trường học", "trường"),
-    ("CT6.3b", "6.3", "Số trường đạt chuẩn quốc gia", "trường"),
-    ("CT6.3r", "6.3", "Tỷ lệ trường đạt chuẩn quốc gia", "%", "ratio", "CT6.3b", "CT6.3a"),
-    ("CT6.4a", "6.4", "Số trường tiểu học được kiểm tra", "trường"),
-    ("CT6.4b", "6.4", "Số trường hợp dạy thêm, thu sai quy định được chấn chỉnh", "trường hợp"),
-    ("CT6.5a", "6.5", "Số hộ được sử dụng nước sạch", "hộ"),
-    ("CT6.5b", "6.5", "Tổng số hộ trên địa bàn (nước sạch)", "hộ"),
-    ("CT6.5r", "6.5", "Tỷ lệ hộ được sử dụng nước sạch", "%", "ratio", "CT6.5a", "CT6.5b"),
-    ("CT6.6a", "6.6", "Số hộ được sử dụng điện lưới quốc gia", "hộ"),
-    ("CT6.6b", "6.6", "Tổng số hộ trên địa bàn (điện)", "hộ"),
-    ("CT6.6r", "6.6", "Tỷ lệ hộ được sử dụng điện lưới quốc gia", "%", "ratio", "CT6.6a", "CT6.6b"),
-    ("CT6.7a", "6.7", "Khối lượng rác thải sinh hoạt được thu gom", "tấn"),
-    ("CT6.7b", "6.7", "Số thôn, tổ dân phố có tổ thu gom rác thải", "thôn, tổ"),
-    ("CT6.8a", "6.8", "Số mô hình bảo vệ an ninh, trật tự ở khu dân cư đang hoạt động", "mô hình"),
-    ("CT6.8b", "6.8", "Số vụ phạm pháp hình sự xảy ra", "vụ"),
-    ("CT7.1a", "7.1", "Số cuộc tuyên truyền bảo vệ môi trường", "cuộc"),
-    ("CT7.1b", "7.1", "Số lượt người tham gia tuyên truyền bảo vệ môi trường", "lượt người"),
-    ("CT7.2a", "7.2", "Số vấn đề môi trường được rà soát, xác định", "vấn đề"),
-    ("CT7.2b", "7.2", "Số vấn đề môi trường đã giải quyết", "vấn đề"),
-    ("CT7.2r", "7.2", "Tỷ lệ vấn đề môi trường đã giải quyết", "%", "ratio", "CT7.2b", "CT7.2a"),
-    ("CT7.3a", "7.3", "Số cuộc thanh tra, kiểm tra xả thải", "cuộc"),
-    ("CT7.3b", "7.3", "Số vụ vi phạm về xả thải bị xử lý", "vụ"),
-    ("CT8.1a", "8.1", "Tổng số văn bản đi", "văn bản"),
-    ("CT8.1b", "8.1", "Số văn bản đi được ký số, gửi trên môi trường điện tử", "văn bản"),
-    ("CT8.1r", "8.1", "Tỷ lệ văn bản điện tử", "%", "ratio", "CT8.1b", "CT8.1a"),
-    ("CT8.2a", "8.2", "Tổng số hồ sơ thủ tục hành chính đã tiếp nhận", "hồ sơ"),
-    ("CT8.2b", "8.2", "Số hồ sơ trực tuyến mức độ 3, 4 đã tiếp nhận", "hồ sơ"),
-    ("CT8.2r", "8.2", "Tỷ lệ hồ sơ trực tuyến mức độ 3, 4", "%", "ratio", "CT8.2b", "CT8.2a"),
-    ("CT8.3a", "8.3", "Số thủ tục hành chính đã tích hợp lên Cổng Dịch vụ công", "thủ tục"),
-    ("CT8.4a", "8.4", "Số tin, bài đăng trên cổng, trang thông tin điện tử", "tin, bài"),
-    ("CT8.4b", "8.4", "Số ý kiến của người dân được phản hồi qua cổng thông tin điện tử", "ý kiến"),
-    ("CT8.5a", "8.5", "Số thôn, tổ dân phố có internet băng rộng", "thôn, tổ"),
-    ("CT8.5b", "8.5", "Tổng số thôn, tổ dân phố (internet)", "thôn, tổ"),
-    ("CT8.5r", "8.5", "Tỷ lệ thôn, tổ dân phố có internet băng rộng", "%", "ratio", "CT8.5a", "CT8.5b"),
+    # Health insurance: the province's figures are the insurer's own, not sums of units.
+    _ind("CT6.1a", "6.1", "Số người tham gia bảo hiểm y tế", "người", STOCK, "Bảo hiểm xã hội tỉnh"),
+    _ind("CT6.1b", "6.1", "Dân số trên địa bàn", "người", STOCK, "Bảo hiểm xã hội tỉnh"),
+    _ind("CT6.1c", "6.1", "Số thẻ bảo hiểm y tế cấp cho người thuộc hộ nghèo", "thẻ", STOCK, "Bảo hiểm xã hội tỉnh"),
+    _ratio("CT6.1r", "6.1", "Tỷ lệ người dân tham gia bảo hiểm y tế", "CT6.1a", "CT6.1b"),
+    _ind("CT6.2a", "6.2", "Số cơ sở y tế được kiểm tra", "cơ sở", levels="Sở Y tế"),
+    _ind("CT6.2b", "6.2", "Số trường hợp vi phạm tinh thần, thái độ phục vụ được xử lý", "trường hợp", levels="Sở Y tế"),
+    _ind("CT6.3a", "6.3", "Tổng số trường học", "trường", STOCK, "Sở Giáo dục và Đào tạo"),
+    _ind("CT6.3b", "6.3", "Số trường đạt chuẩn quốc gia", "trường", STOCK, "Sở Giáo dục và Đào tạo"),
+    _ratio("CT6.3r", "6.3", "Tỷ lệ trường đạt chuẩn quốc gia", "CT6.3b", "CT6.3a"),
+    _ind("CT6.4a", "6.4", "Số trường tiểu học được kiểm tra", "trường", levels=HUYEN),
+    _ind("CT6.4b", "6.4", "Số trường hợp dạy thêm, thu sai quy định được chấn chỉnh", "trường hợp", levels=HUYEN),
+    # Households: one count, reported by the communes, for both the water and the power
+    # ratio; the households on the grid are the power company's own count.
+    _ind("CT6.5a", "6.5", "Số hộ được sử dụng nước sạch", "hộ", STOCK, XA),
+    _ind("CT6.5b", "6.5", "Tổng số hộ trên địa bàn", "hộ", STOCK, XA),
+    _ratio("CT6.5r", "6.5", "Tỷ lệ hộ được sử dụng nước sạch", "CT6.5a", "CT6.5b"),
+    _ind("CT6.6a", "6.6", "Số hộ được sử dụng điện lưới quốc gia", "hộ", STOCK, "Công ty Điện lực Lào Cai"),
+    _ratio("CT6.6r", "6.6", "Tỷ lệ hộ được sử dụng điện lưới quốc gia", "CT6.6a", "CT6.5b"),
+    _ind("CT6.7a", "6.7", "Khối lượng rác thải sinh hoạt được thu gom", "tấn", levels=BOTH, kind="đo"),
+    _ind("CT6.7b", "6.7", "Số thôn, tổ dân phố có tổ thu gom rác thải", "thôn, tổ", STOCK, XA),
+    _ind("CT6.8a", "6.8", "Số mô hình bảo vệ an ninh, trật tự ở khu dân cư đang hoạt động", "mô hình", STOCK, "Công an tỉnh"),
+    _ind("CT6.8b", "6.8", "Số vụ phạm pháp hình sự xảy ra", "vụ", levels="Công an tỉnh"),
+    _ind("CT7.1a", "7.1", "Số cuộc tuyên truyền bảo vệ môi trường", "cuộc"),
+    _ind("CT7.1b", "7.1", "Số lượt người tham gia tuyên truyền bảo vệ môi trường", "lượt người"),
+    _ind("CT7.2a", "7.2", "Số vấn đề môi trường được rà soát, xác định", "vấn đề"),
+    _ind("CT7.2b", "7.2", "Số vấn đề môi trường đã giải quyết", "vấn đề"),
+    _ratio("CT7.2r", "7.2", "Tỷ lệ vấn đề môi trường đã giải quyết", "CT7.2b", "CT7.2a"),
+    _ind("CT7.3a", "7.3", "Số cuộc thanh tra, kiểm tra xả thải", "cuộc"),
+    _ind("CT7.3b", "7.3", "Số vụ vi phạm về xả thải bị xử lý", "vụ"),
+    _ind("CT8.1a", "8.1", "Tổng số văn bản đi", "văn bản"),
+    _ind("CT8.1b", "8.1", "Số văn bản đi được ký số, gửi trên môi trường điện tử", "văn bản"),
+    _ratio("CT8.1r", "8.1", "Tỷ lệ văn bản điện tử", "CT8.1b", "CT8.1a"),
+    _ind("CT8.2a", "8.2", "Tổng số hồ sơ thủ tục hành chính đã tiếp nhận", "hồ sơ"),
+    _ind("CT8.2b", "8.2", "Số hồ sơ trực tuyến mức độ 3, 4 đã tiếp nhận", "hồ sơ"),
+    _ratio("CT8.2r", "8.2", "Tỷ lệ hồ sơ trực tuyến mức độ 3, 4", "CT8.2b", "CT8.2a"),
+    _ind("CT8.3a", "8.3", "Số thủ tục hành chính đã tích hợp lên Cổng Dịch vụ công", "thủ tục", STOCK, "Văn phòng UBND tỉnh"),
+    _ind("CT8.4a", "8.4", "Số tin, bài đăng trên cổng, trang thông tin điện tử", "tin, bài"),
+    _ind("CT8.4b", "8.4", "Số ý kiến của người dân được phản hồi qua cổng thông tin điện tử", "ý kiến"),
+    # Broadband: the department's count of villages over the communes' count of villages.
+    _ind("CT8.5a", "8.5", "Số thôn, tổ dân phố có internet băng rộng", "thôn, tổ", STOCK, "Sở Thông tin và Truyền thông"),
+    _ratio("CT8.5r", "8.5", "Tỷ lệ thôn, tổ dân phố có internet băng rộng", "CT8.5a", "CT1.3b"),
+]
+
+# Consistency rules (sheet QuyTac), like DHIS2 validation rules: checked in each returned
+# form and again on the consolidated figures. Every ratio's numerator ≤ its denominator,
+# and what the figures obviously need besides.
+RULES = [(f"QT-{i[0]}", i[5], "<=", i[6], f"Tử số không lớn hơn mẫu số của {i[2][0].lower()}{i[2][1:]}")
+         for i in INDICATORS if i[4] == RATIO]
+for _tt, _what in (("5.1", "chứng thực, xác nhận"), ("5.2", "cấp phép xây dựng"),
+                   ("5.3", "giấy chứng nhận quyền sử dụng đất")):
+    _c = "CT" + _tt
+    RULES += [
+        (f"QT-{_c}c", _c + "c", "<=", _c + "a", f"Hồ sơ {_what} quá hạn không vượt số đã tiếp nhận"),
+        (f"QT-{_c}bc", f"{_c}b + {_c}c", "<=", _c + "a",
+         f"Hồ sơ {_what} đúng hạn và quá hạn không vượt số đã tiếp nhận"),
+        (f"QT-{_c}d", _c + "d", "<=", _c + "c", "Thư xin lỗi không nhiều hơn hồ sơ quá hạn"),
+    ]
+RULES += [
+    ("QT-CT6.1c", "CT6.1c", "<=", "CT6.1a", "Thẻ bảo hiểm y tế cấp cho người nghèo không vượt số người tham gia"),
+    ("QT-CT2.2a", "CT2.2a", "<=", "CT6.5b", "Hộ nghèo, cận nghèo không vượt tổng số hộ"),
+    ("QT-CT6.7b", "CT6.7b", "<=", "CT1.3b", "Thôn, tổ có tổ thu gom rác không vượt tổng số thôn, tổ"),
+]
+
+# The reporting line of plan 239 (IV.2): "UBND cấp xã báo cáo kết quả thực hiện về UBND cấp
+# huyện (qua Phòng Nội vụ) để tổng hợp; các sở, ban, ngành, UBND các huyện, thị xã, thành
+# phố báo cáo kết quả thực hiện về UBND tỉnh (qua Sở Nội vụ) trước ngày 15 của tháng cuối
+# kỳ báo cáo": the 14th is the last day on time.
+_TO_PROVINCE = "Báo cáo UBND tỉnh (qua Sở Nội vụ) trước ngày 15 của tháng cuối kỳ (Kế hoạch, mục IV.2)"
+LINES = [
+    (XA, "Cấp trên trực tiếp", "",
+     "Báo cáo UBND cấp huyện (qua Phòng Nội vụ) để tổng hợp (Kế hoạch, mục IV.2); hạn nộp do "
+     "UBND cấp huyện quy định"),
+    (HUYEN, "Sở Nội vụ", 14, _TO_PROVINCE),
+    ("Các sở, ban, ngành", "Sở Nội vụ", 14, _TO_PROVINCE),
+    ("Tòa án nhân dân tỉnh; Công an tỉnh; Bảo hiểm xã hội tỉnh; Công ty Điện lực Lào Cai",
+     "Sở Nội vụ", 14, "Cơ quan, doanh nghiệp được giao nhiệm vụ: báo cáo như các sở, ban, ngành"),
 ]
 
 
@@ -311,7 +378,8 @@ def score_rows(path: Path = SOURCES / "papi-lao-cai.csv") -> list[list]:
 
 
 def indicator_rows(indicators=None) -> list[list]:
-    rows = [list(i) + [""] * (7 - len(i)) for i in (indicators or INDICATORS)]
+    width = len(SHEETS["ChiTieu"])
+    rows = [list(i) + [""] * (width - len(i)) for i in (indicators or INDICATORS)]
     for row in rows:
         row[4] = row[4] or "sum"
     return rows
@@ -327,13 +395,16 @@ def content() -> dict[str, list[list]]:
         "NhomDonVi": [list(c) for c in CLASSES],
         "ChiTieu": indicator_rows(),
         "DiemChiSo": score_rows(),
+        "QuyTac": [list(r) for r in RULES],
+        "TuyenBaoCao": [list(line) for line in LINES],
     }
 
 
 WIDTHS = {"KeHoach": [24, 90], "NhiemVu": [6, 8, 70, 36, 36, 24, 60, 10],
-          "DonVi": [10, 40, 24, 8, 14, 12, 30, 40, 50], "ChiTieu": [10, 9, 70, 12, 12, 10, 10],
+          "DonVi": [10, 40, 24, 8, 14, 12, 30, 40, 50], "ChiTieu": [10, 9, 70, 12, 12, 10, 10, 10, 40],
           "NoiDung": [6, 55, 28], "NhomDonVi": [50, 8, 12, 40],
-          "DiemChiSo": [8, 10, 10, 10, 10, 80], "ChuyenDoi": [10, 30, 10, 30, 60]}
+          "DiemChiSo": [8, 10, 10, 10, 10, 80], "ChuyenDoi": [10, 30, 10, 30, 60],
+          "QuyTac": [16, 24, 8, 16, 70], "TuyenBaoCao": [50, 22, 10, 80]}
 
 
 def build(path: Path = DEFAULT_PLAN) -> Path:

@@ -111,13 +111,22 @@ def task_rows() -> list[list]:
     return rows
 
 
+# Who reports an indicator in 2025: the district level's figures are the communes'; a
+# merged department's are its successor's.
+LEVEL_BODIES = {base.HUYEN: base.XA, "Sở Thông tin và Truyền thông": "Sở Khoa học và Công nghệ"}
+
+
 def indicators() -> list[tuple]:
+    """The 2022 indicators, renamed; a figure districts reported is the communes' now (the
+    district level was abolished on 1/7/2025 and its functions went to the communes)."""
     out = []
     for item in base.INDICATORS:
         name = item[2]
         for before, after in RENAMED:
             name = name.replace(before, after)
-        out.append((*item[:2], name, *item[3:]))
+        levels = [LEVEL_BODIES.get(part.strip(), part.strip()) for part in item[8].split(";")]
+        levels = "; ".join(dict.fromkeys(p for p in levels if p))
+        out.append((*item[:2], name, *item[3:8], levels, *item[9:]))
     return out
 
 

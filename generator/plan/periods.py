@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from generator.errors import UsageError
-from generator.text import roman
+from generator.text import fold, roman
 from generator.workspace import DEFAULT_DEADLINE_DAYS
 
 ACCEPTED_FORMS = "2022-07 (tháng), 2022-Q3 (quý), 2022-H1 (6 tháng), 2022-9M (9 tháng), 2022 (năm)"
@@ -86,7 +86,11 @@ class Period:
     def deadline(self, level: str, days: dict[str, int] | None = None) -> dt.date:
         """Submission deadline for a unit level: a day of the period's last month."""
         table = {**DEFAULT_DEADLINE_DAYS, **(days or {})}
-        day = int(table.get(level, table["tinh"]))
+        return self.on_day(int(table.get(level, table["tinh"])))
+
+    def on_day(self, day: int) -> dt.date:
+        """That day of the period's last month (the month's last day if it is shorter): the
+        last day on time. "Trước ngày 15 của tháng cuối kỳ" is on_day(14)."""
         last = calendar.monthrange(self.year, self.last_month)[1]
         return dt.date(self.year, self.last_month, min(day, last))
 
@@ -131,6 +135,46 @@ class Period:
     def quarters(self) -> list[int]:
         """Quarters whose end falls inside the period (for quarterly tasks)."""
         return [q for q in range(1, 5) if self.first_month <= 3 * q <= self.last_month]
+
+
+# --------------------------------------------------------------------------- a plan's cadence
+
+# The periods a plan reports, as its text says them (folded): plan 239 reports
+# "Quý I, 6 tháng, Quý III và năm".
+_CADENCE_WORDS = {
+    **{f"quy {roman(n).lower()}": (("quarter", n),) for n in range(1, 5)},
+    "6 thang": (("half", 0),), "6 thang dau nam": (("half", 0),),
+    "9 thang": (("nine", 0),), "9 thang dau nam": (("nine", 0),),
+    "nam": (("year", 0),), "ca nam": (("year", 0),),
+    "hang quy": tuple(("quarter", n) for n in range(1, 5)),
+    "hang thang": tuple(("month", n) for n in range(1, 13)),
+}
+
+
+def parse_cadence(text: str) -> tuple[tuple[str, int], ...]:
+    """'Quý I; 6 tháng; Quý III; Năm' -> (kind, number) of each period kind the plan reports.
+    Raises ValueError naming the part not understood."""
+    out: list[tuple[str, int]] = []
+    for part in re.split(r"[;,]|\bva\b", fold(text)):
+        part = part.strip(" .")
+        if not part:
+            continue
+        if part not in _CADENCE_WORDS:
+            raise ValueError(part)
+        out += [k for k in _CADENCE_WORDS[part] if k not in out]
+    return tuple(out)
+
+
+def next_in_cadence(period: Period, cadence) -> Period:
+    """The plan's next report after `period`: the first period of the cadence ending after it
+    (239: after Quý III comes the year's report, after the year next year's Quý I). Without a
+    cadence, the next period of the same kind."""
+    if not cadence:
+        return period.next()
+    candidates = [Period(kind, year, number) for year in (period.year, period.year + 1)
+                  for kind, number in cadence]
+    later = [p for p in candidates if p.end > period.end]
+    return min(later, key=lambda p: (p.end, p.start))
 
 
 def parse_period(text: str) -> Period:

@@ -3,6 +3,20 @@
 The workbook is the metadata: nothing about PAPI or Lào Cai lives in code.
 `check_plan` returns every problem as a finding with sheet and cell;
 `load_plan` raises InputError when there is any error.
+
+Besides what the plan asks (tasks, units, indicators), the workbook says how its reports
+travel and add up, like a DHIS2 data element's levels and aggregation type:
+
+* each indicator: which unit levels or groups report it ("Cấp báo cáo": a commune form never
+  asks for a district chair's figure) and how an area's figure is made ("Cách tổng hợp":
+  a flow is summed over its reporting units; a stock is taken at one level, never summed
+  across levels; a ratio comes from summed parts);
+* consistency rules (sheet QuyTac: left, operator, right over indicator codes, such as
+  overdue ≤ received), checked at intake and again after consolidation;
+* the reporting line (sheet TuyenBaoCao): whom each unit group reports to, and the last day
+  on time ("trước ngày 15" is the 14th); units no line names report to the compiling body;
+* the compiling body (KeHoach "Mã cơ quan tổng hợp", default the focal unit), which is never
+  late to itself, and the periods the plan reports (KeHoach "Kỳ báo cáo").
 """
 
 from __future__ import annotations
@@ -22,10 +36,12 @@ from generator.cells import BadValue, find_header, parse_date
 from generator.errors import InputError, UsageError
 from generator.plan import checks as plan_checks
 from generator.plan.deadlines import Deadline, DeadlineError, parse_deadline
+from generator.plan.periods import Period, next_in_cadence, parse_cadence
 from generator.text import clean, fold
 
-LEVELS = ("tinh", "huyen", "xa")
+LEVELS = ("tinh", "huyen", "xa")  # highest first
 LEVEL_LABELS = {"tinh": "Cấp tỉnh", "huyen": "Cấp huyện", "xa": "Cấp xã"}
+LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 ROLE_LEAD, ROLE_PARTNER = "Chủ trì", "Phối hợp"
 
 # Sheet name -> {field: header label}; the first label row found is the header.
@@ -41,19 +57,45 @@ SHEETS: dict[str, dict[str, str]] = {
     "NhomDonVi": {"name": "Tên nhóm", "level": "Cấp", "group": "Khối", "note": "Ghi chú"},
     "ChiTieu": {"code": "Mã chỉ tiêu", "task": "Nhiệm vụ", "name": "Tên chỉ tiêu",
                 "unit": "Đơn vị tính", "agg": "Cách tổng hợp", "num": "Tử số",
-                "den": "Mẫu số", "kind": "Loại số liệu"},
+                "den": "Mẫu số", "kind": "Loại số liệu", "levels": "Cấp báo cáo"},
     "DiemChiSo": {"year": "Năm", "dimension": "Nội dung", "score": "Điểm", "rank": "Xếp hạng",
                   "of": "Số tỉnh", "source": "Nguồn"},
     # Units of an earlier plan (before a reorganisation) -> the unit of this plan they became.
     "ChuyenDoi": {"old": "Mã cũ", "old_name": "Tên cũ", "new": "Mã mới", "new_name": "Tên mới",
                   "note": "Ghi chú"},
+    # Consistency rules over indicator codes: left <op> right, each side a code or codes + codes.
+    "QuyTac": {"rule": "Mã quy tắc", "left": "Vế trái", "op": "So sánh", "right": "Vế phải",
+               "meaning": "Diễn giải"},
+    # The reporting line: a unit group, whom it reports to, its last day on time.
+    "TuyenBaoCao": {"members": "Nhóm đơn vị", "to": "Báo cáo về", "day": "Hạn nộp",
+                    "note": "Ghi chú"},
 }
-OPTIONAL_SHEETS = {"DiemChiSo", "ChuyenDoi"}
+OPTIONAL_SHEETS = {"DiemChiSo", "ChuyenDoi", "QuyTac", "TuyenBaoCao"}
 OPTIONAL_COLUMNS = {"note", "confirm", "aliases", "email", "short", "group", "num", "den",
-                    "rank", "of", "parent", "kind", "source", "old_name", "new_name"}
+                    "rank", "of", "parent", "kind", "source", "old_name", "new_name", "levels",
+                    "rule", "meaning", "day"}
 # An indicator's kind: a count takes whole numbers (cases, people); a measure may be
 # fractional (money, area, hours). Written in Vietnamese or English in the plan.
 INDICATOR_KINDS = {"dem": "count", "count": "count", "do": "measure", "measure": "measure"}
+# How an area's figure is made from its units' own figures (folded word -> key):
+#   sum: a flow (cases handled in the period), summed over every unit that reports it;
+#   stock: what exists at a moment (procedures in force, villages, households), taken at one
+#     level (the highest in the area that reports it) and summed only across that level;
+#   ratio: summed numerator / summed denominator, never an average of percentages.
+AGGREGATIONS = {"sum": "sum", "cong don": "sum", "stock": "stock", "thoi diem": "stock",
+                "so thoi diem": "stock", "ratio": "ratio", "ty le": "ratio"}
+AGG_LABELS = {"sum": "Cộng dồn", "stock": "Thời điểm", "ratio": "Tỷ lệ"}
+# Consistency rule operators as written -> canonical; the symbol shown; the words for a
+# broken rule ("CT5.1c = 40 lớn hơn CT5.1a = 30").
+OPERATORS = {"<=": "<=", "=<": "<=", "≤": "<=", ">=": ">=", "=>": ">=", "≥": ">=",
+             "=": "==", "==": "==", "<": "<", ">": ">"}
+OPERATOR_SYMBOLS = {"<=": "≤", ">=": "≥", "==": "=", "<": "<", ">": ">"}
+BROKEN_WORDS = {"<=": "lớn hơn", ">=": "nhỏ hơn", "==": "khác", "<": "không nhỏ hơn",
+                ">": "không lớn hơn"}
+# "Báo cáo về" meaning the unit's parent in DonVi (a commune's district), folded.
+TO_PARENT = {"cap tren truc tiep", "cap tren", "don vi cap tren"}
+PARENT = "^"  # ReportingLine.to for "its parent"; never a unit code (codes are [A-Za-z0-9-])
+
 # Values of the NhiemVu column "Cần xác nhận" that flag a task (folded).
 CONFIRM_VALUES = ("x", "co", "1", "true", "can xac nhan")
 
@@ -63,6 +105,7 @@ DETAIL_LABELS = {
     "Tên kế hoạch": "title", "Địa danh": "place", "Tên chỉ số": "index_name",
     "Mã đơn vị đầu mối": "focal_code", "Email đầu mối": "focal_email",
     "Năm kế hoạch": "year", "Ghi chú": "note",
+    "Mã cơ quan tổng hợp": "compiler_code", "Kỳ báo cáo": "cadence",
 }
 DETAIL_KEYS = {fold(label): key for label, key in DETAIL_LABELS.items()}
 REQUIRED_DETAILS = ("number", "date", "issuer", "title", "focal_code")
@@ -107,6 +150,8 @@ class Indicator:
     num: str = ""
     den: str = ""
     kind: str = "count"  # 'count' (whole numbers) | 'measure' (may be fractional)
+    levels: str = ""  # "Cấp báo cáo" as written; "" = every unit responsible for the task
+    reporters: tuple[str, ...] = ()  # the units `levels` names (resolved when read)
 
 
 @dataclass(frozen=True)
@@ -120,6 +165,47 @@ class Link:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class ConsistencyRule:
+    """left <op> right over indicator codes (each side one code or a sum of codes)."""
+
+    code: str
+    left: tuple[str, ...]
+    op: str  # '<=' | '>=' | '==' | '<' | '>'
+    right: tuple[str, ...]
+    meaning: str = ""
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return self.left + self.right
+
+    @property
+    def text(self) -> str:
+        """'CT5.1c ≤ CT5.1a'."""
+        return f"{' + '.join(self.left)} {OPERATOR_SYMBOLS[self.op]} {' + '.join(self.right)}"
+
+    @property
+    def label(self) -> str:
+        """'CT5.1c ≤ CT5.1a (Hồ sơ quá hạn không vượt số đã tiếp nhận)'."""
+        return f"{self.text} ({self.meaning})" if self.meaning else self.text
+
+    def holds(self, left: float, right: float) -> bool:
+        slack = 1e-9 * max(1.0, abs(left), abs(right))  # sums of decimals are not exact
+        return {"<=": left <= right + slack, ">=": left >= right - slack,
+                "==": abs(left - right) <= slack, "<": left < right - slack,
+                ">": left > right + slack}[self.op]
+
+
+@dataclass(frozen=True)
+class ReportingLine:
+    """A group of units, whom they report to, and their last day on time."""
+
+    members: str  # as written in the plan: "UBND cấp xã"
+    units: tuple[str, ...]  # the codes it names
+    to: str  # PARENT, or the code of the receiving unit
+    day: int | None = None  # in the period's last month; None: the workspace's [deadlines]
+    note: str = ""
+
 @dataclass
 class Plan:
     details: dict
@@ -130,6 +216,8 @@ class Plan:
     scores: list[dict] = field(default_factory=list)
     source: str = ""
     links: list[Link] = field(default_factory=list)  # sheet ChuyenDoi, for comparisons
+    rules: list[ConsistencyRule] = field(default_factory=list)
+    lines: list[ReportingLine] = field(default_factory=list)
     # Memoised lookups (see _memo); not part of the plan, not copied by dataclasses.replace.
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -155,7 +243,7 @@ class Plan:
     def version(self) -> str:
         """Hash of the plan's content (not its bytes): a re-saved plan keeps its version."""
         parts = (tuple(self.details.items()), tuple(self.dimensions.items()), tuple(self.tasks),
-                 tuple(self.units.values()), tuple(self.indicators))
+                 tuple(self.units.values()), tuple(self.indicators), tuple(self.lines))
         return self._memo("version", parts, self._content_hash)
 
     def _content_hash(self) -> str:
@@ -166,6 +254,8 @@ class Plan:
             "units": [asdict(u) for u in self.units.values()],
             "indicators": [asdict(i) for i in self.indicators],
         }
+        if self.lines:  # a plan without a reporting line keeps the version it had
+            content["lines"] = [asdict(line) for line in self.lines]
         blob = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
@@ -220,9 +310,32 @@ class Plan:
     def task_tts(self) -> frozenset[str]:
         return self._memo("tts", tuple(self.tasks), lambda: frozenset(t.tt for t in self.tasks))
 
+    def reporters(self, code: str) -> frozenset[str]:
+        """The units that report an indicator: those responsible for its task (lead or
+        partner) that its levels name; for a ratio, the units that report both parts."""
+        index = self._memo("reporters", (tuple(self.tasks), tuple(self.indicators)), dict)
+        if code not in index:
+            index[code] = self._reporters(code, set())
+        return index[code]
+
+    def _reporters(self, code: str, seen: set) -> frozenset[str]:
+        ind = self.indicator(code)
+        if ind is None or code in seen:  # a ratio of ratios that loops reports nothing
+            return frozenset()
+        if ind.agg == "ratio":
+            seen = seen | {code}
+            units = self._reporters(ind.num, seen) & self._reporters(ind.den, seen)
+        else:
+            task = self.task(ind.task)
+            units = frozenset(task.leads + task.partners) if task else frozenset()
+        return units & frozenset(ind.reporters) if ind.levels else units
+
     def indicators_for(self, code: str) -> list[Indicator]:
-        tts = {t.tt for t, _ in self.tasks_for(code)}
-        return [i for i in self.indicators if i.task in tts]
+        """The indicators a unit reports, in plan order (a ratio when it reports both parts)."""
+        index = self._memo("indicators_for", (tuple(self.tasks), tuple(self.indicators)), dict)
+        if code not in index:
+            index[code] = [i for i in self.indicators if code in self.reporters(i.code)]
+        return list(index[code])
 
     def form_indicators(self, code: str) -> list[Indicator]:
         """The indicators a unit's form asks for: its own, plus the parts of its ratios."""
@@ -240,10 +353,95 @@ class Plan:
         return list(index[code])
 
     def recipient_email(self, unit: Unit) -> str:
-        """Where a unit sends its form: its parent (district) or the focal point."""
-        if unit.parent and unit.parent in self.units and self.units[unit.parent].email:
-            return self.units[unit.parent].email
+        """Where a unit sends its form: the unit it reports to (a commune's district under
+        plan 239), or the focal point for the compiling body."""
+        receiver = self.units.get(self.reports_to(unit.code))
+        if receiver is not None and receiver.code != self.compiler.code and receiver.email:
+            return receiver.email
         return self.details.get("focal_email") or self.focal.email
+
+    # ----------------------------------------------------------------- reporting line
+
+    @property
+    def compiler(self) -> Unit:
+        """The compiling body (cơ quan tổng hợp): receives the reports, never late to itself."""
+        return self.units.get(self.details.get("compiler_code") or "", self.focal)
+
+    @property
+    def cadence(self) -> tuple[tuple[str, int], ...]:
+        """The periods the plan reports ((kind, number)); () when the plan does not say."""
+        return self.details.get("cadence") or ()
+
+    def next_period(self, period: Period) -> Period:
+        """The plan's next report after `period` (its cadence; else the same kind)."""
+        return next_in_cadence(period, self.cadence)
+
+    def line_of(self, code: str) -> ReportingLine | None:
+        index = self._memo("line_of", tuple(self.lines), self._line_index)
+        return index.get(code)
+
+    def _line_index(self) -> dict[str, ReportingLine]:
+        index: dict[str, ReportingLine] = {}
+        for line in self.lines:
+            for code in line.units:
+                index.setdefault(code, line)  # the first line naming a unit (plan check warns)
+        return index
+
+    def reports_to(self, code: str) -> str:
+        """The code of the unit `code` sends its report to; "" for the compiling body (it
+        reports to the plan's issuer). Units no line names report to the compiling body."""
+        compiler = self.compiler.code
+        if code == compiler:
+            return ""
+        line = self.line_of(code)
+        if line is None:
+            return compiler
+        if line.to == PARENT:
+            parent = self.units[code].parent
+            return parent if parent in self.units else compiler
+        return line.to
+
+    def deadline(self, code: str, period: Period, days: dict | None = None) -> dt.date:
+        """A unit's last day on time: its reporting line's day, else the workspace's
+        [deadlines] for its level."""
+        line = self.line_of(code)
+        if line is not None and line.day:
+            return period.on_day(line.day)
+        return period.deadline(self.units[code].level, days)
+
+    def subtree(self, code: str) -> list[str]:
+        """`code` and every unit below it (any depth), in plan order."""
+        inside, frontier = {code}, [code]
+        while frontier:
+            frontier = [u.code for parent in frontier for u in self.children(parent)
+                        if u.code not in inside]
+            inside.update(frontier)
+        return [c for c in self.units if c in inside]
+
+    def expected_units(self, scope: str | None = None) -> list[str]:
+        """The units whose reports the compiler of a consolidation receives, in plan order:
+        for the province, the units that report to the compiling body; for a district
+        (`scope`), the units below it. Only units with tasks; never the compiler itself."""
+        if scope:
+            members = [c for c in self.subtree(scope) if c != scope]
+        else:
+            receiver = self.compiler.code
+            members = [c for c in self.units if self.reports_to(c) == receiver]
+        return [c for c in members if self.tasks_for(c)]
+
+    def reporting_through(self, scope: str | None = None) -> dict[str, list[str]]:
+        """{unit the compiler receives: the units with tasks that report to it}: the communes
+        a district's return carries under plan 239. Empty in district mode and for plans
+        where every unit reports straight to the compiler."""
+        if scope:
+            return {}
+        expected = set(self.expected_units())
+        out: dict[str, list[str]] = {}
+        for code in self.units:
+            receiver = self.reports_to(code)
+            if receiver in expected and self.tasks_for(code):
+                out.setdefault(receiver, []).append(code)
+        return out
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
@@ -332,14 +530,21 @@ def check_plan(path: Path) -> tuple[Plan | None, list[F.Finding]]:
     classes = _classes(sheets["NhomDonVi"], units)
     plan_checks.confirm_findings(sheets, _row_name)
     tasks = _tasks(sheets["NhiemVu"], dimensions, units, classes)
-    indicators = _indicators(sheets["ChiTieu"], {t.tt for t in tasks})
+    indicators = _indicators(sheets["ChiTieu"], tasks, units, classes)
     scores = _scores(sheets["DiemChiSo"], dimensions) if "DiemChiSo" in sheets else []
     links = _links(sheets["ChuyenDoi"], units) if "ChuyenDoi" in sheets else []
+    rules = _rules(sheets["QuyTac"], indicators) if "QuyTac" in sheets else []
+    lines = _lines(sheets["TuyenBaoCao"], units, classes) if "TuyenBaoCao" in sheets else []
     if details.get("focal_code") and details["focal_code"] not in units:
         sheets["KeHoach"].error("P009", detail_rows["focal_code"], 1, code="đầu mối",
                                 value=details["focal_code"])
+    if details.get("compiler_code") and details["compiler_code"] not in units:
+        sheets["KeHoach"].error("P047", detail_rows.get("compiler_code", 0), 1,
+                                value=details["compiler_code"])
     plan = Plan(details, dimensions, tasks, units, indicators, scores, source=str(path),
-                links=links)
+                links=links, rules=rules, lines=lines)
+    if not F.has_errors(out):
+        _line_findings(sheets.get("TuyenBaoCao"), plan)
     return (None if F.has_errors(out) else plan), out
 
 
@@ -402,6 +607,12 @@ def _details(sheet: _Sheet) -> tuple[dict, dict[str, int]]:
                 sheet.error("P027", rows[key], 1, value=_text(value), name="Năm kế hoạch",
                             example="2022")
             details[key] = number
+        elif key == "cadence":
+            try:
+                details[key] = parse_cadence(_text(value))
+            except ValueError as exc:
+                sheet.error("P045", rows[key], 1, value=str(exc))
+                details[key] = ()
         else:
             details[key] = _text(value)
     if details.get("focal_email") and not plan_checks.EMAIL.match(details["focal_email"]):
@@ -554,7 +765,8 @@ def _tasks(sheet: _Sheet, dimensions, units, classes) -> list[Task]:
     return tasks
 
 
-def _indicators(sheet: _Sheet, tts: set[str]) -> list[Indicator]:
+def _indicators(sheet: _Sheet, tasks: list[Task], units, classes) -> list[Indicator]:
+    by_tt = {t.tt: t for t in tasks}
     items, first = [], {}
     for index, rec in sheet.records():
         code = _text(rec["code"])
@@ -566,19 +778,26 @@ def _indicators(sheet: _Sheet, tts: set[str]) -> list[Indicator]:
             continue
         first[code] = index
         task = _text(rec["task"])
-        if task not in tts:
+        if task not in by_tt:
             sheet.error("P011", index, "task", code=code, value=task)
-        agg = fold(rec["agg"]) or "sum"
-        if agg not in ("sum", "ratio"):
+        agg = AGGREGATIONS.get(fold(rec["agg"]) or "sum")
+        if agg is None:
             sheet.error("P012", index, "agg", value=_text(rec["agg"]))
         kind = INDICATOR_KINDS.get(fold(rec.get("kind", "")) or "count")
         if kind is None:
             sheet.error("P031", index, "kind", value=_text(rec["kind"]))
-        items.append(Indicator(code, task, _text(rec["name"]), _text(rec["unit"]), agg,
-                               _text(rec.get("num")), _text(rec.get("den")), kind or "count"))
+        levels = _text(rec.get("levels"))
+        reporters = _level_units(sheet, index, levels, units, classes)
+        if reporters and task in by_tt and agg != "ratio":  # none: P006 said why
+            responsible = set(by_tt[task].leads + by_tt[task].partners)
+            if not responsible & set(reporters):
+                sheet.error("P046", index, "levels", code=code, task=task, value=levels)
+        items.append(Indicator(code, task, _text(rec["name"]), _text(rec["unit"]), agg or "sum",
+                               _text(rec.get("num")), _text(rec.get("den")), kind or "count",
+                               levels, reporters))
     codes = {i.code for i in items}
     for index, rec in sheet.records():
-        if fold(rec["agg"]) != "ratio":
+        if AGGREGATIONS.get(fold(rec["agg"])) != "ratio":
             continue
         for column in ("num", "den"):
             ref = _text(rec.get(column))
@@ -586,6 +805,113 @@ def _indicators(sheet: _Sheet, tts: set[str]) -> list[Indicator]:
                 sheet.error("P008", index, column if column in sheet.cols else "agg",
                             code=_text(rec["code"]), value=ref)
     return items
+
+
+def _level_units(sheet: _Sheet, index: int, text: str, units, classes) -> tuple[str, ...]:
+    """The units a "Cấp báo cáo" cell names: levels (xa, Cấp xã), unit classes, units."""
+    by_level = {fold(k): k for k in LEVELS} | {fold(v): k for k, v in LEVEL_LABELS.items()}
+    codes: list[str] = []
+    for name in _split(text):
+        level = by_level.get(fold(name))
+        if level:
+            found = [u.code for u in units.values() if u.level == level]
+        else:
+            resolved = _resolve(name, units, classes)
+            if resolved is None:
+                sheet.error("P006", index, "levels", value=name)
+                continue
+            found = resolved[0]
+        codes.extend(c for c in found if c not in codes)
+    return tuple(codes)
+
+
+def _sides(text: str) -> tuple[str, ...]:
+    return tuple(p for p in (clean(x) for x in _text(text).split("+")) if p)
+
+
+def _rules(sheet: _Sheet, indicators: list[Indicator]) -> list[ConsistencyRule]:
+    """Sheet QuyTac: each rule with its codes and operator checked."""
+    known = {i.code for i in indicators}
+    rules = []
+    for index, rec in sheet.records():
+        code = _text(rec.get("rule")) or f"QT{len(rules) + 1}"
+        left, right = _sides(rec["left"]), _sides(rec["right"])
+        op = OPERATORS.get(_text(rec["op"]).replace(" ", ""))
+        usable = True
+        for column, side in (("left", left), ("right", right)):
+            if not side:
+                sheet.error("P003", index, column, name=SHEETS["QuyTac"][column])
+                usable = False
+            for ref in side:
+                if ref not in known:
+                    sheet.error("P040", index, column, rule=code, value=ref)
+                    usable = False
+        if op is None:
+            sheet.error("P041", index, "op", rule=code, value=_text(rec["op"]))
+        if usable and op is not None:
+            rules.append(ConsistencyRule(code, left, op, right, _text(rec.get("meaning"))))
+    return rules
+
+
+def _lines(sheet: _Sheet, units, classes) -> list[ReportingLine]:
+    """Sheet TuyenBaoCao: each unit group, whom it reports to, its last day on time."""
+    lines, first = [], {}
+    for index, rec in sheet.records():
+        members = _text(rec["members"])
+        codes = []
+        for name in _split(members):
+            resolved = _resolve(name, units, classes)
+            if resolved is None:
+                sheet.error("P006", index, "members", value=name)
+            else:
+                codes += [c for c in resolved[0] if c not in codes]
+        for code in codes:
+            if code in first:
+                sheet.error("P044", index, "members", code=code, first=first[code] + 1)
+            first.setdefault(code, index)
+        to = _receiver(_text(rec["to"]), units, classes)
+        if to is None:
+            sheet.error("P042", index, "to", value=_text(rec["to"]))
+        day = _day(rec.get("day"))
+        if day is False:
+            sheet.error("P043", index, "day", value=_text(rec.get("day")))
+        if to is not None and day is not False and codes:
+            lines.append(ReportingLine(members, tuple(codes), to, day, _text(rec.get("note"))))
+    return lines
+
+
+def _receiver(text: str, units, classes) -> str | None:
+    """PARENT, the code of the one unit the text names, or None."""
+    if fold(text) in TO_PARENT:
+        return PARENT
+    resolved = _resolve(text, units, classes) if text else None
+    if resolved is None or len(resolved[0]) != 1:
+        return None
+    return resolved[0][0]
+
+
+def _day(value) -> int | None | bool:
+    """A day of the month (1-31), None when empty, False when not one."""
+    text = _text(value)
+    if not text:
+        return None
+    return int(text) if text.isdigit() and 1 <= int(text) <= 31 else False
+
+
+def _line_findings(sheet: _Sheet | None, plan: Plan) -> None:
+    """A unit sent to its parent that has none reports to the compiler: say so."""
+    if sheet is None:
+        return
+    for index, rec in sheet.records():
+        line = next((ln for ln in plan.lines if ln.members == _text(rec["members"])), None)
+        if line is None or line.to != PARENT:
+            continue
+        orphans = [c for c in line.units
+                   if plan.units[c].parent not in plan.units and c != plan.compiler.code]
+        if orphans:  # one finding per line, not one per unit
+            more = f" và {len(orphans) - 3} đơn vị khác" if len(orphans) > 3 else ""
+            sheet.error("P048", index, "members",
+                        codes=", ".join(f"'{c}'" for c in orphans[:3]) + more)
 
 
 def _scores(sheet: _Sheet, dimensions) -> list[dict]:

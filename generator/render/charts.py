@@ -21,18 +21,22 @@ from generator.text import fmt_int, fmt_num  # noqa: E402
 from generator.vocab import (  # noqa: E402
     LATE,
     MISSING,
-    NOT_APPLICABLE,
+    NOT_REPORTED,
     ON_TIME,
     REJECTED,
     TASK_STATUSES,
+    status_label,
 )
 
 WIDTH_IN, DPI = 6.3, 150
 # DejaVu Sans ships with matplotlib and has every Vietnamese diacritic.
 STYLE = {"font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "baocao",
          "axes.spines.top": False, "axes.spines.right": False}
-COLORS = {"done": "#2e7d32", "ongoing": "#f9a825", "not_started": "#9e9e9e",
-          "on_time": "#2e7d32", "late": "#f9a825", "rejected": "#c62828", "missing": "#9e9e9e"}
+# Tasks and submissions share keys ("missing": a task no unit reported on, a unit that sent
+# nothing): the same grey, apart from the red of "not started", which someone said.
+COLORS = {"done": "#2e7d32", "ongoing": "#f9a825", "not_started": "#c62828",
+          "not_applicable": "#d9d9d9", "on_time": "#2e7d32", "late": "#f9a825",
+          "rejected": "#c62828", "missing": "#9e9e9e"}
 YEAR_COLORS = ("#90a4ae", "#1565c0", "#2e7d32", "#f9a825", "#6a1b9a")
 
 
@@ -65,25 +69,27 @@ def _stacked_barh(labels, series, legend, xlabel) -> bytes:
                 if value:
                     ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2,
                             fmt_int(value), ha="center", va="center", fontsize=8,
-                            color="white" if key in ("done", "on_time", "rejected") else "black")
+                            color="white" if key in ("done", "on_time", "rejected", "not_started")
+                            else "black")
             left = [a + b for a, b in zip(left, values, strict=True)]
         ax.set_yticks(positions, [_wrap(label) for label in labels])
         ax.set_xlabel(xlabel)
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, frameon=False,
-                  fontsize=8)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3 if len(series) > 4 else 4,
+                  frameon=False, fontsize=8)
         fig.tight_layout()
         return _png(fig)
 
 
 def completion_by_dimension(dimensions) -> bytes | None:
-    """Tasks done / ongoing / not started for each dimension of the plan."""
+    """Tasks by overall status for each dimension of the plan; a bar adds up to the
+    dimension's tasks (not arisen and not reported included, each as such)."""
     if dimensions is None or dimensions.empty:
         return None
     labels = [f"{int(row.dimension)}. {row.name}" for row in dimensions.itertuples()]
-    shown = [s for s in TASK_STATUSES if s is not NOT_APPLICABLE]
+    shown = [*TASK_STATUSES, NOT_REPORTED]
     series = [(s.key, [int(v) for v in dimensions[s.key]]) for s in shown]
-    legend = {s.key: s.value for s in shown}
+    legend = {s.key: status_label(s.value) for s in shown}
     return _stacked_barh(labels, series, legend, "Số nhiệm vụ")
 
 

@@ -21,6 +21,7 @@ from docxtpl import DocxTemplate, InlineImage
 
 from generator import office
 from generator.consolidate.frames import GENERAL_DIMENSION, KIND_DIFFICULTY, KIND_PROPOSAL
+from generator.consolidate.tasks import status_sentence
 from generator.errors import UsageError
 from generator.excel import atomic_path
 from generator.plan.periods import Period, parse_period
@@ -39,7 +40,14 @@ from generator.text import (
     fold,
     roman,
 )
-from generator.vocab import STATUS_DONE, STATUS_NA, status_of
+from generator.vocab import (
+    NOT_REPORTED,
+    STATUS_DONE,
+    STATUS_NA,
+    STATUS_NOT_STARTED,
+    STATUS_ONGOING,
+    status_label,
+)
 
 CHART_KEYS = ("bieu_do_nop_bao_cao", "bieu_do_hoan_thanh", "bieu_do_diem")
 CHART_WIDTH = Mm(150)
@@ -47,6 +55,9 @@ NUMBER_BLANK = " " * 7  # "Số:        /BC-SNV" until the clerk writes the numb
 QUOTES_PER_DIMENSION = 3
 QUOTE_CHARS = 400
 NOTES_LISTED = 15
+NAMES_LISTED = 10  # units named in one sentence before "và n đơn vị khác"
+# How a sentence counts the units of a level reporting through another: "21/22 xã".
+LEVEL_WORDS = {"xa": "xã", "huyen": "huyện", "tinh": "đơn vị"}
 # Characters XML 1.0 forbids: a unit's cell may hold them (Excel accepts \x0b), Word won't.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -134,9 +145,13 @@ def _legal_basis(cons, period, name) -> list[str]:
     basis = (f"Căn cứ Kế hoạch số {plan.number} ngày {fmt_date_plain(plan.date)} của "
              f"{details.get('issuer', '')} về {subject};")
     key = cons.key
+    through = ""
+    if key.get("units_through"):
+        through = (f" (tổng hợp cả kết quả của {fmt_int(key['units_through_reported'])}/"
+                   f"{fmt_int(key['units_through'])} đơn vị báo cáo qua đơn vị cấp trên)")
     return [basis, f"Trên cơ sở báo cáo của {fmt_int(key['units_received'])}/"
-                   f"{fmt_int(key['units_expected'])} cơ quan, đơn vị, {name} báo cáo kết quả "
-                   f"thực hiện Kế hoạch {period.label} như sau:"]
+                   f"{fmt_int(key['units_expected'])} cơ quan, đơn vị{through}, {name} báo cáo "
+                   f"kết quả thực hiện Kế hoạch {period.label} như sau:"]
 
 
 def _level_rates(cons):
@@ -150,9 +165,9 @@ def _leadership(cons, period, name) -> list[str]:
                         for r in _level_rates(cons).itertuples()])
     out = [f"Thực hiện Kế hoạch số {plan.number} ngày {fmt_date_plain(plan.date)} của "
            f"{plan.details.get('issuer', '')}, {name} đã hướng dẫn, gửi biểu mẫu báo cáo "
-           f"{period.label} đến {fmt_int(key['units_expected'])} cơ quan, đơn vị được giao "
-           f"nhiệm vụ ({breakdown}); các cơ quan, đơn vị đã triển khai thực hiện các nhiệm vụ "
-           "được giao và báo cáo kết quả theo biểu mẫu."]
+           f"{period.label} đến các cơ quan, đơn vị được giao nhiệm vụ; "
+           f"{fmt_int(key['units_expected'])} cơ quan, đơn vị báo cáo về {name} "
+           f"({breakdown}){_through_line(cons)}."]
     expected = key["units_expected"]
     share = key["units_received"] / expected if expected else 0.0
     text = (f"Đến thời điểm tổng hợp, đã nhận được báo cáo của {fmt_int(key['units_received'])}/"
@@ -162,7 +177,50 @@ def _leadership(cons, period, name) -> list[str]:
     if key["units_rejected"]:
         text += f"; {fmt_int(key['units_rejected'])} đơn vị gửi tệp không hợp lệ phải gửi lại"
     out.append(text + ". Tình hình gửi báo cáo theo từng cấp thể hiện tại Biểu đồ 1.")
+    if len(cons.coverage):
+        out.append(_coverage_sentence(cons))
     return out
+
+
+def _through(cons) -> dict[str, list[str]]:
+    """{level: units of that level reporting through a unit of the register}."""
+    out: dict[str, list[str]] = {}
+    for members in cons.plan.reporting_through(cons.scope).values():
+        for code in members:
+            out.setdefault(cons.plan.units[code].level, []).append(code)
+    return out
+
+
+def _through_line(cons) -> str:
+    """'; 151 đơn vị cấp xã báo cáo qua UBND cấp huyện để tổng hợp' (the plan's line)."""
+    parts = []
+    for level, codes in _through(cons).items():
+        receivers = {cons.plan.units[cons.plan.reports_to(c)].level for c in codes}
+        via = _names([LEVEL_LABELS[lv].lower() for lv in LEVEL_LABELS if lv in receivers])
+        parts.append(f"{fmt_int(len(codes))} đơn vị {LEVEL_LABELS[level].lower()} báo cáo "
+                     f"qua đơn vị {via} để tổng hợp")
+    return "; " + "; ".join(parts) if parts else ""
+
+
+def _word(cons, code: str) -> str:
+    levels = {cons.plan.units[m].level for m in cons.plan.reporting_through(cons.scope)[code]}
+    return LEVEL_WORDS.get(levels.pop(), "đơn vị") if len(levels) == 1 else "đơn vị"
+
+
+def _coverage_sentence(cons) -> str:
+    """'Báo cáo của các đơn vị tổng hợp: UBND huyện Bát Xát: 21/22 xã đã báo cáo; …'."""
+    key = cons.key
+    parts = []
+    for row in cons.coverage.itertuples():
+        part = f"{row.unit_name}: {fmt_int(row.reported)}/{fmt_int(row.expected)} " \
+               f"{_word(cons, row.unit)} đã báo cáo"
+        state = cons.submissions.set_index("unit")["state"].get(row.unit)
+        if state in ("missing", "rejected"):
+            part += " (chưa có báo cáo tổng hợp dùng được của đơn vị)"
+        parts.append(part)
+    return (f"Kết quả của các đơn vị báo cáo qua đơn vị cấp trên được tổng hợp từ báo cáo của "
+            f"đơn vị cấp trên ({fmt_int(key['units_through_reported'])}/"
+            f"{fmt_int(key['units_through'])} đơn vị đã báo cáo): " + "; ".join(parts) + ".")
 
 
 def _overview(cons) -> list[str]:
@@ -177,6 +235,9 @@ def _overview(cons) -> list[str]:
             f"thực hiện, {fmt_int(key['tasks_not_started'])} nhiệm vụ chưa thực hiện")
     if na:
         text += f", {fmt_int(na)} nhiệm vụ không phát sinh trong kỳ"
+    if key.get("tasks_missing"):
+        text += (f", {fmt_int(key['tasks_missing'])} nhiệm vụ chưa có đơn vị nào báo cáo "
+                 "(chưa đánh giá được)")
     if key["tasks_overdue"]:
         text += f"; {fmt_int(key['tasks_overdue'])} nhiệm vụ đã quá thời hạn nhưng chưa hoàn thành"
     return [text + ". Kết quả cụ thể theo từng nội dung như sau (Biểu đồ 2):"]
@@ -188,24 +249,34 @@ def indicator_prose(cons, tt: str) -> str:
     rows = frame[(frame["task"] == tt) & (frame["area"] == "")]
     parts = []
     for row in rows.itertuples():
+        if not row.expected:
+            continue  # no unit in the area reports it
         shown = _value(row.value, row.agg)
-        if not shown:
-            continue
         unit = "" if row.agg == "ratio" or row.unit_of_measure in ("", "%") \
             else f" {row.unit_of_measure}"
-        parts.append(f"{_lower_first(row.name)}: {shown}{unit}")
+        text = f"{shown}{unit}" if shown else "chưa có số liệu"
+        parts.append(f"{_lower_first(row.name)}: {text}{_partly(row)}")
     return "; ".join(parts)
 
 
+def _partly(row) -> str:
+    """' (140/152 đơn vị báo cáo)' when a figure is made from fewer units than it should."""
+    if row.reported >= row.expected:
+        return ""
+    return f" ({fmt_int(row.reported)}/{fmt_int(row.expected)} đơn vị báo cáo)"
+
+
+def _silent(cons, tt: str) -> list[str]:
+    """The names of the units responsible for a task that did not report on it."""
+    units = cons.task_units
+    part = units[(units["tt"] == tt) & (units["status"] == NOT_REPORTED.value)]
+    return list(part["unit_name"])
+
+
 def _task_paragraph(cons, task) -> str:
-    phrase = status_of(task.status).phrase
-    applicable = int(task.units) - int(task.not_applicable)
     text = f"- Nhiệm vụ {task.tt}. {task.text} (chủ trì: {task.lead}; thời hạn: {task.deadline}): "
-    text += phrase
-    if applicable > 1:
-        text += f", {fmt_int(task.done)}/{fmt_int(applicable)} đơn vị đã hoàn thành"
-    if task.missing:
-        text += f", {fmt_int(task.missing)} đơn vị chưa báo cáo"
+    names = _silent(cons, task.tt) if task.status == NOT_REPORTED.value else None
+    text += status_sentence(task, names)
     if task.overdue:
         text += "; nhiệm vụ đã quá thời hạn"
     figures = indicator_prose(cons, task.tt)
@@ -244,9 +315,12 @@ def _dimensions(cons) -> list[dict]:
     for index, dim in enumerate(cons.dimensions.itertuples(), start=1):
         part = tasks[tasks["dimension"] == dim.dimension]
         counts = _counts(((dim.done, "đã hoàn thành"), (dim.ongoing, "đang thực hiện"),
-                          (dim.not_started, "chưa thực hiện")))
+                          (dim.not_started, "chưa thực hiện"),
+                          (dim.not_applicable, "không phát sinh trong kỳ"),
+                          (dim.missing, "chưa có đơn vị báo cáo")))
+        base = " số nhiệm vụ có phát sinh" if dim.not_applicable else ""
         paragraphs = [f"Nội dung này có {fmt_int(dim.tasks)} nhiệm vụ: {counts} (tỷ lệ hoàn "
-                      f"thành {fmt_pct(dim.share_done)})."]
+                      f"thành {fmt_pct(dim.share_done)}{base})."]
         paragraphs += [_task_paragraph(cons, task) for task in part.itertuples()]
         quotes = notable_results(cons, list(part["tt"]))
         if quotes:
@@ -335,9 +409,38 @@ def _overdue_lines(cons, prefix: str) -> list[str]:
             for t in tasks.itertuples()]
 
 
-def _notes(cons, kind: str):
+def _notes(cons, kind: str, own: bool = False):
+    """The notes of a kind, of the reporting units (own=False) or of the compiler itself:
+    the compiling body's difficulties are its own, not a reporting unit's."""
     notes = cons.notes
-    return notes[notes["kind"] == kind] if not notes.empty else notes
+    if notes.empty:
+        return notes
+    return notes[(notes["kind"] == kind) & ((notes["unit"] == cons.compiler) == own)]
+
+
+def _laggards(cons) -> list[str]:
+    """'+ Nhiệm vụ 1.2: 3 đơn vị chưa thực hiện (A, B, C); 70 đơn vị đang thực hiện, chưa
+    hoàn thành' for each overdue task, only from what the units reported: the units the
+    plan asks Sở Nội vụ to name as "không thực hiện hoặc chậm thực hiện nhiệm vụ"."""
+    units = cons.task_units
+    lines = []
+    for task in cons.tasks[cons.tasks["overdue"]].itertuples():
+        part = units[units["tt"] == task.tt]
+        parts = []
+        for status, words in ((STATUS_NOT_STARTED, "chưa thực hiện"),
+                              (STATUS_ONGOING, "đang thực hiện, chưa hoàn thành")):
+            names = list(part[part["status"] == status]["unit_name"])
+            if names:
+                parts.append(f"{fmt_int(len(names))} đơn vị {words} ({_listed(names)})")
+        if parts:
+            lines.append(f"+ Nhiệm vụ {task.tt}: " + "; ".join(parts) + ";")
+    return lines
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(names[:NAMES_LISTED])
+    more = len(names) - NAMES_LISTED
+    return shown + (f" và {fmt_int(more)} đơn vị khác" if more > 0 else "")
 
 
 def _shortcomings(cons) -> list[str]:
@@ -347,6 +450,11 @@ def _shortcomings(cons) -> list[str]:
         out.append(f"- Còn {fmt_int(key['tasks_overdue'])} nhiệm vụ đã quá thời hạn nhưng chưa "
                    "hoàn thành:")
         out += [line + ";" for line in _overdue_lines(cons, "+ ")]
+    laggards = _laggards(cons)
+    if laggards:
+        out.append("- Các đơn vị không thực hiện hoặc chậm thực hiện nhiệm vụ đã quá thời hạn "
+                   "(theo báo cáo của chính các đơn vị):")
+        out += laggards
     states = (("late", "đơn vị gửi báo cáo trễ hạn", key["units_late"]),
               ("missing", "đơn vị chưa gửi báo cáo", key["units_missing"]),
               ("rejected", "đơn vị gửi tệp báo cáo không hợp lệ, phải gửi lại",
@@ -354,6 +462,13 @@ def _shortcomings(cons) -> list[str]:
     for state, label, count in states:
         if count:
             out.append(f"- Có {fmt_int(count)} {label}: {_unit_lists(cons, state)}.")
+    short = [r for r in cons.coverage.itertuples() if r.reported < r.expected]
+    if short:
+        out.append("- Báo cáo tổng hợp của đơn vị cấp trên chưa đủ các đơn vị trực thuộc: "
+                   + "; ".join(f"{r.unit_name} ({fmt_int(r.expected - r.reported)} "
+                               f"{_word(cons, r.unit)} chưa báo cáo: "
+                               f"{_listed(r.missing_names.split(', '))})" for r in short)
+                   + ".")
     difficulties = _notes(cons, KIND_DIFFICULTY)
     if not difficulties.empty:
         out.append("- Khó khăn, vướng mắc các đơn vị phản ánh:")
@@ -363,6 +478,13 @@ def _shortcomings(cons) -> list[str]:
         if len(difficulties) > NOTES_LISTED:
             out.append(f"+ Và {fmt_int(len(difficulties) - NOTES_LISTED)} ý kiến khác (chi "
                        "tiết tại Biểu tổng hợp kèm theo).")
+    own = _notes(cons, KIND_DIFFICULTY, own=True)
+    if not own.empty:
+        name = cons.plan.units[cons.compiler].name
+        out.append(f"- Khó khăn, vướng mắc của {name} trong tổ chức thực hiện:")
+        out += list(dict.fromkeys(  # the same words for a task and in general: said once
+            f"+ {_quote(row.text)}" + (f" (nhiệm vụ {row.tt})" if row.tt else "")
+            for row in own.itertuples()))
     if not out:
         out.append("- Các đơn vị đã gửi báo cáo đầy đủ, đúng hạn; không có nhiệm vụ quá hạn.")
     return out
@@ -387,11 +509,11 @@ def _causes(cons) -> list[str]:
 
 
 def _next_tasks(cons, period, name, config) -> list[str]:
-    following = period.next()
+    following = cons.plan.next_period(period)  # the plan's cadence: after Quý III, the year
     tasks = cons.tasks
     open_tasks = tasks[~tasks["status"].isin([STATUS_DONE, STATUS_NA])]
-    out = [f"Trong {following.label}, tiếp tục triển khai {fmt_int(len(open_tasks))} nhiệm vụ "
-           "chưa hoàn thành của Kế hoạch, trong đó tập trung:"]
+    out = [f"Đến kỳ báo cáo {following.label}, tiếp tục triển khai {fmt_int(len(open_tasks))} "
+           "nhiệm vụ chưa hoàn thành của Kế hoạch, trong đó tập trung:"]
     out += [f"{line}." for line in _overdue_lines(cons, "- Khẩn trương triển khai, hoàn thành ")]
     for task in tasks[tasks["due_next"]].itertuples():
         out.append(f"- Hoàn thành nhiệm vụ {task.tt}. {task.text} (chủ trì: {task.lead}; thời "
@@ -400,15 +522,25 @@ def _next_tasks(cons, period, name, config) -> list[str]:
     if not ongoing.empty:
         out.append(f"- Duy trì thực hiện các nhiệm vụ thường xuyên, định kỳ: nhiệm vụ "
                    f"{_names(list(ongoing['tt']))}.")
-    days = config.get("deadline_days")
-    levels = [r.level for r in _level_rates(cons).itertuples()]
-    dates = _names([f"{LEVEL_LABELS[lv].lower()} trước {fmt_date_long(following.deadline(lv, days))}"
-                    for lv in levels if lv in LEVEL_LABELS])
-    text = f"- Các cơ quan, đơn vị gửi báo cáo {following.label} đúng thời hạn: {dates}"
+    text = (f"- Các cơ quan, đơn vị gửi báo cáo {following.label} đúng thời hạn: "
+            f"{_deadlines(cons, following, config.get('deadline_days'))}")
     if cons.key["units_missing"]:
         text += (f"; {fmt_int(cons.key['units_missing'])} đơn vị chưa gửi báo cáo "
                  f"{period.label} khẩn trương gửi về {name}")
     return out + [text + "."]
+
+
+def _deadlines(cons, following, days) -> str:
+    """'cấp tỉnh, cấp huyện chậm nhất ngày 14 tháng 12 năm 2022': each expected level's last
+    day on time in the next report (the plan's reporting line, else [deadlines])."""
+    by_day: dict = {}
+    for row in cons.submissions.itertuples():
+        day = cons.plan.deadline(row.unit, following, days)
+        levels = by_day.setdefault(day, [])
+        if row.level not in levels:
+            levels.append(row.level)
+    return _names([f"{_names([LEVEL_LABELS.get(lv, lv).lower() for lv in levels])} chậm nhất "
+                   f"{fmt_date_long(day)}" for day, levels in sorted(by_day.items())])
 
 
 def _proposals(cons, name, plan) -> list[dict]:
@@ -423,7 +555,7 @@ def _proposals(cons, name, plan) -> list[dict]:
                 lines.append(f"- Và {fmt_int(len(part) - NOTES_LISTED)} ý kiến khác (chi tiết "
                              "tại Biểu tổng hợp kèm theo).")
             groups.append({"tieu_de": title, "doan": lines})
-    own = []
+    own = [f"- {_quote(row.text)}" for row in _notes(cons, KIND_PROPOSAL, own=True).itertuples()]
     issuer = plan.details.get("issuer", "")
     if cons.key["units_missing"] or cons.key["units_late"]:
         own.append(f"- Đề nghị {issuer} chỉ đạo các cơ quan, đơn vị chưa gửi hoặc gửi chậm "
@@ -432,6 +564,9 @@ def _proposals(cons, name, plan) -> list[dict]:
         own.append(f"- Đề nghị {issuer} chỉ đạo các đơn vị chủ trì "
                    f"{fmt_int(cons.key['tasks_overdue'])} nhiệm vụ quá hạn tập trung hoàn "
                    "thành trong kỳ tới.")
+    if _laggards(cons):
+        own.append(f"- Đề nghị {issuer} xem xét, xử lý các đơn vị không thực hiện hoặc chậm "
+                   "thực hiện nhiệm vụ nêu tại mục II (theo báo cáo của chính các đơn vị).")
     if own:
         groups.append({"tieu_de": f"Đề xuất của {name}", "doan": own})
     if not groups:
@@ -452,7 +587,7 @@ def _appendix_tasks(cons) -> list[dict]:
         rows = []
         for task in tasks[tasks["dimension"] == dim.dimension].itertuples():
             applicable = int(task.units) - int(task.not_applicable)
-            status = task.status + (" (quá hạn)" if task.overdue else "")
+            status = status_label(task.status) + (" (quá hạn)" if task.overdue else "")
             rows.append({"tt": task.tt, "noi_dung": task.text, "chu_tri": task.lead,
                          "thoi_han": task.deadline,
                          "hoan_thanh": f"{fmt_int(task.done)}/{fmt_int(applicable)}",
@@ -479,6 +614,16 @@ def _appendix_register(cons) -> list[dict]:
                          "so_loi": fmt_int(row.findings) if row.findings else ""})
         groups.append({"so": roman(number), "ten": f"{label} ({fmt_int(len(rows))} đơn vị)",
                        "dong": rows})
+    if len(cons.coverage):  # the units reporting through a unit of the register
+        rows = [{"tt": "", "don_vi": r.unit_name, "han": "", "ngay_nhan": "",
+                 "tinh_trang": f"{fmt_int(r.reported)}/{fmt_int(r.expected)} "
+                               f"{_word(cons, r.unit)}", "so_loi": ""}
+                for r in cons.coverage.itertuples()]
+        groups.append({"so": roman(len(groups) + 1),
+                       "ten": f"Đơn vị báo cáo qua đơn vị cấp trên "
+                              f"({fmt_int(cons.key['units_through_reported'])}/"
+                              f"{fmt_int(cons.key['units_through'])} đơn vị đã báo cáo)",
+                       "dong": rows})
     return groups
 
 
@@ -488,8 +633,9 @@ def _appendix_indicators(cons) -> list[dict]:
     groups = []
     for dim in cons.dimensions.itertuples():
         rows = [{"ma": r.code, "ten": r.name, "don_vi_tinh": r.unit_of_measure,
-                 "gia_tri": _value(r.value, r.agg) or "Chưa có số liệu"}
-                for r in frame.itertuples() if dimension_of.get(r.task) == dim.dimension]
+                 "gia_tri": (_value(r.value, r.agg) or "Chưa có số liệu") + _partly(r)}
+                for r in frame.itertuples()
+                if dimension_of.get(r.task) == dim.dimension and r.expected]
         if rows:
             groups.append({"so": roman(int(dim.dimension)), "ten": dim.name, "dong": rows})
     return groups

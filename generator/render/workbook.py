@@ -20,12 +20,22 @@ from pathlib import Path
 import pandas as pd
 
 from generator import vocab
+from generator.consolidate.tasks import status_sentence
 from generator.errors import UsageError
 from generator.excel import atomic_path, new_workbook
 from generator.forms.writer import add_return_sheets
-from generator.plan.workbook import LEVEL_LABELS
-from generator.text import fmt_date
-from generator.vocab import LATE, MISSING, NOT_REPORTED, REJECTED, SUBMISSION_STATES, TASK_STATUSES
+from generator.plan.workbook import AGG_LABELS, LEVEL_LABELS
+from generator.text import fmt_date, fmt_int
+from generator.vocab import (
+    LATE,
+    MISSING,
+    NOT_REPORTED,
+    NOT_REPORTED_LABEL,
+    REJECTED,
+    SUBMISSION_STATES,
+    TASK_STATUSES,
+    status_label,
+)
 
 SHEETS = {
     "overview": "Tổng quan",
@@ -44,8 +54,6 @@ SHEETS = {
 # Matrix cell codes (short so 39 task columns fit), explained in a legend on the sheet.
 MATRIX_STATUSES = (*TASK_STATUSES, NOT_REPORTED)
 MATRIX_CODES = {s.value: s.code for s in MATRIX_STATUSES}
-NOT_REPORTED_LABEL = "Chưa báo cáo"
-AGG_LABELS = {"sum": "Cộng dồn", "ratio": "Tỷ lệ"}
 KIND_LABELS = {"indicator": "Chỉ tiêu", "task": "Nhiệm vụ"}
 YES = "Có"
 
@@ -174,6 +182,7 @@ def overview(book, cons, fmt) -> None:
         ("Tỷ lệ đơn vị đã nộp", received_rate, "pct"),
         ("Nhiệm vụ theo dõi", k["tasks"], "int"),
         *[(s.value, k[f"tasks_{s.key}"], "int") for s in TASK_STATUSES],
+        (f"{NOT_REPORTED_LABEL} (không đơn vị nào báo cáo)", k["tasks_missing"], "int"),
         ("Quá hạn", k["tasks_overdue"], "int"),
         ("Tỷ lệ nhiệm vụ hoàn thành", k["share_done"], "pct"),
     ]
@@ -186,11 +195,12 @@ def overview(book, cons, fmt) -> None:
     dims = cons.dimensions
     short = {n: s for n, (_name, s) in cons.plan.dimensions.items()}
     dim_top = row + 1
+    counted = (*TASK_STATUSES, NOT_REPORTED)
     row = table(sheet, dim_top, [("Nội dung", 0, "text"), ("Số nhiệm vụ", 0, "int"),
-                                 *[(s.value, 0, "int") for s in TASK_STATUSES],
+                                 *[(status_label(s.value), 0, "int") for s in counted],
                                  ("Tỷ lệ hoàn thành", 0, "pct")],
                 [[f"{r['dimension']}. {short.get(r['dimension'], r['name'])}", r["tasks"],
-                  *[r[s.key] for s in TASK_STATUSES], r["share_done"]]
+                  *[r[s.key] for s in counted], r["share_done"]]
                  for r in dims.to_dict("records")],
                 fmt, filter_=False)
     row += 1
@@ -214,8 +224,7 @@ def overview(book, cons, fmt) -> None:
         first, last = dim_top + 1, dim_top + len(dims)
         chart.add_series({"name": "Tỷ lệ hoàn thành",
                           "categories": [name, first, 0, last, 0],
-                          "values": [name, first, 2 + len(TASK_STATUSES),
-                                     last, 2 + len(TASK_STATUSES)],
+                          "values": [name, first, 2 + len(counted), last, 2 + len(counted)],
                           "fill": {"color": "#2E75B6"},
                           "data_labels": {"value": True, "num_format": "0%"}})
         chart.set_title({"name": "Tỷ lệ nhiệm vụ hoàn thành theo nội dung",
@@ -249,14 +258,16 @@ def task_sheet(book, cons, fmt) -> None:
     counted = (*TASK_STATUSES, NOT_REPORTED)
     columns = [("TT", 5, "text"), ("Nội dung", 14, "text"), ("Nhiệm vụ", 40, "text"),
                ("Chủ trì", 16, "text"), ("Thời hạn", 12, "text"), ("Số đơn vị", 7, "int"),
-               *[(s.value or NOT_REPORTED_LABEL, 7, "int") for s in counted],
+               *[(status_label(s.value), 7, "int") for s in counted],
                ("Tỷ lệ hoàn thành", 8, "pct"), ("Tình trạng chung", 12, "text"),
-               ("Quá hạn", 6, "bool"), ("Đến hạn kỳ sau", 7, "bool")]
+               ("Quá hạn", 6, "bool"), ("Đến hạn kỳ sau", 7, "bool"),
+               ("Diễn giải (theo các đơn vị đã báo cáo)", 34, "text")]
     top = _titles(sheet, cons, fmt, "Tình hình thực hiện nhiệm vụ", len(columns))
     short = {n: f"{n}. {name}" for n, (_full, name) in cons.plan.dimensions.items()}
-    rows = [[r["tt"], short.get(r["dimension"], r["dimension_name"]), r["text"], r["lead"],
-             r["deadline"], r["units"], *[r[s.key] for s in counted], r["share_done"],
-             r["status"], r["overdue"], r["due_next"]] for r in cons.tasks.to_dict("records")]
+    rows = [[r.tt, short.get(r.dimension, r.dimension_name), r.text, r.lead,
+             r.deadline, r.units, *[getattr(r, s.key) for s in counted], r.share_done,
+             status_label(r.status), r.overdue, r.due_next, status_sentence(r)]
+            for r in cons.tasks.itertuples()]
     end = table(sheet, top, columns, rows, fmt)
     overdue_col = 6 + len(counted) + 2
     if rows:
@@ -295,6 +306,11 @@ def _indicator_kind(agg: str) -> str:
     return "pct" if agg == "ratio" else "num"
 
 
+def _reporting(reported, expected) -> str:
+    """'140/152': of the units an area's figure is made from, how many reported."""
+    return "" if _blank(expected) or not expected else f"{fmt_int(reported)}/{fmt_int(expected)}"
+
+
 def indicator_sheets(book, cons, fmt) -> None:
     sheet = book.add_worksheet(SHEETS["indicators"])
     frame = cons.indicators
@@ -302,26 +318,42 @@ def indicator_sheets(book, cons, fmt) -> None:
     if cons.scope:  # the scope and its district are the same area
         area_codes = [""]
     names = dict(zip(frame["area"], frame["area_name"], strict=False))
-    columns = [("Mã chỉ tiêu", 9, "text"), ("Nhiệm vụ", 7, "text"), ("Chỉ tiêu", 50, "text"),
-               ("Đơn vị tính", 10, "text"), ("Cách tổng hợp", 9, "text")]
-    columns += [(names[a], 12, "num") for a in area_codes]
+    # Each area's figure, then how many of the units it is made from reported (x/y): a
+    # figure with fewer than all is not a total.
+    columns = [("Mã chỉ tiêu", 9, "text"), ("Nhiệm vụ", 7, "text"), ("Chỉ tiêu", 46, "text"),
+               ("Đơn vị tính", 10, "text"), ("Cách tổng hợp", 9, "text"),
+               ("Cấp báo cáo", 16, "text")]
+    for area in area_codes:
+        columns += [(names[area], 12, "num"), ("Số đơn vị báo cáo", 9, "code")]
+    columns.append((f"Cách tính ({names['']})", 40, "text"))
     top = _titles(sheet, cons, fmt, "Chỉ tiêu tổng hợp theo địa bàn", min(len(columns), 10))
-    values = {(r.code, r.area): r.value for r in frame.itertuples()}
+    found = {(r.code, r.area): r for r in frame.itertuples()}
     rows = []
     for ind in cons.plan.indicators:
-        rows.append([ind.code, ind.task, ind.name, ind.unit, AGG_LABELS.get(ind.agg, ind.agg),
-                     *[values.get((ind.code, a), math.nan) for a in area_codes]])
+        row = [ind.code, ind.task, ind.name, ind.unit, AGG_LABELS.get(ind.agg, ind.agg),
+               ind.levels or ("Như tử số, mẫu số" if ind.agg == "ratio"
+                              else "Các đơn vị được giao nhiệm vụ")]
+        for area in area_codes:
+            rec = found.get((ind.code, area))
+            row += [rec.value if rec else math.nan,
+                    _reporting(rec.reported, rec.expected) if rec else ""]
+        whole = found.get((ind.code, ""))
+        rows.append(row + [whole.method if whole else ""])
     table(sheet, top, columns, rows, fmt)
     for r, ind in enumerate(cons.plan.indicators, start=top + 1):
-        for c, area in enumerate(area_codes, start=5):  # ratios as percentages
-            put(sheet, r, c, values.get((ind.code, area), math.nan),
+        for index, area in enumerate(area_codes):  # ratios as percentages
+            rec = found.get((ind.code, area))
+            put(sheet, r, 6 + 2 * index, rec.value if rec else math.nan,
                 _indicator_kind(ind.agg), fmt)
     sheet.write_string(top + len(rows) + 2, 0,
-                       "Chỉ tiêu tỷ lệ tính bằng tổng tử số chia tổng mẫu số của các đơn vị "
-                       "báo cáo đủ cả hai, không lấy trung bình các tỷ lệ.", fmt.subtitle)
+                       "Số phát sinh trong kỳ (cộng dồn) được cộng các đơn vị báo cáo; số thời "
+                       "điểm lấy ở một cấp (cấp cao nhất có báo cáo trong địa bàn), không cộng "
+                       "các cấp; tỷ lệ tính bằng tổng tử số chia tổng mẫu số, không lấy trung "
+                       "bình các tỷ lệ. Số đơn vị báo cáo x/y: số chưa đủ y đơn vị chưa phải "
+                       "số của cả địa bàn.", fmt.subtitle)
     page_setup(sheet, top, fit_width=False)
     sheet.freeze_panes(top + 1, 3)
-    sheet.fit_to_pages(1 if len(area_codes) < 8 else 2, 0)
+    sheet.fit_to_pages(1 if len(area_codes) < 4 else 2, 0)
 
     sheet = book.add_worksheet(SHEETS["unit_indicators"])
     columns = [("Mã đơn vị", 9, "text"), ("Đơn vị", 32, "text"), ("Cấp", 9, "text"),
@@ -356,7 +388,23 @@ def submission_sheet(book, cons, fmt) -> None:
             sheet.conditional_format(top + 1, 6, end - 1, 6, {
                 "type": "cell", "criteria": "==", "value": f'"{state.label}"',
                 "format": book.add_format({"bg_color": colour})})
+    if len(cons.coverage):
+        _coverage_table(sheet, cons, fmt, end + 1)
     page_setup(sheet, top)
+
+
+def _coverage_table(sheet, cons, fmt, row: int) -> None:
+    """The units that report through a unit of the register (communes through their
+    district): how many reached the compiler, inside its return or by their own file."""
+    sheet.write_string(row, 0, "Đơn vị báo cáo qua đơn vị cấp trên (theo tuyến báo cáo của "
+                               "Kế hoạch)", fmt.section)
+    # The register's columns keep their widths: the names go in its widest (file) column.
+    columns = [("Mã đơn vị", 9, "text"), ("Đơn vị tổng hợp", 36, "text"),
+               ("Phải báo cáo", 9, "int"), ("Đã báo cáo", 9, "int"),
+               *[("", 0, "text")] * 4, ("Đơn vị chưa báo cáo", 40, "text")]
+    rows = [[r.unit, r.unit_name, r.expected, r.reported, "", "", "", "", r.missing_names]
+            for r in cons.coverage.itertuples()]
+    table(sheet, row + 1, columns, rows, fmt, filter_=False)
 
 
 def results_sheet(book, cons, fmt) -> None:
@@ -367,7 +415,7 @@ def results_sheet(book, cons, fmt) -> None:
                ("Khó khăn, vướng mắc", 30, "text")]
     top = _titles(sheet, cons, fmt, "Kết quả thực hiện của các đơn vị", len(columns))
     texts = dict(zip(cons.tasks["tt"], cons.tasks["text"], strict=False))
-    rows = [[r.tt, texts.get(r.tt, ""), r.unit, r.unit_name, r.role, r.status or NOT_REPORTED_LABEL,
+    rows = [[r.tt, texts.get(r.tt, ""), r.unit, r.unit_name, r.role, status_label(r.status),
              r.completed_on, r.result, r.difficulty] for r in cons.task_units.itertuples()]
     table(sheet, top, columns, rows, fmt)
     page_setup(sheet, top)
@@ -452,7 +500,8 @@ def findings_sheet(book, cons, fmt) -> None:
     columns = [("Mã đơn vị", 9, "text"), ("Tệp", 34, "text"), ("Mức", 8, "text"),
                ("Mã lỗi", 8, "text"), ("Trang tính", 14, "text"), ("Ô", 7, "text"),
                ("Nội dung", 80, "text")]
-    top = _titles(sheet, cons, fmt, "Lỗi và lưu ý trong các tệp đơn vị gửi về", len(columns))
+    top = _titles(sheet, cons, fmt, "Lỗi và lưu ý: tệp đơn vị gửi về, số liệu sau tổng hợp",
+                  len(columns))
     rows = [[r.unit, r.file, vocab.SEVERITY_BY_KEY[r.severity].label, r.code, r.sheet,
              r.cell, r.message] for r in cons.findings.itertuples()]
     table(sheet, top, columns, rows, fmt)
