@@ -293,18 +293,23 @@ def test_guide_names_unit_period_deadline_and_recipient(made):
 
 
 def test_print_setup_a4_landscape_fit_to_width_repeated_header(made):
+    """Both sheets print A4 landscape with their header row repeated; the report sheet sets
+    its own page breaks at a scale that fits its width (fit-to-page would make Excel ignore
+    the breaks), the indicator sheet fits to the page's width."""
     book = openpyxl.load_workbook(made[1]["083"])
-    for name, title_rows, frozen in ((S.SHEET_REPORT, "$8:$8", "A9"),
+    for name, title_rows, frozen in ((S.SHEET_REPORT, "$8:$8", "C9"),
                                      (S.SHEET_INDICATORS, "$4:$4", "A5")):
         sheet = book[name]
         assert sheet.page_setup.orientation == "landscape"
         assert sheet.page_setup.paperSize == 9
-        assert sheet.sheet_properties.pageSetUpPr.fitToPage
-        assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
         assert sheet.print_title_rows == title_rows
         assert sheet.freeze_panes == frozen
-    widths = book[S.SHEET_REPORT].column_dimensions
-    assert widths["B"].width > 40 and widths["G"].width > 40
+    report, indicators = book[S.SHEET_REPORT], book[S.SHEET_INDICATORS]
+    assert indicators.sheet_properties.pageSetUpPr.fitToPage
+    assert indicators.page_setup.fitToWidth in (None, 1) and indicators.page_setup.fitToHeight == 0
+    assert 50 <= report.page_setup.scale < 100 and report.row_breaks.count >= 1
+    widths = report.column_dimensions
+    assert widths["B"].width > 30 and widths["G"].width > 30
 
 
 def two_level(plan):

@@ -19,7 +19,13 @@ from generator.forms import layout as formspec
 from generator.office import convert
 from generator.render import workbook
 from generator.render.workbook import SHEETS, write_workbook
-from generator.vocab import LATE, MISSING, ONGOING, SUBMISSION_STATES, TASK_STATUSES
+from generator.vocab import (
+    LATE,
+    MISSING,
+    ONGOING,
+    SUBMISSION_STATES,
+    TASK_STATUSES,
+)
 
 
 @pytest.fixture

@@ -114,7 +114,8 @@ def _reporting_unit(plan: Plan, code: str) -> Unit:
 def _write(context: _Context, unit: Unit, target: Path) -> Path:
     with atomic_path(target) as tmp:
         # in_memory: no temp file per XML part, 2x faster.
-        book = new_workbook(tmp, in_memory=True, default_format_properties=DEFAULT_FONT)
+        # A copy: xlsxwriter adds to the properties it is given.
+        book = new_workbook(tmp, in_memory=True, default_format_properties=dict(DEFAULT_FONT))
         styles = Styles(book)
         _guide_sheet(book, styles, context, unit)
         _report_sheet(book, styles, context, unit)
@@ -333,7 +334,9 @@ def _notes() -> list[str]:
         "bảo vệ, không có mật khẩu; có thể nới rộng cột, dòng để dễ đọc).",
         "Không đổi tên, không xóa các trang tính; không chèn, xóa dòng trong bảng nhiệm vụ.",
         "Có thể mở và điền bằng Microsoft Excel (từ 2010) hoặc LibreOffice Calc; khi lưu, "
-        "giữ định dạng Excel (.xlsx).",
+        "giữ định dạng Excel (.xlsx) hoặc định dạng của LibreOffice (.ods).",
+        "Kết quả dài: xuống dòng ngay trong ô (Excel: Alt+Enter; LibreOffice: Ctrl+Enter), "
+        "dòng tự giãn theo nội dung; không chèn thêm dòng.",
         "Biểu mẫu được lập riêng cho đơn vị và kỳ báo cáo này: không dùng biểu mẫu của đơn vị "
         "khác hoặc của kỳ trước.",
     ]
