@@ -87,7 +87,19 @@ def prepare(directory: Path):
         raise UsageError(f"Thư mục {directory.resolve()} đã có dữ liệu và không phải không gian "
                          "làm việc; chọn một thư mục mới hoặc trống, ví dụ: baocao demo demo-moi")
     init_workspace(directory)
+    _set_report_addressee(directory / CONFIG_NAME)
     return find_workspace(explicit=directory)
+
+
+DEMO_ADDRESSEE_EMAIL = "vanthu.ubnd@laocai.gov.vn"  # the demo's UBND tỉnh mailbox (drafts only)
+
+
+def _set_report_addressee(config: Path) -> None:
+    """The demo's report draft goes to UBND tỉnh: its address beside "Kính gửi"."""
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('addressee_email = ""',
+                                   f'addressee_email = "{DEMO_ADDRESSEE_EMAIL}"', 1),
+                      encoding="utf-8")
 
 
 def run_demo(directory=DEFAULT_DIR, period=None, seed: int = DEFAULT_SEED,
@@ -173,10 +185,10 @@ def summary_lines(result: DemoResult) -> list[str]:
     district = sorted((root / ".baocao" / "mo-phong").glob("huyen-*"))
     if district:
         lines.append(f"  Không gian làm việc của huyện mô phỏng: {rel(district[0])}/")
-    if "report" in result.drafts and not mail.settings(find_workspace(
-            explicit=root)).get("report_to"):
-        lines.append("  (Thư gửi báo cáo chưa có người nhận: điền report_to trong mục email "
-                     "của baocao.toml.)")
+    if "report" in result.drafts and not mail.report_recipients(find_workspace(
+            explicit=root)):
+        lines.append("  (Thư gửi báo cáo chưa có người nhận: điền addressee_email trong mục "
+                     "report của baocao.toml.)")
     total = sum(result.seconds.values())
     lines += ["", f"Xong sau {fmt_int(total)} giây. Xem tình hình nộp: "
                   f"baocao -w {root} status -p {result.period.id}"]

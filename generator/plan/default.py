@@ -26,6 +26,7 @@ DETAILS = [
     ("Tên kế hoạch", "Kế hoạch cải thiện Chỉ số Hiệu quả quản trị và Hành chính công cấp tỉnh "
                      "(PAPI) của tỉnh Lào Cai năm 2022"),
     ("Tên chỉ số", "PAPI"),
+    ("Mục tiêu chỉ số", "tăng điểm và tăng hạng so với năm 2021"),
     ("Năm kế hoạch", 2022),
     ("Địa danh", "Lào Cai"),
     ("Mã đơn vị đầu mối", "SNV"),
@@ -199,8 +200,22 @@ INDICATORS += [
     ("CT8.5r", "8.5", "Tỷ lệ thôn, tổ dân phố có internet băng rộng", "%", "ratio", "CT8.5a", "CT8.5b"),
 ]
 
-# PAPI baseline (dimension 0 = total): 2021 from the plan's text, 2020 = 2021 + 2,8.
-SCORES = [(2021, 0, 40.151, 49, 60), (2020, 0, 42.951, 28, 63)]
+# PAPI scores (dimension 0 = the whole index): year, dimension, score, rank, of, group.
+# 2021 and its groups from the plan's text (part I); 2020 as published (42,96 points, 27/63,
+# by dimension), not worked back from the plan's "giảm 2,8 điểm, 21 bậc". Source of both:
+# shared data papi-lao-cai.csv.
+LOWEST, LOW_MID, HIGH_MID = ("nhóm đạt điểm thấp nhất", "nhóm đạt điểm trung bình thấp",
+                             "nhóm đạt điểm trung bình cao")
+# In the plan's order: the lowest group first (04/08), then 03/08, then 01/08.
+GROUPS_2021 = {3: LOWEST, 4: LOWEST, 6: LOWEST, 7: LOWEST, 1: LOW_MID, 5: LOW_MID, 8: LOW_MID,
+               2: HIGH_MID}
+SCORES_2020 = (5.15, 5.61, 4.98, 6.72, 7.57, 6.74, 3.36, 2.83)
+SCORES = [(2021, 0, 40.151, 49, 60, LOWEST),
+          *((2021, d, "", "", "", group) for d, group in GROUPS_2021.items()),
+          (2020, 0, 42.96, 27, 63, ""),
+          *((2020, d, score, "", "", "") for d, score in enumerate(SCORES_2020, start=1))]
+# Official names the GSO list abbreviates ("Thị trấn N.T Phong Hải": nông trường).
+NAME_EXPANSIONS = {"N.T ": "Nông trường "}
 
 
 def _read_tsv(path: Path) -> list[dict]:
@@ -235,15 +250,24 @@ def _district_name(name: str) -> str:
     return "UBND " + name[0].lower() + name[1:]
 
 
+def _full_name(name: str) -> str:
+    for short, full in NAME_EXPANSIONS.items():
+        name = name.replace(short, full)
+    return name
+
+
 def units_rows() -> list[list]:
     rows = [[c, n, s, "tinh", g, "", f"{c.lower()}@{DOMAIN}", a] for c, n, s, g, a in DEPARTMENTS]
     lines = (SOURCES / "don-vi-hanh-chinh-lao-cai-2022.csv").read_text(encoding="utf-8")
     data = [ln for ln in lines.splitlines() if not ln.startswith("#")]
     for rec in csv.DictReader(data):
-        name = _district_name(rec["ten"])
+        name = _district_name(_full_name(rec["ten"]))
         email = f"ubnd.{rec['ma']}@{DOMAIN}"
         group = "huyen" if rec["cap"] == "huyen" else "xa"
-        rows.append([rec["ma"], name, rec["ten"], rec["cap"], group, rec["ma_cap_tren"], email, ""])
+        # The GSO's own spelling stays a known alias (units and forms may use it).
+        alias = _district_name(rec["ten"]) if _full_name(rec["ten"]) != rec["ten"] else ""
+        rows.append([rec["ma"], name, _full_name(rec["ten"]), rec["cap"], group,
+                     rec["ma_cap_tren"], email, alias])
     return rows
 
 
@@ -273,7 +297,7 @@ def build(path: Path = DEFAULT_PLAN) -> Path:
     }
     widths = {"KeHoach": [24, 90], "NhiemVu": [6, 8, 70, 36, 36, 24, 40, 10],
               "DonVi": [10, 40, 24, 8, 14, 12, 30, 40], "ChiTieu": [10, 9, 70, 12, 12, 10, 10],
-              "NoiDung": [6, 55, 28], "NhomDonVi": [50, 8, 12, 40], "DiemChiSo": [8, 10, 10, 10, 10]}
+              "NoiDung": [6, 55, 28], "NhomDonVi": [50, 8, 12, 40], "DiemChiSo": [8, 10, 10, 10, 10, 28]}
     book = new_workbook(path)
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})

@@ -42,7 +42,7 @@ SHEETS: dict[str, dict[str, str]] = {
                 "unit": "Đơn vị tính", "agg": "Cách tổng hợp", "num": "Tử số",
                 "den": "Mẫu số", "kind": "Loại số liệu"},
     "DiemChiSo": {"year": "Năm", "dimension": "Nội dung", "score": "Điểm", "rank": "Xếp hạng",
-                  "of": "Số tỉnh"},
+                  "of": "Số tỉnh", "group": "Nhóm"},
 }
 OPTIONAL_SHEETS = {"DiemChiSo"}
 OPTIONAL_COLUMNS = {"note", "confirm", "aliases", "email", "short", "group", "num", "den",
@@ -56,7 +56,7 @@ DETAIL_KEYS = {
     "so ke hoach": "number", "ngay ban hanh": "date", "co quan ban hanh": "issuer",
     "ten ke hoach": "title", "dia danh": "place", "ten chi so": "index_name",
     "ma don vi dau moi": "focal_code", "email dau moi": "focal_email",
-    "nam ke hoach": "year", "ghi chu": "note",
+    "nam ke hoach": "year", "ghi chu": "note", "muc tieu chi so": "index_target",
 }
 REQUIRED_DETAILS = ("number", "date", "issuer", "title", "focal_code")
 UNIT_CODE = re.compile(r"^[A-Za-z0-9-]+$")
@@ -504,11 +504,16 @@ def _indicators(sheet: _Sheet, tts: set[str]) -> list[Indicator]:
 
 
 def _scores(sheet: _Sheet) -> list[dict]:
+    """Year, dimension (0: the whole index), score, rank and the published group ("nhóm đạt
+    điểm thấp nhất"); a row may give only the group (the plan names a dimension's group
+    without its score)."""
     out = []
     for index, rec in sheet.records():
+        group = _text(rec.get("group"))
         try:
+            score = None if group and not _text(rec["score"]) else float(rec["score"])
             out.append({"year": int(float(rec["year"])), "dimension": int(float(rec["dimension"])),
-                        "score": float(rec["score"]),
+                        "score": score, "group": group,
                         "rank": int(float(rec["rank"])) if _text(rec.get("rank")) else None,
                         "of": int(float(rec["of"])) if _text(rec.get("of")) else None})
         except (TypeError, ValueError):
