@@ -534,3 +534,64 @@ def test_cli_report_writes_the_docx_and_explains_missing_libreoffice(workspace, 
     assert result.exit_code == 2
     assert "Đã ghi BaoCao_2022-Q3.docx nhưng chưa tạo được bản PDF. Chưa cài LibreOffice." \
         in " ".join(result.output.split())
+
+
+# --------------------------------------------------------------------------- issue 13 units
+
+
+def test_comments_grouped_whole_and_counted_by_unit():
+    from generator.render.comments import group_sentences, whole_quote
+
+    groups = group_sentences([
+        ("X1", "Kinh phí còn hạn chế. Địa bàn rộng."),
+        ("X2", "kinh phí còn hạn chế"),  # case and punctuation folded
+        ("X3", "Kinh phí còn hạn chế lắm."),  # near-identical (rapidfuzz)
+        ("X1", "Kinh phí còn hạn chế."),  # a unit counts once per point
+        ("X4", "Đường truyền chưa ổn định.")])
+    assert [(g.text, g.count) for g in groups] == [
+        ("Kinh phí còn hạn chế.", 3), ("Địa bàn rộng.", 1), ("Đường truyền chưa ổn định.", 1)]
+    assert whole_quote("Đã xong việc A. Tổ chức 3 hội nghị.") == "Đã xong việc A. Tổ chức 3 hội nghị."
+    assert whole_quote("Đã triển khai xong: tổ chức thông tin ở xã, phường, thị…; 2 hội nghị") \
+        is None  # a unit's own cut text is never quoted as if whole
+
+
+def test_working_day_and_plan_cadence():
+    # 1 and 2/9/2022 are the National Day holidays, 3 and 4/9 a weekend.
+    assert wordreport.next_working_day(dt.date(2022, 8, 31)) == dt.date(2022, 9, 5)
+    assert wordreport.next_working_day(dt.date(2022, 9, 16)) == dt.date(2022, 9, 19)
+    cadence = [wordreport.next_report_period(parse_period(p)).id
+               for p in ("2022-Q1", "2022-H1", "2022-Q3", "2022", "2022-07")]
+    assert cadence == ["2022-H1", "2022-Q3", "2022", "2023-Q1", "2022-08"]
+
+
+def test_rules_follow_the_agency_name(workspace, cons, tmp_path):
+    """The line under the agency name is 1/3 to 1/2 of its width, whatever the name."""
+    for name in ("SỞ NỘI VỤ", "SỞ KHOA HỌC VÀ CÔNG NGHỆ"):
+        config = {**workspace.section("report"), "issuing_body": name}
+        data = wordreport.render(workspace.template("bao-cao.docx"),
+                                 wordreport.build_context(cons, config))
+        path = tmp_path / "r.docx"
+        path.write_bytes(data)
+        cell = Document(path).tables[0].rows[0].cells[0]
+        _managing, agency, rule = cell.paragraphs
+        room = (cell.width.twips - 2 * template_builder.CELL_MARGIN_TWIPS) / 20
+        line = room - rule.paragraph_format.left_indent.pt - rule.paragraph_format.right_indent.pt
+        text = template_builder.text_width(agency.text, 13, bold=True)
+        assert agency.text == name and 1 / 3 <= line / min(text, room) <= 1 / 2
+
+
+def test_report_warns_when_no_signer(workspace, run, monkeypatch):
+    sp.write_plan(workspace.plan_path)
+    sp.record(workspace, sp.submissions())
+    monkeypatch.setattr(office, "soffice_path", lambda: None)
+    result = run(["report", "-p", "2022-Q3", "--no-pdf", "--ngay", "20/9/2022"], workspace)
+    assert result.exit_code == 0, result.output
+    assert "Chưa khai báo người ký (signer_name trong mục [report] của baocao.toml)" \
+        in " ".join(result.output.split())
+    docx = workspace.output_dir("2022-Q3") / "BaoCao_2022-Q3.docx"
+    place = Document(docx).tables[0].rows[1].cells[1].paragraphs[0].text
+    assert place == "Lào Cai, ngày 20 tháng 9 năm 2022"
+    result = run(["report", "-p", "2022-Q3", "--no-pdf", "--ngay", "15/9/2022"], workspace)
+    assert result.exit_code == 2
+    assert "trước ngày nhận báo cáo cuối cùng được tổng hợp (16/9/2022)" \
+        in " ".join(result.output.split())

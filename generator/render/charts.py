@@ -37,7 +37,7 @@ from generator.vocab import (  # noqa: E402
     TASK_STATUSES,
 )
 
-WIDTH_IN, DPI = 6.3, 150
+WIDTH_IN, DPI = 6.3, 130
 COLORS = {"done": "#2e7d32", "ongoing": "#f9a825", "not_started": "#9e9e9e",
           "on_time": "#2e7d32", "late": "#f9a825", "rejected": "#c62828", "missing": "#9e9e9e"}
 DARK = ("done", "on_time", "rejected")  # segments with white labels
@@ -45,8 +45,11 @@ YEAR_COLORS = ("#90a4ae", "#1565c0", "#2e7d32", "#f9a825", "#6a1b9a")
 LABEL_PAD_PX = 4  # room a label leaves inside its segment
 
 
-STYLE = {"font.size": 10, "svg.hashsalt": "baocao", "axes.spines.top": False,
-         "axes.spines.right": False}
+# Texts drawn later by matplotlib itself (tick numbers) take the serif by family name; every
+# text this module writes gets the chosen file (use_serif).
+STYLE = {"font.size": 10, "font.family": "serif",
+         "font.serif": ["Liberation Serif", "Times New Roman", "DejaVu Serif"],
+         "svg.hashsalt": "baocao", "axes.spines.top": False, "axes.spines.right": False}
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -59,7 +62,6 @@ def use_serif(fig: Figure) -> None:
     """Every text of the figure in the report's serif file (by file, not by family name:
     two installed faces may share the name, one without Vietnamese letters)."""
     path = serif_font(False)
-    fig.canvas.draw()  # every tick label exists once drawn
     for text in fig.findobj(Text):
         text.set_fontproperties(FontProperties(fname=path, size=text.get_fontsize()))
 

@@ -21,10 +21,10 @@ import math
 import re
 from pathlib import Path
 
-import holidays
 import jinja2
 from docx.shared import Mm, Pt, Twips
 from docxtpl import DocxTemplate, InlineImage
+from holidays.countries.vietnam import Vietnam
 
 from generator import office
 from generator.consolidate.frames import KIND_DIFFICULTY, KIND_PROPOSAL
@@ -58,9 +58,9 @@ from generator.vocab import (
 RECEIVED = (ON_TIME.key, LATE.key)  # states of a unit whose report is counted
 
 CHART_KEYS = ("bieu_do_nop_bao_cao", "bieu_do_hoan_thanh", "bieu_do_diem")
-CHART_WIDTH = Mm(150)
+CHART_WIDTH = Mm(140)
 NUMBER_BLANK = " " * 7  # "Số:        /BC-SNV" until the clerk writes the number
-QUOTES_PER_DIMENSION = 2
+QUOTES_PER_DIMENSION = 1  # the body stays within 8 pages; the rest is in the workbook
 FIGURES_PER_DIMENSION = 3
 POINTS_IN_BODY = 5  # most-raised difficulties / proposals per group in the body
 NAMES_IN_CELL = 4  # Phụ lục IV names the units up to this many, else counts them by level
@@ -71,6 +71,7 @@ _PROPOSAL_VERB = re.compile(r"^(đề nghị|kiến nghị|đề xuất|mong|xin
 # Characters XML 1.0 forbids: a unit's cell may hold them (Excel accepts \x0b), Word won't.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 NBSP = "\u00a0"
+_DIGIT = re.compile(r"\d")
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -208,7 +209,7 @@ def _as_datetime(value) -> dt.datetime | None:
 
 def next_working_day(day: dt.date) -> dt.date:
     """The first day after `day` that is neither a weekend nor a Vietnamese public holiday."""
-    public = holidays.country_holidays("VN", years=range(day.year, day.year + 2))
+    public = Vietnam(years=range(day.year, day.year + 2))
     day += dt.timedelta(days=1)
     while day.weekday() >= 5 or day in public:
         day += dt.timedelta(days=1)
@@ -448,9 +449,10 @@ def _results_intro(cons, index, day, has_score_chart: bool) -> list[str]:
     out = [text + " (Biểu đồ 2; tình hình từng nhiệm vụ tại Phụ lục I, kết quả các chỉ tiêu "
                   "tại Phụ lục III)."]
     out += index_paragraphs(cons.plan, day, index, has_score_chart)
-    out.append("Kết quả nổi bật nêu ở từng nội dung dưới đây là kết quả các nhiệm vụ hoàn "
-               "thành trong kỳ, ưu tiên đơn vị chủ trì và kết quả có số liệu, mỗi cơ quan, "
-               "đơn vị được nêu một lần, trích nguyên văn câu đơn vị báo cáo.")
+    out.append("Kết quả nổi bật nêu ở từng nội dung dưới đây được chọn trong các nhiệm vụ hoàn "
+               "thành trong kỳ, ưu tiên kết quả có số liệu và đơn vị chủ trì, mỗi cơ quan, đơn "
+               "vị được nêu một lần, trích nguyên văn câu đơn vị báo cáo; kết quả của từng đơn "
+               "vị tại trang Kết quả thực hiện của bảng tổng hợp gửi kèm.")
     return out
 
 
@@ -495,7 +497,8 @@ def notable_results(cons, tts: list[str], used: set[str]) -> list[str]:
     one quote per unit in the whole report (`used`), one per task, no wording twice."""
     period = _period(cons.period)
     frame = cons.task_units
-    part = frame[frame["tt"].isin(tts) & (frame["status"] == STATUS_DONE)]
+    part = frame[frame["tt"].isin(tts) & (frame["status"] == STATUS_DONE)
+                 & (frame["result"] != "") & frame["completed_on"].notna()]
     order = {tt: n for n, tt in enumerate(tts)}
     level = {lv: n for n, lv in enumerate(LEVELS)}
     candidates = []
@@ -506,7 +509,7 @@ def notable_results(cons, tts: list[str], used: set[str]) -> list[str]:
         quote = whole_quote(row.result)
         if quote is None:
             continue
-        rank = (not any(c.isdigit() for c in quote), row.role != ROLE_LEAD,
+        rank = (_DIGIT.search(quote) is None, row.role != ROLE_LEAD,
                 level.get(row.level, 9), order[row.tt], n)
         candidates.append((rank, row, quote))
     quotes, tasks, wordings = [], set(), set()
@@ -552,14 +555,14 @@ def _dimensions(cons, day: dt.date) -> list[dict]:
         overdue = part[part["overdue"]]
         if len(overdue):
             text += f"; nhiệm vụ {_tts(overdue)} đã quá thời hạn"
-        paragraphs = [text + "."]
+        text += "."
         figures = key_figures(cons, list(part["tt"]))
         if figures:
-            paragraphs.append(f"Kết quả chính của nội dung {short}: " + "; ".join(figures) + ".")
+            text += " Kết quả chính: " + "; ".join(figures) + "."
         link = _index_link(cons, number, short, day)
         if link:
-            paragraphs.append(link)
-        paragraphs += notable_results(cons, list(part["tt"]), used)
+            text += " " + link
+        paragraphs = [text, *notable_results(cons, list(part["tt"]), used)]
         out.append({"tieu_de": f"2.{index}. Nội dung {number}: {dim.name}",
                     "doan": paragraphs})
     return out
@@ -1038,10 +1041,11 @@ def fit_rules(doc) -> None:
 
 
 def _containers(doc):
-    """(block container, text width) for the body and for each cell of the body's tables."""
+    """(block container, text width) for the body and for each cell of the header block
+    (the first table: the rules are there and under the subject, never in the appendices)."""
     section = doc.sections[0]
     yield doc, Twips((section.page_width - section.left_margin - section.right_margin) // 635)
-    for table in doc.tables:
+    for table in doc.tables[:1]:
         for row in table.rows:
             for cell in row.cells:
                 if cell.width is not None:
