@@ -370,12 +370,12 @@ def report(state, period, pdf, scope, day):
     workspace = state.workspace
     if day:  # this run's date, over [report] date (not written to baocao.toml)
         workspace.config.setdefault("report", {})["date"] = day
-    for warning in config_warnings(workspace.section("report")):
-        err_console.print(f"[bold yellow]Lưu ý:[/] {escape(warning)}", markup=True)
     paths = rebuild(workspace, current_plan(state), period, scope=scope, pdf=pdf)
-    if state.as_json:
+    if state.as_json:  # the JSON document only (its shape is a contract)
         state.emit_json({"period": period.id, "outputs": [str(p) for p in paths]})
         return
+    for warning in config_warnings(workspace.section("report")):
+        err_console.print(f"[bold yellow]Lưu ý:[/] {escape(warning)}", markup=True)
     for path in paths:
         console.print(f"  đã ghi {path}")
     console.print(f"Kỳ {period.label}: đã ghi {len(paths)} tệp kết quả.")

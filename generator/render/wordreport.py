@@ -1040,6 +1040,16 @@ def fit_rules(doc) -> None:
             para.paragraph_format.left_indent = para.paragraph_format.right_indent = indent
 
 
+def keep_table_ends(doc, rows: int = 3) -> None:
+    """The last rows of each appendix table stay together: a page never holds one row.
+    (The first two tables are the header block and the signature.)"""
+    for table in doc.tables[2:]:
+        for row in table.rows[-rows:-1]:
+            for cell in row.cells:
+                for para in cell.paragraphs:
+                    para.paragraph_format.keep_with_next = True
+
+
 def _containers(doc):
     """(block container, text width) for the body and for each cell of the header block
     (the first table: the rules are there and under the subject, never in the appendices)."""
@@ -1088,6 +1098,7 @@ def render(template: Path, context: dict) -> bytes:
         raise UsageError(f"Mẫu báo cáo {template} có thẻ sai{line}: {exc}. Sửa lại thẻ trong "
                          f"Word hoặc xóa tệp để dùng mẫu mặc định.") from None
     fit_rules(tpl.docx)
+    keep_table_ends(tpl.docx)
     if context.get("thuoc_tinh"):
         _set_properties(tpl.docx, context["thuoc_tinh"])
     buffer = io.BytesIO()
