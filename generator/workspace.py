@@ -71,13 +71,20 @@ managing_body = "UBND TỈNH LÀO CAI"
 issuing_body = "SỞ NỘI VỤ"
 number_suffix = "BC-SNV"
 place = "Lào Cai"
+# Kính gửi (để trống: cơ quan ban hành kế hoạch, viết đầy đủ: "Ủy ban nhân dân tỉnh Lào Cai")
+addressee = ""
+# Địa chỉ thư của nơi nhận báo cáo (baocao mail report gửi tới đây), ví dụ văn thư UBND tỉnh
+addressee_email = ""
 authority = "KT. GIÁM ĐỐC"
 signer_title = "PHÓ GIÁM ĐỐC"
-signer_name = "Nguyễn Văn A"
-recipients = ["UBND tỉnh (b/c)", "Lãnh đạo Sở", "Lưu: VT, XDCQ"]
+# Họ và tên người ký (để trống: dòng tên để trống, lệnh report nhắc khai báo)
+signer_name = ""
+# Nơi nhận: "Như trên" (nơi được kính gửi) luôn đứng đầu
+recipients = ["Như trên", "Lãnh đạo Sở", "Lưu: VT, XDCQ"]
 # Số văn bản (để trống: "Số:      /BC-SNV", văn thư ghi số khi ban hành)
 number = ""
-# Ngày báo cáo, dạng 14/9/2022 (để trống: hạn gửi báo cáo của cấp tỉnh trong kỳ)
+# Ngày báo cáo, dạng 14/9/2022 (để trống: ngày làm việc đầu tiên sau hạn gửi báo cáo cấp
+# tỉnh và sau ngày nhận báo cáo cuối cùng được tổng hợp); lệnh report có tùy chọn --ngay
 date = ""
 
 [intake]

@@ -43,7 +43,7 @@ def test_completion_by_dimension_is_a_png_with_every_glyph():
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert not [m for m in caught if "missing from" in m or "Glyph" in m]
     width, height = size(png)
-    assert width == round(charts.WIDTH_IN * charts.DPI) and 250 < height < width
+    assert width == round(charts.WIDTH_IN * charts.DPI) and charts.DPI < height < width
 
 
 def test_submission_by_level_grows_with_the_levels():
@@ -71,3 +71,25 @@ def test_scores_only_when_known_by_dimension():
 def test_nothing_to_draw():
     assert charts.completion_by_dimension(DIMENSIONS.iloc[0:0]) is None
     assert charts.submission_by_level(RATES.iloc[0:0]) is None
+
+
+def test_a_label_is_kept_only_inside_its_own_segment():
+    """'2' beside '2' never reads '22': a label wider than its segment is dropped."""
+    fig = charts._new_figure(charts.WIDTH_IN, 2)
+    ax = fig.add_subplot()
+    wide, narrow = ax.barh([0, 0], [0.5, 0.004], left=[0, 0.5])
+    ax.set_xlim(0, 1)
+    pairs = [(ax.text(0.25, 0, "50,0%"), wide), (ax.text(0.502, 0, "0,4%"), narrow)]
+    assert charts.drop_unfit_labels(fig, pairs) == 1
+    assert [t.get_text() for t in ax.texts] == ["50,0%"]
+
+
+def test_charts_are_drawn_in_the_report_serif():
+    from generator.render.template_builder import serif_font
+
+    assert "Serif" in serif_font() or "Times" in serif_font()
+    fig = charts._new_figure(charts.WIDTH_IN, 2)
+    ax = fig.add_subplot()
+    ax.set_title("Tham gia của người dân")
+    charts.use_serif(fig)
+    assert ax.title.get_fontproperties().get_file() == serif_font()

@@ -290,7 +290,7 @@ def test_report_to_ubnd_with_partial_refusal(ws, default_plan, smtp):
     assert msg["Subject"] == "Báo cáo kết quả thực hiện 239/KH-UBND quý III năm 2022"
     assert msg["To"] == "ubnd@laocai.gov.vn, bad@laocai.gov.vn"
     body = msg.get_body(("plain",)).get_content()
-    assert body.startswith("Kính gửi: UBND tỉnh Lào Cai.")
+    assert body.startswith("Kính gửi: Ủy ban nhân dân tỉnh Lào Cai.")
     assert "1/29 đơn vị đã gửi báo cáo (1 đúng hạn, 0 trễ hạn); 28 đơn vị chưa gửi" in body
     assert attachments(msg) == {p.name: p.read_bytes() for p in files}
     result = mail.run("report", ws, default_plan, PERIOD, send_now=True)

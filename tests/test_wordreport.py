@@ -25,7 +25,7 @@ from generator.model import Receipt, Submission, TaskReport
 from generator.plan.periods import parse_period
 from generator.render import template_builder, wordreport
 from generator.text import fmt_int, fmt_pct
-from generator.vocab import MISSING, ON_TIME, STATUS_DONE, STATUS_NA
+from generator.vocab import MISSING, ON_TIME, STATUS_DONE, STATUS_NA, STATUS_ONGOING
 
 HOSTILE = "<script>alert('x')</script> & ]]> {{ so_hieu }} {%p if x %} \x0bhết"
 HOSTILE_SHOWN = "<script>alert('x')</script> & ]]> {{ so_hieu }} {%p if x %} hết"
@@ -141,9 +141,9 @@ def test_header_block_is_a_borderless_two_column_table(report):
     assert line._p.pPr.find(qn("w:pBdr")) is not None
     number, place = table.rows[1].cells
     assert re.fullmatch(r"Số: +/BC-SNV", number.paragraphs[0].text)
-    # Report date: the province's last day on time of 2022-Q3 (14/9/2022: "trước ngày 15")
-    # when none is configured.
-    assert place.paragraphs[0].text == "Lào Cai, ngày 14 tháng 9 năm 2022"
+    # Report date: the first working day after the province's deadline (15/9/2022) and the
+    # last receipt counted (Sở A, Friday 16/9/2022): Monday 19/9/2022.
+    assert place.paragraphs[0].text == "Lào Cai, ngày 19 tháng 9 năm 2022"
     assert style_value(place.paragraphs[0], "italic")
 
 
@@ -153,11 +153,14 @@ def test_title_subject_and_body_paragraphs(report):
     assert style_value(title, "bold") and Pt(13) <= style_value(title, "size") <= Pt(14)
     assert para_value(title, "alignment") == 1
     subject = next(p for p in doc.paragraphs if p.text.startswith("Kết quả thực hiện Kế hoạch"))
-    assert subject.text == ("Kết quả thực hiện Kế hoạch số 12/KH-UBND ngày 30/6/2022 của UBND "
-                            "tỉnh Thử quý III năm 2022")
+    # The period reads as the report's, never as the issuer's; it never breaks over lines.
+    assert subject.text == ("Kết quả thực hiện Kế hoạch nhỏ để kiểm thử (quý\u00a0III\u00a0"
+                            "năm\u00a02022)")
     assert style_value(subject, "bold") and para_value(subject, "alignment") == 1
+    addressed = find(doc, "Kính gửi: Ủy ban nhân dân tỉnh Thử.")
+    assert para_value(addressed, "alignment") == 1
     body = [p for p in doc.paragraphs if p.style.name == "BC Đoạn" and p.text.strip()]
-    assert len(body) > 20
+    assert len(body) > 15
     for para in body:
         assert Pt(13) <= style_value(para, "size") <= Pt(14)
         assert Cm(1.0) <= para_value(para, "first_line_indent") <= Cm(1.27) + 1
@@ -170,19 +173,20 @@ def test_sections_in_order(report):
                 if p.style.name in ("BC Mục", "BC Tiểu mục", "BC Tiểu mục 2", "BC Phụ lục")]
     assert headings == [
         "I. KẾT QUẢ THỰC HIỆN",
-        "1. Công tác lãnh đạo, chỉ đạo, tuyên truyền, phổ biến",
-        "2. Kết quả thực hiện các nội dung của Kế hoạch",
+        "1. Công tác triển khai",
+        "2. Kết quả thực hiện theo từng nội dung của Chỉ số PAPI",
         "2.1. Nội dung 1: Tham gia của người dân ở cấp cơ sở",
         "2.2. Nội dung 2: Công khai, minh bạch",
-        "3. Chỉ số PAPI của tỉnh",
+        "3. Đánh giá chung",
         "II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN",
         "1. Tồn tại, hạn chế", "2. Nguyên nhân",
         "III. NHIỆM VỤ TRỌNG TÂM KỲ TỚI",
         "IV. ĐỀ XUẤT, KIẾN NGHỊ",
-        "1. Đề xuất chung của các đơn vị", "2. Đề xuất của Sở Nội vụ",
+        "1. Đối với UBND tỉnh", "2. Các đề xuất khác của cơ quan, đơn vị",
         "Phụ lục I", "TÌNH HÌNH THỰC HIỆN CÁC NHIỆM VỤ CỦA KẾ HOẠCH",
-        "Phụ lục II", "TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ",
-        "Phụ lục III", "KẾT QUẢ CÁC CHỈ TIÊU"]
+        "Phụ lục II", "TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC CƠ QUAN, ĐƠN VỊ",
+        "Phụ lục III", "KẾT QUẢ CÁC CHỈ TIÊU",
+        "Phụ lục IV", "KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ CỦA CÁC CƠ QUAN, ĐƠN VỊ"]
     for text in ("I. KẾT QUẢ THỰC HIỆN", "II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN"):
         para = find(Document(report), text)
         assert style_value(para, "bold")
@@ -195,11 +199,12 @@ def test_recipients_beside_the_signature(report):
     heading, *listed = [p for p in left.paragraphs if p.text]
     assert style_value(heading, "bold") and style_value(heading, "italic")
     assert style_value(heading, "size") == Pt(12)
-    assert [p.text for p in listed] == ["- UBND tỉnh (b/c);", "- Lãnh đạo Sở;",
-                                        "- Lưu: VT, XDCQ."]
+    # A report "Kính gửi" its addressee lists it as "Như trên", first.
+    assert [p.text for p in listed] == ["- Như trên;", "- Lãnh đạo Sở;", "- Lưu: VT, XDCQ."]
     assert {style_value(p, "size") for p in listed} == {Pt(11)}
     signed = [p for p in right.paragraphs if p.text]
-    assert [p.text for p in signed] == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Nguyễn Văn A"]
+    # No signer configured: the name line stays blank (never a placeholder name).
+    assert [p.text for p in signed] == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"]
     assert all(style_value(p, "bold") for p in signed)
     assert all(Pt(13) <= style_value(p, "size") <= Pt(14) for p in signed)
     borders = table._tbl.tblPr.find(qn("w:tblBorders"))
@@ -208,27 +213,23 @@ def test_recipients_beside_the_signature(report):
 
 def test_share_done_names_its_base_when_some_tasks_did_not_arise(workspace, plan):
     subs = sp.submissions()
-    # 2.1 did not arise for SA and H1, the units that reported on it (SB sent nothing).
-    subs["SA"].tasks["2.1"].status = STATUS_NA
-    subs["H1"].tasks["2.1"].status = STATUS_NA
-    subs["H1"].tasks["1.1"] = sp.task("1.1", STATUS_DONE, "Xong", dt.date(2022, 9, 2))
+    for code in ("SA", "H1"):  # every unit that reported on 2.1: the task did not arise
+        subs[code].tasks["2.1"].status = STATUS_NA
+    subs["H1"].tasks["1.1"].status = STATUS_DONE  # 1.1: every unit that reported says done
     sp.record(workspace, subs)
     cons = from_ledger(workspace, plan, sp.PERIOD)
     assert (cons.key["tasks_not_applicable"], cons.key["share_done"]) == (1, 1 / 2)
-    task = cons.tasks.set_index("tt").loc["2.1"]
-    assert wordreport.status_sentence(task) == ("các đơn vị đã báo cáo đều không phát sinh "
-                                                "trong kỳ, 1 đơn vị chưa báo cáo")
-    (text,) = wordreport._overview(cons)
-    assert (f"Đến nay đã hoàn thành 1 nhiệm vụ (đạt {fmt_pct(1 / 2)} số nhiệm vụ có phát sinh "
-            "trong kỳ), 1 nhiệm vụ đang thực hiện, 0 nhiệm vụ chưa thực hiện, 1 nhiệm vụ không "
-            "phát sinh trong kỳ") in text
+    text = wordreport._results_intro(cons, "PAPI", dt.date(2022, 9, 19), False)[0]
+    assert ("Tính đến ngày 14 tháng 9 năm 2022, 1 nhiệm vụ đã hoàn thành (50,0% số nhiệm vụ có "
+            "phát sinh trong kỳ), 1 nhiệm vụ đang thực hiện, 1 nhiệm vụ không phát sinh trong "
+            "kỳ (Biểu đồ 2; tình hình từng nhiệm vụ tại Phụ lục I") in text
 
 
 def test_charts_are_embedded_images(report):
     doc = Document(report)
     assert len(doc.inline_shapes) == 2  # no index scores by dimension in this plan
     captions = [p.text for p in doc.paragraphs if p.style.name == "BC Chú thích"]
-    assert captions == ["Biểu đồ 1. Tình hình gửi báo cáo của các đơn vị theo cấp",
+    assert captions == ["Biểu đồ 1. Tỷ lệ đơn vị gửi báo cáo theo cấp",
                         "Biểu đồ 2. Tình hình thực hiện nhiệm vụ theo nội dung"]
 
 
@@ -238,44 +239,58 @@ def test_charts_are_embedded_images(report):
 def test_figures_in_the_text_match_the_consolidation(report, cons):
     body = "\n".join(texts(Document(report)))
     key = cons.key
-    assert (f"Trên cơ sở báo cáo của {key['units_received']}/{key['units_expected']} cơ quan, "
-            "đơn vị, Sở Nội vụ báo cáo kết quả thực hiện Kế hoạch quý III năm 2022") in body
-    assert "Căn cứ Kế hoạch số 12/KH-UBND ngày 30/6/2022 của UBND tỉnh Thử" in body
-    assert (f"đã nhận được báo cáo của 4/5 đơn vị (đạt {fmt_pct(4 / 5)}), trong đó 1 đơn vị "
-            "gửi đúng hạn, 3 đơn vị gửi trễ hạn; 1 đơn vị chưa gửi báo cáo") in body
-    assert (f"Đến nay đã hoàn thành {key['tasks_done']} nhiệm vụ (đạt "
-            f"{fmt_pct(key['share_done'])})") in body
+    # The plan cited once, in full, with UBND spelled out at first use.
+    assert ("Thực hiện Kế hoạch số 12/KH-UBND ngày 30 tháng 6 năm 2022 của Ủy ban nhân dân tỉnh "
+            "Thử (UBND tỉnh) về nhỏ để kiểm thử (sau đây gọi là Kế hoạch), Sở Nội vụ báo cáo "
+            "kết quả thực hiện Kế hoạch quý III năm 2022 như sau:") in body
+    assert body.count("12/KH-UBND") == 1
+    assert ("Số liệu báo cáo tính từ ngày 15 tháng 6 năm 2022 đến ngày 14 tháng 9 năm 2022, "
+            "tổng hợp từ các báo cáo nhận được đến hết ngày 16 tháng 9 năm 2022.") in body
+    # Sở Nội vụ compiles: not in its own register (5 units report to it); H1 came on 15/9,
+    # after "trước ngày 15".
+    assert (f"Đã nhận báo cáo của {key['units_received']}/{key['units_expected']} cơ quan, đơn "
+            f"vị ({fmt_pct(4 / 5)}), trong đó 1 đơn vị gửi đúng hạn, 3 đơn vị gửi trễ hạn; 1 đơn "
+            "vị chưa gửi báo cáo. Theo cấp: cấp tỉnh 1/2, cấp huyện 1/1 và cấp xã 2/2 đơn vị "
+            "(Biểu đồ 1; chi tiết từng đơn vị tại Phụ lục II).") in body
+    assert (f"{key['tasks_done']} nhiệm vụ đã hoàn thành ({fmt_pct(key['share_done'])} số "
+            "nhiệm vụ có phát sinh trong kỳ)") in body
     ind = cons.indicators[cons.indicators["area"] == ""].set_index("code")["value"]
-    # X1 3 + X2 1 meetings; ratio 9 of 15 villages (never an average of 80% and 20%).
-    assert (f"số hội nghị ở thôn: {fmt_int(ind['CT1'])} hội nghị; số thôn có sổ ghi chép: "
-            f"9 thôn; tổng số thôn: 15 thôn; tỷ lệ thôn có sổ ghi chép: {fmt_pct(ind['CT2r'])}"
-            ) in body
-    assert "tỷ lệ thôn có sổ ghi chép: 60%" in body
-    assert "Nội dung này có 2 nhiệm vụ: 2 nhiệm vụ đang thực hiện (tỷ lệ hoàn thành 0%)." \
-        in body
-    assert "+ Sở Nội vụ (nhiệm vụ 1.1): “Đã ban hành Kế hoạch số 5/KH-SNV”" in body
+    # Ratio 9 of 15 villages (never an average of 80% and 20%), one decimal as everywhere.
+    assert ind["CT2r"] == 9 / 15
+    # 1.1: Sở Nội vụ done but UBND huyện Một (partner) ongoing: in progress, and overdue.
+    assert ("Nội dung Tham gia của người dân có 2 nhiệm vụ: 2 nhiệm vụ đang thực hiện (1.1, "
+            "1.2); nhiệm vụ 1.1 đã quá thời hạn. Kết quả chính: tỷ lệ thôn có sổ ghi chép: "
+            "60,0%.") in body
+    # A notable result: a task completed in the period, quoted whole, the unit named.
+    assert "- Sở Nội vụ (nhiệm vụ 1.1): “Đã ban hành Kế hoạch số 5/KH-SNV”" in body
+    assert ("Trên đây là báo cáo của Sở Nội vụ về kết quả thực hiện Kế hoạch quý III năm 2022, "
+            "kính báo cáo UBND tỉnh xem xét, chỉ đạo./.") in body
 
 
 def test_shortcomings_name_late_and_missing_units(report):
     body = "\n".join(texts(Document(report)))
-    assert ("- Có 3 đơn vị gửi báo cáo trễ hạn: cấp tỉnh (1 đơn vị): Sở A; cấp huyện (1 đơn "
-            "vị): UBND huyện Một; cấp xã (1 đơn vị): UBND xã Hai.") in body
-    assert "- Có 1 đơn vị chưa gửi báo cáo: cấp tỉnh (1 đơn vị): Sở B." in body
-    assert "+ Sở A (nhiệm vụ 2.1): Thiếu kinh phí số hóa" in body
-    # Task 2.1 (due 30/11/2022) falls in the next quarter's cut-off.
-    assert ("- Hoàn thành nhiệm vụ 2.1. Công khai thủ tục hành chính (chủ trì: Sở A; thời hạn: "
-            "Trước 30/11/2022).") in body
-    # The plan names no cadence: the next report is the next quarter's.
-    assert "Đến kỳ báo cáo quý IV năm 2022, tiếp tục triển khai 3 nhiệm vụ chưa hoàn thành" \
-        in body
-    assert "- Sở A: Bổ sung kinh phí" in body
+    assert ("- Về chế độ báo cáo: 3 đơn vị gửi báo cáo trễ hạn (cấp tỉnh: Sở A; cấp huyện: UBND "
+            "huyện Một; 1 đơn vị cấp xã); 1 đơn vị chưa gửi báo cáo (cấp tỉnh: Sở B) (danh sách "
+            "tại Phụ lục II).") in body
+    # Difficulties grouped, each once with how many units raised it.
+    assert "+ Thiếu kinh phí số hóa (1 đơn vị nêu);" in body
+    # Task 2.1 (due 30/11/2022) falls before the next report of the plan's cadence.
+    assert ("- Hoàn thành đúng thời hạn các nhiệm vụ đến hạn: nhiệm vụ 2.1 (hạn ngày 30 tháng 11 "
+            "năm 2022).") in body
+    # After quý III the plan reports the year (Quý I, 6 tháng, Quý III, năm), not "quý IV".
+    assert ("Đến kỳ báo cáo năm 2022 (số liệu tính đến ngày 14 tháng 12 năm 2022), Sở Nội vụ "
+            "đề nghị các cơ quan, đơn vị tập trung:") in body
+    assert "quý IV" not in body
+    assert "- Bổ sung kinh phí (1 đơn vị nêu)" in body
 
 
 def test_hostile_unit_text_appears_literally(report):
     doc = Document(report)
     body = "\n".join(texts(doc))
-    assert f"+ Sở A (nhiệm vụ 2.1): “{HOSTILE_SHOWN}”" in body
-    assert f"- UBND xã Một: {HOSTILE_SHOWN}" in body
+    assert f"- {HOSTILE_SHOWN} (1 đơn vị nêu)" in body
+    comments = doc.tables[5]
+    assert [HOSTILE_SHOWN, "1", "UBND xã Một"] in [[c.text for c in r.cells][1:]
+                                                 for r in comments.rows]
     with zipfile.ZipFile(report) as package:
         xml = package.read("word/document.xml").decode("utf-8")
     assert "&lt;script&gt;alert(" in xml and "<script>" not in xml
@@ -284,22 +299,32 @@ def test_hostile_unit_text_appears_literally(report):
 
 def test_appendix_tables(report, cons):
     doc = Document(report)
-    tasks_table, register, indicators = doc.tables[2:5]
+    tasks_table, register, indicators, comments = doc.tables[2:6]
     rows = [[c.text for c in r.cells] for r in tasks_table.rows]
-    assert rows[0] == ["TT", "Nhiệm vụ", "Chủ trì", "Thời hạn", "Số đơn vị hoàn thành",
+    assert rows[0] == ["TT", "Nhiệm vụ", "Chủ trì", "Thời hạn", "Đơn vị hoàn thành",
                        "Tình trạng"]
-    assert rows[1][:2] == ["I", "Tham gia của người dân ở cấp cơ sở"]
+    # A group's heading spans the table (no Roman numeral squeezed into the TT column).
+    assert set(rows[1]) == {"I. Tham gia của người dân ở cấp cơ sở"}
+    # 1.1: Sở Nội vụ done, UBND huyện Một ongoing: 1 of 2 units, in progress past 30/8.
     assert ["1.1", "Ban hành kế hoạch triển khai", "Sở Nội vụ", "Trước 30/8/2022", "1/2",
-            "Đang thực hiện (quá hạn)"] in rows
+            f"{STATUS_ONGOING}; quá thời hạn"] in rows
     assert len(rows) == 1 + len(cons.dimensions) + len(cons.tasks)
     regs = [[c.text for c in r.cells] for r in register.rows]
-    assert ["1", "Sở A", "14/09/2022", "16/09/2022", "Trễ hạn", ""] in regs
-    assert ["2", "Sở B", "14/09/2022", "", MISSING.label, ""] in regs
-    assert regs[1][1] == "Cấp tỉnh (2 đơn vị)"  # Sở Nội vụ compiles: not in its register
+    assert regs[0] == ["TT", "Cơ quan, đơn vị", "Hạn gửi", "Ngày nhận", "Tình trạng"]
+    assert set(regs[1]) == {"I. Cấp tỉnh (3 đơn vị)"}
+    assert ["2", "Sở A", "15/9/2022", "16/9/2022", "Trễ hạn"] in regs
+    assert ["3", "Sở B", "15/9/2022", "", MISSING.label] in regs
+    # Communes under their district, with the district's subtotal.
+    assert set(regs[6]) == {"II. Huyện Một (2 đơn vị cấp xã)"}
+    assert [r[1] for r in regs[7:10]] == ["UBND huyện Một", "UBND xã Một", "UBND xã Hai"]
+    assert set(regs[10]) == {"Cộng: 3/3 đơn vị đã gửi báo cáo (2 đúng hạn, 1 trễ hạn)"}
     assert register.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
-    values = {r.cells[0].text: r.cells[3].text for r in indicators.rows}
-    assert values["CT1"] == "4" and values["CT2r"] == "60%"
-    assert values["CT3"] == "7 (2/3 đơn vị báo cáo)"  # SB, one of its three units, is silent
+    values = {r.cells[1].text: r.cells[3].text for r in indicators.rows}
+    assert values["Số hội nghị ở thôn (nhiệm vụ 1.2)"] == "4"
+    assert values["Tỷ lệ thôn có sổ ghi chép (nhiệm vụ 1.2)"] == "60,0%"
+    assert not any(cell.text.startswith("CT") for row in indicators.rows for cell in row.cells)
+    notes = [[c.text for c in r.cells] for r in comments.rows]
+    assert ["1", "Thiếu kinh phí số hóa", "1", "Sở A"] in notes
 
 
 def test_same_inputs_give_the_same_bytes(workspace, cons, tmp_path):
@@ -311,12 +336,18 @@ def test_same_inputs_give_the_same_bytes(workspace, cons, tmp_path):
 
 
 def test_configured_number_and_date(workspace, cons, tmp_path):
-    config = {**workspace.section("report"), "number": "125", "date": "14/9/2022"}
+    config = {**workspace.section("report"), "number": "125", "date": "16/9/2022"}
     context = wordreport.build_context(cons, config)
     assert context["so_hieu"] == "125/BC-SNV"
-    assert context["dia_danh_ngay"] == "Lào Cai, ngày 14 tháng 9 năm 2022"
+    assert context["dia_danh_ngay"] == "Lào Cai, ngày 16 tháng 9 năm 2022"
+    assert context["thuoc_tinh"]["created"] == dt.datetime(2022, 9, 16)
     config["date"] = dt.date(2022, 9, 20)
-    assert wordreport.build_context(cons, config)["ngay_ngan"] == "ngày 20/9/2022"
+    assert wordreport.build_context(cons, config)["ngay_dai"] == "ngày 20 tháng 9 năm 2022"
+    # Never dated before the data it counts: Sở A's file came on 16/9/2022.
+    config["date"] = "15/9/2022"
+    with pytest.raises(UsageError, match="Ngày báo cáo 15/9/2022 trước ngày nhận báo cáo cuối "
+                                         "cùng được tổng hợp \\(16/9/2022\\)"):
+        wordreport.build_context(cons, config)
     config["date"] = "hôm qua"
     with pytest.raises(UsageError, match="Ngày báo cáo 'hôm qua' trong mục \\[report\\]"):
         wordreport.build_context(cons, config)
@@ -350,7 +381,7 @@ def test_packaged_template_is_rebuilt_identically(tmp_path):
     built = template_builder.build(tmp_path / "bao-cao.docx")
     assert built.read_bytes() == template_builder.TARGET.read_bytes()
     tags = "\n".join(p.text for p in Document(built).paragraphs)
-    assert "{{ so_hieu }}" in tags and "{%p for d in noi_dung %}" in tags
+    assert "{{ so_hieu }}" in tags and "{%p for g in noi_dung %}" in tags
 
 
 # --------------------------------------------------------------------------- default plan
@@ -383,37 +414,58 @@ def default_plan_returns(plan, period):
 @pytest.fixture(scope="module")
 def default_cons(default_plan):
     period = parse_period("2022-Q3")
-    subs, status = default_plan_returns(default_plan, period)
-    return consolidate(default_plan, period, subs, status)
+    plan = dataclasses.replace(default_plan, scores=[
+        *default_plan.scores,
+        *({"year": 2022, "dimension": d, "score": 4.0 + d / 10, "rank": None, "of": None}
+          for d in default_plan.dimensions),
+        {"year": 2022, "dimension": 0, "score": 42.5, "rank": 30, "of": 63}])
+    subs, status = default_plan_returns(plan, period)
+    return consolidate(plan, period, subs, status)
 
 
 def test_default_plan_report(workspace, default_cons, tmp_path):
     path = wordreport.write_report(workspace, default_cons, tmp_path / "r.docx", pdf=False)[0]
     doc = Document(path)
     body = "\n".join(texts(doc))
-    assert ("Căn cứ Kế hoạch số 239/KH-UBND ngày 30/6/2022 của UBND tỉnh Lào Cai về cải thiện "
-            "Chỉ số Hiệu quả quản trị và Hành chính công cấp tỉnh (PAPI)") in body
+    assert ("Thực hiện Kế hoạch số 239/KH-UBND ngày 30 tháng 6 năm 2022 của Ủy ban nhân dân "
+            "tỉnh Lào Cai (UBND tỉnh) về cải thiện Chỉ số Hiệu quả quản trị và Hành chính công "
+            "cấp tỉnh (PAPI)") in body
     assert sum(p.style.name == "BC Tiểu mục 2" and p.text.startswith("2.")
                for p in doc.paragraphs) == 8
     expected = len(default_cons.submissions)
-    assert f"đã nhận được báo cáo của {fmt_int(expected)}/{fmt_int(expected)} đơn vị" in body
-    # 1.2: every commune reports 2 meetings for CT1.2a.
+    assert f"Đã nhận báo cáo của {fmt_int(expected)}/{fmt_int(expected)} cơ quan, đơn vị" in body
+    # 1.2: every commune reports 2 meetings for CT1.2a (no ratio for task 1.2).
     communes = sum(1 for u in default_cons.plan.units.values()
                    if "CT1.2a" in {i.code for i in default_cons.plan.indicators_for(u.code)})
     assert (f"số hội nghị, buổi tuyên truyền về Chỉ số PAPI và Pháp lệnh thực hiện dân chủ: "
             f"{fmt_int(2 * communes)} hội nghị") in body
-    assert "tỷ lệ thôn, tổ dân phố có sổ ghi chép các khoản đóng góp: 75%" in body
-    # The shipped scores, as published: 2020 is 42,96 and 27/63 (not worked back from the
-    # plan's "giảm 2,8 điểm, giảm 21 bậc"); 2022 has a rank its source marks unconfirmed.
-    assert ("năm 2021 đạt 40,151 điểm, xếp thứ 49/60 tỉnh, thành phố; năm 2020 đạt 42,96 "
-            "điểm, xếp thứ 27/63 tỉnh, thành phố") in body
-    assert ("Năm 2022, Chỉ số PAPI của tỉnh xếp thứ 52/61 tỉnh, thành phố (chưa có điểm công "
-            "bố) (số liệu cần xác nhận).") in body
-    assert ("Năm 2023, Chỉ số PAPI của tỉnh đạt 42,1075 điểm, xếp thứ 33/61 tỉnh, thành phố, "
-            "tăng 1,9565 điểm so với năm 2021.") in body
+    assert "tỷ lệ thôn, tổ dân phố có sổ ghi chép các khoản đóng góp: 75,0%" in body
+    # The published baseline, the plan's groups and target; 2022's index (published in 2023)
+    # is not known to a report of 2022.
+    assert ("Năm 2021, Chỉ số PAPI của tỉnh đạt 40,151 điểm, xếp thứ 49/60 tỉnh, thành phố, "
+            "thuộc nhóm đạt điểm thấp nhất (năm 2020: 42,96 điểm, xếp thứ 27/63 tỉnh, thành phố;"
+            " điểm từng nội dung tại Biểu đồ 3); 04/08 nội dung thuộc nhóm đạt điểm thấp nhất "
+            "(Trách nhiệm giải trình, Kiểm soát tham nhũng, Cung ứng dịch vụ công và Quản trị "
+            "môi trường); 03/08 nội dung thuộc nhóm đạt điểm trung bình thấp") in body
+    assert ("Mục tiêu của Kế hoạch: Chỉ số PAPI năm 2022 tăng điểm và tăng hạng so với năm "
+            "2021.") in body
+    assert ("Năm 2021, nội dung Trách nhiệm giải trình thuộc nhóm đạt điểm thấp nhất; năm 2020 "
+            "đạt 4,98 điểm.") in body
+    assert ("Ở 4 nội dung thuộc nhóm đạt điểm thấp nhất năm 2021 (Trách nhiệm giải trình, Kiểm "
+            "soát tham nhũng, Cung ứng dịch vụ công và Quản trị môi trường)") in body
+    assert "42,5" not in body and "Năm 2022, Chỉ số" not in body
     assert len(doc.inline_shapes) == 3  # scores by dimension present: third chart
-    assert "Biểu đồ 3. Điểm Chỉ số PAPI theo nội dung" in body
-    assert "- Các đơn vị đã gửi báo cáo đầy đủ, đúng hạn; không có nhiệm vụ quá hạn." in body
+    assert "Biểu đồ 3. Điểm Chỉ số PAPI của tỉnh theo nội dung năm 2020" in body
+    assert "- Các cơ quan, đơn vị gửi báo cáo đầy đủ, đúng hạn; không có nhiệm vụ quá thời " \
+           "hạn." in body
+
+
+def test_index_of_later_years_once_published(workspace, default_cons):
+    config = {**workspace.section("report"), "date": "10/5/2023"}
+    context = wordreport.build_context(default_cons, config)
+    assert ("Năm 2022, Chỉ số PAPI của tỉnh đạt 42,5 điểm, xếp thứ 30/63 tỉnh, thành phố, tăng "
+            "2,349 điểm so với năm 2021.") in context["ket_qua_chung"]
+    assert context["chu_thich_diem"] == "Điểm Chỉ số PAPI của tỉnh theo nội dung năm 2020, 2022"
 
 
 # --------------------------------------------------------------------------- LibreOffice
@@ -453,10 +505,10 @@ def test_pdf_reads_back_and_renders(workspace, cons, tmp_path):
 def test_district_scope_names_the_area(workspace, plan, cons):
     district = from_ledger(workspace, plan, sp.PERIOD, scope="H1")
     context = wordreport.build_context(district, workspace.section("report"))
-    assert context["trich_yeu"] == ("Kết quả thực hiện Kế hoạch số 12/KH-UBND ngày 30/6/2022 "
-                                    "của UBND tỉnh Thử trên địa bàn huyện Một quý III năm 2022")
-    # X1, X2 (H1 compiles): both sent a file.
-    assert context["can_cu"][1].startswith("Trên cơ sở báo cáo của 2/2 cơ quan, đơn vị")
+    assert context["trich_yeu"].replace("\u00a0", " ") == (
+        "Kết quả thực hiện Kế hoạch nhỏ để kiểm thử trên địa bàn huyện Một (quý III năm 2022)")
+    # H1, X1, X2: all three sent a file.
+    assert context["trien_khai"][2].startswith("Đã nhận báo cáo của 2/2 cơ quan, đơn vị")  # the district compiles
 
 
 def test_property_elements_in_schema_order(report):
@@ -487,4 +539,65 @@ def test_cli_report_writes_the_docx_and_explains_missing_libreoffice(workspace, 
     result = run(["report", "-p", "2022-Q3", "--pdf"], workspace)
     assert result.exit_code == 2
     assert "Đã ghi BaoCao_2022-Q3.docx nhưng chưa tạo được bản PDF. Chưa cài LibreOffice." \
+        in " ".join(result.output.split())
+
+
+# --------------------------------------------------------------------------- issue 13 units
+
+
+def test_comments_grouped_whole_and_counted_by_unit():
+    from generator.render.comments import group_sentences, whole_quote
+
+    groups = group_sentences([
+        ("X1", "Kinh phí còn hạn chế. Địa bàn rộng."),
+        ("X2", "kinh phí còn hạn chế"),  # case and punctuation folded
+        ("X3", "Kinh phí còn hạn chế lắm."),  # near-identical (rapidfuzz)
+        ("X1", "Kinh phí còn hạn chế."),  # a unit counts once per point
+        ("X4", "Đường truyền chưa ổn định.")])
+    assert [(g.text, g.count) for g in groups] == [
+        ("Kinh phí còn hạn chế.", 3), ("Địa bàn rộng.", 1), ("Đường truyền chưa ổn định.", 1)]
+    assert whole_quote("Đã xong việc A. Tổ chức 3 hội nghị.") == "Đã xong việc A. Tổ chức 3 hội nghị."
+    assert whole_quote("Đã triển khai xong: tổ chức thông tin ở xã, phường, thị…; 2 hội nghị") \
+        is None  # a unit's own cut text is never quoted as if whole
+
+
+def test_working_day_and_plan_cadence():
+    # 1 and 2/9/2022 are the National Day holidays, 3 and 4/9 a weekend.
+    assert wordreport.next_working_day(dt.date(2022, 8, 31)) == dt.date(2022, 9, 5)
+    assert wordreport.next_working_day(dt.date(2022, 9, 16)) == dt.date(2022, 9, 19)
+    cadence = [wordreport.next_report_period(parse_period(p)).id
+               for p in ("2022-Q1", "2022-H1", "2022-Q3", "2022", "2022-07")]
+    assert cadence == ["2022-H1", "2022-Q3", "2022", "2023-Q1", "2022-08"]
+
+
+def test_rules_follow_the_agency_name(workspace, cons, tmp_path):
+    """The line under the agency name is 1/3 to 1/2 of its width, whatever the name."""
+    for name in ("SỞ NỘI VỤ", "SỞ KHOA HỌC VÀ CÔNG NGHỆ"):
+        config = {**workspace.section("report"), "issuing_body": name}
+        data = wordreport.render(workspace.template("bao-cao.docx"),
+                                 wordreport.build_context(cons, config))
+        path = tmp_path / "r.docx"
+        path.write_bytes(data)
+        cell = Document(path).tables[0].rows[0].cells[0]
+        _managing, agency, rule = cell.paragraphs
+        room = (cell.width.twips - 2 * template_builder.CELL_MARGIN_TWIPS) / 20
+        line = room - rule.paragraph_format.left_indent.pt - rule.paragraph_format.right_indent.pt
+        text = template_builder.text_width(agency.text, 13, bold=True)
+        assert agency.text == name and 1 / 3 <= line / min(text, room) <= 1 / 2
+
+
+def test_report_warns_when_no_signer(workspace, run, monkeypatch):
+    sp.write_plan(workspace.plan_path)
+    sp.record(workspace, sp.submissions())
+    monkeypatch.setattr(office, "soffice_path", lambda: None)
+    result = run(["report", "-p", "2022-Q3", "--no-pdf", "--ngay", "20/9/2022"], workspace)
+    assert result.exit_code == 0, result.output
+    assert "Chưa khai báo người ký (signer_name trong mục [report] của baocao.toml)" \
+        in " ".join(result.output.split())
+    docx = workspace.output_dir("2022-Q3") / "BaoCao_2022-Q3.docx"
+    place = Document(docx).tables[0].rows[1].cells[1].paragraphs[0].text
+    assert place == "Lào Cai, ngày 20 tháng 9 năm 2022"
+    result = run(["report", "-p", "2022-Q3", "--no-pdf", "--ngay", "15/9/2022"], workspace)
+    assert result.exit_code == 2
+    assert "trước ngày nhận báo cáo cuối cùng được tổng hợp (16/9/2022)" \
         in " ".join(result.output.split())

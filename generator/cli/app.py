@@ -529,24 +529,34 @@ def history_command(state, period, unit):
 @period_option()
 @pdf_option()
 @scope_option("Chỉ tổng hợp một huyện và các xã trực thuộc; ghi TongHop_KỲ_MÃ.xlsx.")
+@click.option("--ngay", "day", metavar="NGÀY",
+              help="Ngày của báo cáo, dạng 19/9/2022 (mặc định: date trong mục [report] của "
+                   "baocao.toml, nếu trống thì ngày làm việc đầu tiên sau hạn gửi báo cáo và "
+                   "sau ngày nhận báo cáo cuối cùng).")
 @pass_state
 @handle_errors
-def report(state, period, pdf, scope):
+def report(state, period, pdf, scope, day):
     """Viết lại bảng tổng hợp Excel và báo cáo Word của kỳ chỉ từ sổ theo dõi (không đọc lại
     tệp đơn vị gửi về). Cùng một sổ theo dõi luôn cho cùng một nội dung.
 
     \b
     Ví dụ:
       baocao report -p 2022-Q3
-      baocao report -p 2022-Q3 --pdf
+      baocao report -p 2022-Q3 --pdf --ngay 19/9/2022
       baocao report -p 2022-Q3 --scope 080
     """
     from generator.render.outputs import rebuild
+    from generator.render.wordreport import config_warnings
 
-    paths = rebuild(state.workspace, current_plan(state), period, scope=scope, pdf=pdf)
-    if state.as_json:
+    workspace = state.workspace
+    if day:  # this run's date, over [report] date (not written to baocao.toml)
+        workspace.config.setdefault("report", {})["date"] = day
+    paths = rebuild(workspace, current_plan(state), period, scope=scope, pdf=pdf)
+    if state.as_json:  # the JSON document only (its shape is a contract)
         state.emit_json({"period": period.id, "outputs": [str(p) for p in paths]})
         return
+    for warning in config_warnings(workspace.section("report")):
+        err_console.print(f"[bold yellow]Lưu ý:[/] {escape(warning)}", markup=True)
     for path in paths:
         console.print(f"  đã ghi {path}")
     console.print(f"Kỳ {period.label}: đã ghi {len(paths)} tệp kết quả.")

@@ -102,6 +102,7 @@ def prepare(directory: Path, plan: str | None = None):
         raise UsageError(f"Thư mục {directory.resolve()} đã có dữ liệu và không phải không gian "
                          "làm việc; chọn một thư mục mới hoặc trống, ví dụ: baocao demo demo-moi")
     init_workspace(directory, plan)
+    _set_report_addressee(directory / CONFIG_NAME)
     workspace = find_workspace(explicit=directory)
     if workspace.plan_path.is_file() and \
             workspace.plan_path.read_bytes() != source.read_bytes() and \
@@ -110,6 +111,17 @@ def prepare(directory: Path, plan: str | None = None):
                          f"kế hoạch '{plan or DEFAULT_PLAN_NAME}'; chọn một thư mục mới, ví dụ: "
                          f"baocao demo {default_dir(plan)}-moi --plan {plan or DEFAULT_PLAN_NAME}")
     return workspace
+
+
+DEMO_ADDRESSEE_EMAIL = "vanthu.ubnd@laocai.gov.vn"  # the demo's UBND tỉnh mailbox (drafts only)
+
+
+def _set_report_addressee(config: Path) -> None:
+    """The demo's report draft goes to UBND tỉnh: its address beside "Kính gửi"."""
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('addressee_email = ""',
+                                   f'addressee_email = "{DEMO_ADDRESSEE_EMAIL}"', 1),
+                      encoding="utf-8")
 
 
 def _identity(path: Path) -> tuple:
@@ -210,10 +222,10 @@ def summary_lines(result: DemoResult) -> list[str]:
     if district:
         lines.append(f"  Không gian làm việc của {fmt_int(len(district))} huyện mô phỏng "
                      f"(chạy collect --scope): {rel(district[0].parent)}/")
-    if "report" in result.drafts and not mail.settings(find_workspace(
-            explicit=root)).get("report_to"):
-        lines.append("  (Thư gửi báo cáo chưa có người nhận: điền report_to trong mục email "
-                     "của baocao.toml.)")
+    if "report" in result.drafts and not mail.report_recipients(find_workspace(
+            explicit=root)):
+        lines.append("  (Thư gửi báo cáo chưa có người nhận: điền addressee_email trong mục "
+                     "report của baocao.toml.)")
     total = sum(result.seconds.values())
     lines += ["", f"Xong sau {fmt_int(total)} giây. Xem tình hình nộp: "
                   f"baocao -w {root} status -p {result.period.id}"]

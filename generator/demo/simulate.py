@@ -185,10 +185,11 @@ def _person(rng: random.Random) -> str:
 
 
 def _task_phrase(text: str, limit: int = 90) -> str:
-    """The task's text as a clause: first sentence, lower-case start, cut at a word."""
+    """The task's text as a clause: first sentence, lower-case start, shortened at a comma
+    (an officer writes a whole clause, never a word cut with "…")."""
     first = text.split(";")[0].split(". ")[0].strip().rstrip(".")
-    if len(first) > limit:
-        first = first[:limit].rsplit(" ", 1)[0] + "…"
+    if len(first) > limit and ", " in first[:limit]:
+        first = first[:limit].rsplit(", ", 1)[0]
     return first[:1].lower() + first[1:]
 
 

@@ -291,12 +291,11 @@ def build_report(workspace, plan, period, units=None) -> Batch:
         raise UsageError(f"Chưa có báo cáo kỳ {period.id} trong {workspace.output_dir(period)}. "
                          f"Chạy 'baocao collect -p {period.id}' hoặc 'baocao report -p "
                          f"{period.id}' trước.")
-    config = settings(workspace)
-    to = [str(a) for a in config.get("report_to") or []]
+    to = report_recipients(workspace)
     report = status(workspace, plan, period)
     received = len(report.codes(ON_TIME.key)) + len(report.codes(LATE.key))
     body = (
-        f"Kính gửi: {addressee(workspace)}.\n\n"
+        f"Kính gửi: {addressee(workspace, plan)}.\n\n"
         f"{plan.focal.name} gửi Báo cáo kết quả thực hiện {_plan_ref(plan)} "
         f"{period.label}.\n\n"
         f"Đến hạn báo cáo, {fmt_int(received)}/{fmt_int(len(report.expected))} đơn vị đã gửi "
@@ -316,11 +315,29 @@ def build_report(workspace, plan, period, units=None) -> Batch:
     return batch
 
 
-def addressee(workspace) -> str:
-    """'UBND TỈNH LÀO CAI' (the heading style of the config) -> 'UBND tỉnh Lào Cai'."""
-    words = str(workspace.section("report").get("managing_body") or "UBND tỉnh").split()
-    if len(words) >= 2 and words[0].upper() == "UBND":
-        return " ".join(["UBND", words[1].lower(), *(w.capitalize() for w in words[2:])])
+def report_recipients(workspace) -> list[str]:
+    """Where the report goes: [email] report_to, else the addressee's address next to
+    "Kính gửi" in [report] (addressee_email)."""
+    listed = [str(a) for a in settings(workspace).get("report_to") or [] if str(a).strip()]
+    own = str(workspace.section("report").get("addressee_email") or "").strip()
+    return listed or ([own] if own else [])
+
+
+def addressee(workspace, plan=None) -> str:
+    """The report's "Kính gửi", as in the Word report: [report] addressee, else the plan's
+    issuer written out ('Ủy ban nhân dân tỉnh Lào Cai'; the heading style of the config,
+    'UBND TỈNH LÀO CAI', when there is no plan)."""
+    own = str(workspace.section("report").get("addressee") or "").strip()
+    if own:
+        return own
+    if plan is not None and plan.details.get("issuer"):
+        words = str(plan.details["issuer"]).split()
+    else:
+        words = str(workspace.section("report").get("managing_body") or "UBND tỉnh").split()
+        if len(words) >= 2 and words[0].upper() == "UBND":
+            words = ["UBND", words[1].lower(), *(w.capitalize() for w in words[2:])]
+    if words and words[0] == "UBND":
+        words[0] = "Ủy ban nhân dân"
     return " ".join(words)
 
 
@@ -416,8 +433,9 @@ def send(batch: Batch, workspace, now: dt.datetime | None = None) -> MailResult:
         try:
             for item in pending:
                 if not item.recipients:
-                    result.failed.append((item, "chưa có địa chỉ người nhận (report_to trong "
-                                                "mục email của baocao.toml)"))
+                    result.failed.append((item, "chưa có địa chỉ người nhận (addressee_email "
+                                                "trong mục report hoặc report_to trong mục "
+                                                "email của baocao.toml)"))
                     continue
                 message = copy.deepcopy(item.message)
                 del message["Date"]

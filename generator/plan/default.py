@@ -31,6 +31,7 @@ DETAILS = [
     ("Tên kế hoạch", "Kế hoạch cải thiện Chỉ số Hiệu quả quản trị và Hành chính công cấp tỉnh "
                      "(PAPI) của tỉnh Lào Cai năm 2022"),
     ("Tên chỉ số", "PAPI"),
+    ("Mục tiêu chỉ số", "tăng điểm và tăng hạng so với năm 2021"),
     ("Năm kế hoạch", 2022),
     ("Địa danh", "Lào Cai"),
     ("Mã đơn vị đầu mối", "SNV"),
@@ -281,6 +282,17 @@ def read_table(path: Path, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMA
     return list(csv.DictReader(lines, delimiter=delimiter, quoting=quoting))
 
 
+PLAN_SOURCE = "Kế hoạch 239/KH-UBND ngày 30/6/2022 (phần I)"
+# Official names the GSO list abbreviates ("Thị trấn N.T Phong Hải": nông trường).
+NAME_EXPANSIONS = {"N.T ": "Nông trường "}
+# The plan's groups of 2021 (part I): the whole index and each dimension's group.
+LOWEST, LOW_MID, HIGH_MID = ("nhóm đạt điểm thấp nhất", "nhóm đạt điểm trung bình thấp",
+                             "nhóm đạt điểm trung bình cao")
+# In the plan's order: the lowest group first (04/08), then 03/08, then 01/08.
+GROUPS_2021 = {3: LOWEST, 4: LOWEST, 6: LOWEST, 7: LOWEST, 1: LOW_MID, 5: LOW_MID, 8: LOW_MID,
+               2: HIGH_MID}
+
+
 def _read_tsv(path: Path) -> list[dict]:
     return read_table(path, "\t", csv.QUOTE_NONE)  # quotes in the plan's text are text
 
@@ -339,15 +351,23 @@ def ubnd_name(name: str) -> str:
     return "UBND " + name[0].lower() + name[1:]
 
 
+def _full_name(name: str) -> str:
+    for short, full in NAME_EXPANSIONS.items():
+        name = name.replace(short, full)
+    return name
+
+
 def units_rows() -> list[list]:
     rows = [[c, n, s, "tinh", g, "", f"{c.lower()}@{DOMAIN}", a, ""]
             for c, n, s, g, a in DEPARTMENTS]
     for rec in read_table(SOURCES / "don-vi-hanh-chinh-lao-cai-2022.csv"):
-        name = ubnd_name(rec["ten"])
+        name = ubnd_name(_full_name(rec["ten"]))
         email = f"ubnd.{rec['ma']}@{DOMAIN}"
         group = "huyen" if rec["cap"] == "huyen" else "xa"
-        rows.append([rec["ma"], name, rec["ten"], rec["cap"], group, rec["ma_cap_tren"], email,
-                     "", ""])
+        # The GSO's own spelling stays a known alias (units and forms may use it).
+        alias = ubnd_name(rec["ten"]) if _full_name(rec["ten"]) != rec["ten"] else ""
+        rows.append([rec["ma"], name, _full_name(rec["ten"]), rec["cap"], group,
+                     rec["ma_cap_tren"], email, alias, ""])
     return rows
 
 
@@ -370,10 +390,12 @@ def score_rows(path: Path = SOURCES / "papi-lao-cai.csv") -> list[list]:
         score = float(rec["diem"]) if rec["diem"] else ""
         rank = int(rec["hang"]) if rec["hang"] else ""
         of = int(rec["so_tinh"]) if rec["so_tinh"] else ""
-        rows.append([year, 0, score, rank, of, rec["nguon"]])
+        rows.append([year, 0, score, rank, of, rec["nguon"], LOWEST if year == 2021 else ""])
         for dim in range(1, 9):
             if rec.get(f"d{dim}"):
-                rows.append([year, dim, float(rec[f"d{dim}"]), "", "", rec["nguon"]])
+                rows.append([year, dim, float(rec[f"d{dim}"]), "", "", rec["nguon"], ""])
+    # The plan's own grouping of the 2021 dimensions (part I), without their scores.
+    rows += [[2021, dim, "", "", "", PLAN_SOURCE, group] for dim, group in GROUPS_2021.items()]
     return rows
 
 
@@ -403,7 +425,7 @@ def content() -> dict[str, list[list]]:
 WIDTHS = {"KeHoach": [24, 90], "NhiemVu": [6, 8, 70, 36, 36, 24, 60, 10],
           "DonVi": [10, 40, 24, 8, 14, 12, 30, 40, 50], "ChiTieu": [10, 9, 70, 12, 12, 10, 10, 10, 40],
           "NoiDung": [6, 55, 28], "NhomDonVi": [50, 8, 12, 40],
-          "DiemChiSo": [8, 10, 10, 10, 10, 80], "ChuyenDoi": [10, 30, 10, 30, 60],
+          "DiemChiSo": [8, 10, 10, 10, 10, 80, 28], "ChuyenDoi": [10, 30, 10, 30, 60],
           "QuyTac": [16, 24, 8, 16, 70], "TuyenBaoCao": [50, 22, 10, 80]}
 
 

@@ -59,7 +59,7 @@ SHEETS: dict[str, dict[str, str]] = {
                 "unit": "Đơn vị tính", "agg": "Cách tổng hợp", "num": "Tử số",
                 "den": "Mẫu số", "kind": "Loại số liệu", "levels": "Cấp báo cáo"},
     "DiemChiSo": {"year": "Năm", "dimension": "Nội dung", "score": "Điểm", "rank": "Xếp hạng",
-                  "of": "Số tỉnh", "source": "Nguồn"},
+                  "of": "Số tỉnh", "source": "Nguồn", "group": "Nhóm"},
     # Units of an earlier plan (before a reorganisation) -> the unit of this plan they became.
     "ChuyenDoi": {"old": "Mã cũ", "old_name": "Tên cũ", "new": "Mã mới", "new_name": "Tên mới",
                   "note": "Ghi chú"},
@@ -106,6 +106,7 @@ DETAIL_LABELS = {
     "Mã đơn vị đầu mối": "focal_code", "Email đầu mối": "focal_email",
     "Năm kế hoạch": "year", "Ghi chú": "note",
     "Mã cơ quan tổng hợp": "compiler_code", "Kỳ báo cáo": "cadence",
+    "Mục tiêu chỉ số": "index_target",
 }
 DETAIL_KEYS = {fold(label): key for label, key in DETAIL_LABELS.items()}
 REQUIRED_DETAILS = ("number", "date", "issuer", "title", "focal_code")
@@ -916,16 +917,18 @@ def _line_findings(sheet: _Sheet | None, plan: Plan) -> None:
 
 def _scores(sheet: _Sheet, dimensions) -> list[dict]:
     """Index scores by year and dimension (0 = overall). A year may have a rank and no score
-    (not published): score None. The source is kept: the report says what is unconfirmed."""
+    (not published): score None. The source is kept: the report says what is unconfirmed.
+    A row may give only the published group ("nhóm đạt điểm thấp nhất") of a dimension."""
     out = []
     for index, rec in sheet.records():
+        group = _text(rec.get("group"))
         try:
             score = float(rec["score"]) if _text(rec["score"]) else None
             item = {"year": int(float(rec["year"])), "dimension": int(float(rec["dimension"])),
                     "score": score,
                     "rank": int(float(rec["rank"])) if _text(rec.get("rank")) else None,
                     "of": int(float(rec["of"])) if _text(rec.get("of")) else None,
-                    "source": _text(rec.get("source"))}
+                    "source": _text(rec.get("source")), "group": group}
         except (TypeError, ValueError):
             # Never dropped silently: the officer sees which row was not understood.
             bad = next((k for k in ("year", "dimension", "score", "rank", "of")
@@ -934,7 +937,7 @@ def _scores(sheet: _Sheet, dimensions) -> list[dict]:
             continue
         if item["dimension"] != 0 and item["dimension"] not in dimensions:
             sheet.error("P020", index, "dimension", value=_text(rec["dimension"]))
-        elif score is None and item["rank"] is None:
+        elif score is None and item["rank"] is None and not group:
             sheet.error("P020", index, "score", value="")
         else:
             out.append(item)

@@ -1,8 +1,13 @@
 """Charts for the Word report (matplotlib, Agg): deterministic PNG bytes.
 
-Each function takes the consolidated frames (or plan scores) and returns PNG
-bytes, or None when there is nothing to draw. No pyplot global state: each chart
-is its own Figure, so charts can be drawn side by side and in tests.
+Each function takes the consolidated frames (or plan scores) and returns PNG bytes, or None
+when there is nothing to draw. No pyplot global state: each chart is its own Figure.
+
+Drawn in the report's serif (Liberation Serif, metric-compatible with Times New Roman; Times
+New Roman itself where installed), not a sans-serif beside a serif text. A label is only
+kept where it fits inside its own bar segment, so two labels never run into each other
+("2" beside "2" read as "22") and none spills out of its bar. Levels of very different size
+(21 departments, 9 districts, 151 communes) are compared by shares, not counts.
 """
 
 from __future__ import annotations
@@ -15,29 +20,50 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib import rc_context  # noqa: E402  (backend chosen first)
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
 
+from generator.render.template_builder import serif_font  # noqa: E402
 from generator.text import fmt_int, fmt_num  # noqa: E402
 from generator.vocab import (  # noqa: E402
     LATE,
     MISSING,
-    NOT_REPORTED,
+    NOT_APPLICABLE,
     ON_TIME,
     REJECTED,
     TASK_STATUSES,
-    status_label,
 )
 
-WIDTH_IN, DPI = 6.3, 150
-# DejaVu Sans ships with matplotlib and has every Vietnamese diacritic.
-STYLE = {"font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "baocao",
-         "axes.spines.top": False, "axes.spines.right": False}
-# Tasks and submissions share keys ("missing": a task no unit reported on, a unit that sent
-# nothing): the same grey, apart from the red of "not started", which someone said.
-COLORS = {"done": "#2e7d32", "ongoing": "#f9a825", "not_started": "#c62828",
-          "not_applicable": "#d9d9d9", "on_time": "#2e7d32", "late": "#f9a825",
-          "rejected": "#c62828", "missing": "#9e9e9e"}
+WIDTH_IN, DPI = 6.3, 130
+COLORS = {"done": "#2e7d32", "ongoing": "#f9a825", "not_started": "#9e9e9e",
+          "on_time": "#2e7d32", "late": "#f9a825", "rejected": "#c62828", "missing": "#9e9e9e"}
+DARK = ("done", "on_time", "rejected")  # segments with white labels
 YEAR_COLORS = ("#90a4ae", "#1565c0", "#2e7d32", "#f9a825", "#6a1b9a")
+LABEL_PAD_PX = 4  # room a label leaves inside its segment
+
+
+# Texts drawn later by matplotlib itself (tick numbers) take the serif by family name; every
+# text this module writes gets the chosen file (use_serif).
+STYLE = {"font.size": 10, "font.family": "serif",
+         "font.serif": ["Liberation Serif", "Times New Roman", "DejaVu Serif"],
+         "svg.hashsalt": "baocao", "axes.spines.top": False, "axes.spines.right": False}
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)  # a canvas of its own: text sizes are measured before saving
+    return fig
+
+
+def use_serif(fig: Figure) -> None:
+    """Every text of the figure in the report's serif file (by file, not by family name:
+    two installed faces may share the name, one without Vietnamese letters)."""
+    path = serif_font(False)
+    for text in fig.findobj(Text):
+        text.set_fontproperties(FontProperties(fname=path, size=text.get_fontsize()))
 
 
 def _png(fig: Figure) -> bytes:
@@ -51,85 +77,144 @@ def _wrap(label: str, width: int = 28) -> str:
     return "\n".join(textwrap.wrap(label, width)) or label
 
 
-def _stacked_barh(labels, series, legend, xlabel) -> bytes:
-    """Horizontal stacked bars, one per label, each segment annotated with its count.
+def share_text(ratio: float) -> str:
+    """A share with one decimal, as everywhere in the report ("77,0%" beside "78,4%");
+    0% and 100% as such."""
+    value = round(float(ratio) * 100, 1)
+    if value in (0.0, 100.0):
+        return f"{int(value)}%"
+    return f"{value:.1f}".replace(".", ",") + "%"
+
+
+def drop_unfit_labels(fig: Figure, pairs) -> int:
+    """Remove each label wider or taller than its bar (minus padding); returns how many
+    were kept. Drawn first, so sizes are those of the saved PNG."""
+    renderer = fig.canvas.get_renderer()
+    kept = 0
+    for text, bar in pairs:
+        box, room = text.get_window_extent(renderer), bar.get_window_extent(renderer)
+        if box.width > room.width - LABEL_PAD_PX or box.height > room.height:
+            text.remove()
+        else:
+            kept += 1
+    return kept
+
+
+def _stacked_barh(labels, series, legend, xlabel, labels_of, shares: bool) -> bytes:
+    """Horizontal stacked bars, one per label, each segment labelled where the label fits.
 
     No title: the report's caption names the chart; the legend sits above the bars.
+    `series`: (key, values) with values as plotted (counts, or shares 0..1 when `shares`);
+    `labels_of`: (key, texts) written in the segments.
     """
-    height = 1.3 + 0.42 * len(labels)
+    height = 1.1 + 0.36 * len(labels)
     with rc_context(STYLE):
-        fig = Figure(figsize=(WIDTH_IN, height))
+        fig = _new_figure(WIDTH_IN, height)
         ax = fig.add_subplot()
         positions = list(range(len(labels)))[::-1]
         left = [0.0] * len(labels)
-        for key, values in series:
+        pairs = []
+        for (key, values), (_key, texts) in zip(series, labels_of, strict=True):
             bars = ax.barh(positions, values, left=left, color=COLORS[key], label=legend[key],
                            height=0.62, edgecolor="white", linewidth=0.6)
-            for bar, value in zip(bars, values, strict=True):
+            for bar, value, text in zip(bars, values, texts, strict=True):
                 if value:
-                    ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2,
-                            fmt_int(value), ha="center", va="center", fontsize=8,
-                            color="white" if key in ("done", "on_time", "rejected", "not_started")
-                            else "black")
+                    pairs.append((ax.text(
+                        bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2,
+                        text, ha="center", va="center", fontsize=9,
+                        color="white" if key in DARK else "black"), bar))
             left = [a + b for a, b in zip(left, values, strict=True)]
         ax.set_yticks(positions, [_wrap(label) for label in labels])
         ax.set_xlabel(xlabel)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3 if len(series) > 4 else 4,
-                  frameon=False, fontsize=8)
+        if shares:
+            ax.set_xlim(0, 1)
+            ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        else:
+            ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, frameon=False,
+                  fontsize=9)
+        use_serif(fig)
         fig.tight_layout()
+        drop_unfit_labels(fig, pairs)
         return _png(fig)
 
 
-def completion_by_dimension(dimensions) -> bytes | None:
-    """Tasks by overall status for each dimension of the plan; a bar adds up to the
-    dimension's tasks (not arisen and not reported included, each as such)."""
+def completion_by_dimension(dimensions, names: dict | None = None) -> bytes | None:
+    """Tasks done / ongoing / not started for each dimension of the plan (counts: every
+    dimension has a handful of tasks). `names`: the plan's dimensions, for short names."""
+    short = {n: pair[1] for n, pair in (names or {}).items()}
     if dimensions is None or dimensions.empty:
         return None
-    labels = [f"{int(row.dimension)}. {row.name}" for row in dimensions.itertuples()]
-    shown = [*TASK_STATUSES, NOT_REPORTED]
+    labels = [f"{int(row.dimension)}. {short.get(int(row.dimension), row.name)}"
+              for row in dimensions.itertuples()]
+    shown = [s for s in TASK_STATUSES if s is not NOT_APPLICABLE]
     series = [(s.key, [int(v) for v in dimensions[s.key]]) for s in shown]
-    legend = {s.key: status_label(s.value) for s in shown}
-    return _stacked_barh(labels, series, legend, "Số nhiệm vụ")
+    texts = [(key, [fmt_int(v) for v in values]) for key, values in series]
+    legend = {s.key: s.value for s in shown}
+    return _stacked_barh(labels, series, legend, "Số nhiệm vụ", texts, shares=False)
 
 
 def submission_by_level(rates) -> bytes | None:
-    """Units on time / late / rejected / missing, by level."""
+    """Shares of units on time / late / rejected / missing, by level; the level's label
+    says how many units it has."""
     if rates is None or rates.empty:
         return None
-    labels = [str(name) for name in rates["level_name"]]
+    labels = [f"{name} ({fmt_int(total)} đơn vị)"
+              for name, total in zip(rates["level_name"], rates["expected"], strict=True)]
     states = (ON_TIME, LATE, REJECTED, MISSING)
-    series = [(s.key, [int(v) for v in rates[s.key]]) for s in states]
+    totals = [max(int(t), 1) for t in rates["expected"]]
+    series = [(s.key, [int(v) / t for v, t in zip(rates[s.key], totals, strict=True)])
+              for s in states]
+    texts = [(key, [share_text(v) for v in values]) for key, values in series]
     legend = {s.key: s.label for s in states}
-    return _stacked_barh(labels, series, legend, "Số đơn vị")
+    return _stacked_barh(labels, series, legend, "Tỷ lệ đơn vị", texts, shares=True)
+
+
+def _score_rows(scores, dimensions):
+    return [s for s in scores if s["dimension"] in dimensions and s.get("score") is not None]
+
+
+def score_caption(scores, dimensions, index_name: str = "PAPI") -> str:
+    """'Điểm Chỉ số PAPI của tỉnh theo nội dung năm 2020' for the years drawn."""
+    years = sorted({s["year"] for s in _score_rows(scores, dimensions)})[-len(YEAR_COLORS):]
+    shown = ", ".join(str(y) for y in years)
+    return f"Điểm Chỉ số {index_name} của tỉnh theo nội dung" + (f" năm {shown}" if years else "")
 
 
 def scores_by_dimension(scores: list[dict], dimensions: dict[int, tuple[str, str]],
                         index_name: str = "PAPI") -> bytes | None:
-    """Index scores by dimension and year; None when only the overall score is known."""
-    rows = [s for s in scores if s["dimension"] in dimensions and s["score"] is not None]
+    """Index scores by dimension (horizontal bars, one group per dimension, one bar per
+    year); None when only the overall score is known."""
+    rows = _score_rows(scores, dimensions)
     if not rows:
         return None
     years = sorted({s["year"] for s in rows})[-len(YEAR_COLORS):]
     numbers = sorted({s["dimension"] for s in rows})
     value = {(s["year"], s["dimension"]): s["score"] for s in rows}
-    width = 0.8 / len(years)
+    step = 0.8 / len(years)
     with rc_context(STYLE):
-        fig = Figure(figsize=(WIDTH_IN, 3.6))
+        fig = _new_figure(WIDTH_IN, 0.9 + 0.3 * len(numbers) * len(years) + 0.1 * len(numbers))
         ax = fig.add_subplot()
+        positions = list(range(len(numbers)))[::-1]
+        pairs = []
         for index, year in enumerate(years):
-            xs = [n + (index - (len(years) - 1) / 2) * width for n in numbers]
-            ys = [value.get((year, n), 0.0) for n in numbers]
-            bars = ax.bar(xs, ys, width=width * 0.95, color=YEAR_COLORS[index], label=str(year))
-            for bar, score in zip(bars, ys, strict=True):
+            ys = [p + ((len(years) - 1) / 2 - index) * step for p in positions]
+            xs = [value.get((year, n), 0.0) for n in numbers]
+            bars = ax.barh(ys, xs, height=step * 0.9, color=YEAR_COLORS[index - len(years)],
+                           label=str(year))
+            for bar, score in zip(bars, xs, strict=True):
                 if score:
-                    ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(),
-                            fmt_num(score, 2), ha="center", va="bottom", fontsize=6.5,
-                            rotation=90)
-        ax.set_xticks(numbers, [_wrap(dimensions[n][1], 14) for n in numbers], fontsize=7)
-        ax.set_ylim(0, max(value.values()) * 1.25)
-        ax.set_ylabel(f"Điểm Chỉ số {index_name}")
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(years),
-                  frameon=False, fontsize=8)
+                    pairs.append((ax.text(bar.get_width() * 0.98, bar.get_y()
+                                          + bar.get_height() / 2, fmt_num(score, 2),
+                                          ha="right", va="center", fontsize=9,
+                                          color="white"), bar))
+        ax.set_yticks(positions, [f"{n}. {dimensions[n][1]}" for n in numbers])
+        ax.set_xlim(0, max(value.values()) * 1.05)
+        ax.set_xlabel(f"Điểm Chỉ số {index_name}")
+        if len(years) > 1:
+            ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(years),
+                      frameon=False, fontsize=9)
+        use_serif(fig)
         fig.tight_layout()
+        drop_unfit_labels(fig, pairs)
         return _png(fig)

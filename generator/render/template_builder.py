@@ -12,25 +12,36 @@ to rebuild it; the output is byte-identical for the same code.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import sys
 import zipfile
 from pathlib import Path
 
+import matplotlib
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
+from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
+from matplotlib.textpath import TextToPath
 
 from generator.workspace import PACKAGE_TEMPLATES
 
 TEMPLATE_NAME = "bao-cao.docx"
 TARGET = PACKAGE_TEMPLATES / TEMPLATE_NAME
 FONT = "Times New Roman"
+# Metric-compatible faces, in order: what LibreOffice draws the PDF with (fonts-liberation)
+# when Times New Roman is absent, and what the charts and line lengths are measured in.
+SERIF_FACES = ("Liberation Serif", "Times New Roman", "DejaVu Serif")
+# Liberation Serif 1.x (Debian's fonts-liberation) lacks most Vietnamese letters; 2.x
+# (fonts-liberation2) has them. A face is used only if it has these.
+VIETNAMESE_PROBE = "ĐđƠơƯưựỹẫệ"
 FIXED_TIME = dt.datetime(2022, 1, 1, 0, 0, 0)
 ZIP_TIME = (2022, 1, 1, 0, 0, 0)
 
@@ -46,6 +57,7 @@ STYLES = {
     "BC Tiêu đề bảng": (13, False, False, CENTER, 0, 0, 0),
     "BC Loại văn bản": (14, True, False, CENTER, 0, 12, 0),
     "BC Trích yếu": (14, True, False, CENTER, 0, 0, 0),
+    "BC Kính gửi": (14, False, False, CENTER, 0, 6, 6),
     "BC Đoạn": (14, False, False, JUSTIFY, 1.27, 0, 6),
     "BC Mục": (14, True, False, JUSTIFY, 1.27, 6, 6),
     "BC Tiểu mục": (14, True, False, JUSTIFY, 1.27, 6, 6),
@@ -64,6 +76,14 @@ STYLES = {
     "BC Số trang": (14, False, False, CENTER, 0, 0, 0),
 }
 LINE_SPACING = 1.15  # NĐ 30: single to 1,5 lines
+# The horizontal lines under the agency name, the motto and the subject: empty paragraphs
+# with a top border. Their length is set when the report is rendered, from the width of
+# the text above them (wordreport.fit_rules): NĐ 30 wants 1/3 to 1/2 of the agency name and
+# of the subject, the motto's full length.
+RULE_AGENCY, RULE_MOTTO, RULE_SUBJECT = "BC Gạch cơ quan", "BC Gạch tiêu ngữ", "BC Gạch trích yếu"
+RULE_SHARE = {RULE_AGENCY: 0.4, RULE_MOTTO: 1.0, RULE_SUBJECT: 0.4}
+# Word's default cell margins (Normal Table: 108 twips each side), for the text width of a cell.
+CELL_MARGIN_TWIPS = 108
 
 # Word rejects a file whose property children are out of schema order (ECMA-376 sequences).
 PPR_ORDER = (
@@ -134,6 +154,15 @@ def _styles(doc) -> None:
     doc.styles["BC Tiểu mục"].paragraph_format.keep_with_next = True
     doc.styles["BC Tiểu mục 2"].paragraph_format.keep_with_next = True
     doc.styles["BC Hình"].paragraph_format.keep_with_next = True
+    for name in RULE_SHARE:
+        style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = normal
+        style.font.size = Pt(2)
+        fmt = style.paragraph_format
+        fmt.alignment = CENTER
+        fmt.left_indent = fmt.right_indent = Cm(2.0)
+        fmt.space_before, fmt.space_after = Pt(3), Pt(0)
+        fmt.line_spacing = Pt(2)
     # docDefaults too: text typed in a new paragraph in Word stays Times New Roman.
     defaults = doc.styles.element.find(qn("w:docDefaults"))
     if defaults is not None:
@@ -154,17 +183,44 @@ def _border(paragraph, side: str = "bottom", size: int = 6) -> None:
     ppr.append(borders)
 
 
-def _rule(cell_or_doc, style: str, indent_cm: float) -> None:
-    """A short centred horizontal line: an empty tiny paragraph with a top border."""
-    para = cell_or_doc.add_paragraph(style=style)
-    para.paragraph_format.left_indent = Cm(indent_cm)
-    para.paragraph_format.right_indent = Cm(indent_cm)
-    para.paragraph_format.space_before = Pt(3)
-    para.paragraph_format.space_after = Pt(0)
+def _rule(container, style: str) -> None:
+    """A centred horizontal line: an empty tiny paragraph with a top border. Its indents
+    here are a fallback; the renderer sets them from the text above (fit_rules)."""
+    para = container.add_paragraph(style=style)
     _border(para, "top")
-    run = para.add_run("")
-    run.font.size = Pt(2)
-    para.paragraph_format.line_spacing = Pt(2)
+    para.add_run("")
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """Width in points of one line of `text` in the serif face (Times New Roman metrics)."""
+    prop = font_manager.FontProperties(fname=serif_font(bold), size=size)
+    return TextToPath().get_text_width_height_descent(text, prop, ismath=False)[0]
+
+
+@functools.lru_cache(maxsize=2)
+def serif_font(bold: bool = False) -> str:
+    """The file of the first face of SERIF_FACES installed with every Vietnamese letter,
+    regular or bold; matplotlib's own DejaVu Serif when none is."""
+    style = "Bold" if bold else "Regular"
+    found: dict[str, str] = {}
+    for path in sorted(font_manager.findSystemFonts(fontext="ttf")):
+        name = Path(path).name.lower()
+        if "serif" not in name and "times" not in name:
+            continue
+        try:
+            font = FT2Font(path)
+        except (OSError, RuntimeError):
+            continue
+        if font.family_name in SERIF_FACES and font.style_name == style and _covers(font):
+            found.setdefault(font.family_name, path)
+    fallback = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / (
+        "DejaVuSerif-Bold.ttf" if bold else "DejaVuSerif.ttf")
+    return next((found[face] for face in SERIF_FACES if face in found), str(fallback))
+
+
+def _covers(font) -> bool:
+    charmap = font.get_charmap()
+    return all(ord(c) in charmap for c in VIETNAMESE_PROBE)
 
 
 def _para(container, text: str, style: str, **run_format):
@@ -224,12 +280,12 @@ def _header_block(doc) -> None:
     left, right = table.rows[0].cells
     _first_paragraph(left, "{{ co_quan_chu_quan }}", "BC Tiêu đề bảng")
     _para(left, "{{ co_quan_ban_hanh }}", "BC Tiêu đề bảng", bold=True)
-    _rule(left, "BC Tiêu đề bảng", 2.0)
+    _rule(left, RULE_AGENCY)
     _first_paragraph(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "BC Tiêu đề bảng")
     right.paragraphs[0].runs[0].font.bold = True
     right.paragraphs[0].runs[0].font.size = Pt(12)
     _para(right, "Độc lập - Tự do - Hạnh phúc", "BC Tiêu đề bảng", bold=True, size=Pt(13))
-    _rule(right, "BC Tiêu đề bảng", 2.45)
+    _rule(right, RULE_MOTTO)
     number, place = table.rows[1].cells
     para = _first_paragraph(number, "Số: {{ so_hieu }}", "BC Tiêu đề bảng")
     para.paragraph_format.space_before = Pt(6)
@@ -246,35 +302,42 @@ def _loop(doc, items: str, var: str, style: str, text: str | None = None) -> Non
     _para(doc, "{%p endfor %}", style)
 
 
-def _chart(doc, tag: str, caption: str, optional: bool = False) -> None:
-    if optional:
-        _para(doc, f"{{%p if {tag} %}}", "BC Hình")
+def _chart(doc, tag: str, caption: str) -> None:
+    """A chart and its caption, both left out when the chart is not drawn."""
+    _para(doc, f"{{%p if {tag} %}}", "BC Hình")
     _para(doc, f"{{{{ {tag} }}}}", "BC Hình")
     _para(doc, caption, "BC Chú thích")
-    if optional:
-        _para(doc, "{%p endif %}", "BC Chú thích")
+    _para(doc, "{%p endif %}", "BC Chú thích")
+
+
+def _titled_groups(doc, items: str) -> None:
+    """{%p for g in items %} a sub-heading (when it has one) and its paragraphs {%p endfor %}."""
+    _para(doc, f"{{%p for g in {items} %}}", "BC Tiểu mục 2")
+    _para(doc, "{%p if g.tieu_de %}", "BC Tiểu mục 2")
+    _para(doc, "{{ g.tieu_de }}", "BC Tiểu mục 2")
+    _para(doc, "{%p endif %}", "BC Tiểu mục 2")
+    _loop(doc, "g.doan", "p", "BC Đoạn")
+    _para(doc, "{%p endfor %}", "BC Tiểu mục 2")
 
 
 def _body(doc) -> None:
     _para(doc, "BÁO CÁO", "BC Loại văn bản")
     _para(doc, "{{ trich_yeu }}", "BC Trích yếu")
-    _rule(doc, "BC Trích yếu", 6.5)
-    _para(doc, "", "BC Đoạn")
-    _loop(doc, "can_cu", "p", "BC Đoạn")
+    _rule(doc, RULE_SUBJECT)
+    _para(doc, "Kính gửi: {{ kinh_gui }}", "BC Kính gửi")
+    _loop(doc, "mo_dau", "p", "BC Đoạn")
     _para(doc, "I. KẾT QUẢ THỰC HIỆN", "BC Mục")
-    _para(doc, "1. Công tác lãnh đạo, chỉ đạo, tuyên truyền, phổ biến", "BC Tiểu mục")
-    _loop(doc, "lanh_dao", "p", "BC Đoạn")
-    _chart(doc, "bieu_do_nop_bao_cao", "Biểu đồ 1. Tình hình gửi báo cáo của các đơn vị theo cấp")
-    _para(doc, "2. Kết quả thực hiện các nội dung của Kế hoạch", "BC Tiểu mục")
-    _loop(doc, "tong_quan", "p", "BC Đoạn")
+    _para(doc, "1. Công tác triển khai", "BC Tiểu mục")
+    _loop(doc, "trien_khai", "p", "BC Đoạn")
+    _chart(doc, "bieu_do_nop_bao_cao", "Biểu đồ 1. Tỷ lệ đơn vị gửi báo cáo theo cấp")
+    _para(doc, "2. Kết quả thực hiện theo từng nội dung của Chỉ số {{ chi_so }}",
+          "BC Tiểu mục")
+    _loop(doc, "ket_qua_chung", "p", "BC Đoạn")
     _chart(doc, "bieu_do_hoan_thanh", "Biểu đồ 2. Tình hình thực hiện nhiệm vụ theo nội dung")
-    _para(doc, "{%p for d in noi_dung %}", "BC Tiểu mục 2")
-    _para(doc, "{{ d.tieu_de }}", "BC Tiểu mục 2")
-    _loop(doc, "d.doan", "p", "BC Đoạn")
-    _para(doc, "{%p endfor %}", "BC Tiểu mục 2")
-    _para(doc, "3. Chỉ số {{ chi_so }} của tỉnh", "BC Tiểu mục")
-    _loop(doc, "diem_chi_so", "p", "BC Đoạn")
-    _chart(doc, "bieu_do_diem", "Biểu đồ 3. Điểm Chỉ số {{ chi_so }} theo nội dung", True)
+    _chart(doc, "bieu_do_diem", "Biểu đồ 3. {{ chu_thich_diem }}")
+    _titled_groups(doc, "noi_dung")
+    _para(doc, "3. Đánh giá chung", "BC Tiểu mục")
+    _loop(doc, "danh_gia", "p", "BC Đoạn")
     _para(doc, "II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN", "BC Mục")
     _para(doc, "1. Tồn tại, hạn chế", "BC Tiểu mục")
     _loop(doc, "ton_tai", "p", "BC Đoạn")
@@ -283,10 +346,7 @@ def _body(doc) -> None:
     _para(doc, "III. NHIỆM VỤ TRỌNG TÂM KỲ TỚI", "BC Mục")
     _loop(doc, "nhiem_vu_toi", "p", "BC Đoạn")
     _para(doc, "IV. ĐỀ XUẤT, KIẾN NGHỊ", "BC Mục")
-    _para(doc, "{%p for g in de_xuat %}", "BC Tiểu mục 2")
-    _para(doc, "{{ g.tieu_de }}", "BC Tiểu mục 2")
-    _loop(doc, "g.doan", "p", "BC Đoạn")
-    _para(doc, "{%p endfor %}", "BC Tiểu mục 2")
+    _titled_groups(doc, "de_xuat")
     _para(doc, "{{ ket_luan }}", "BC Đoạn")
 
 
@@ -304,75 +364,94 @@ def _signature(doc) -> None:
     para = _first_paragraph(right, "{{ tham_quyen }}", "BC Chức vụ")
     para.paragraph_format.space_before = Pt(12)
     _para(right, "{{ chuc_vu }}", "BC Chức vụ")
-    for _ in range(4):
+    for _ in range(4):  # room for the signature and the seal
         _para(right, "", "BC Người ký")
     _para(right, "{{ nguoi_ky }}", "BC Người ký")
-
-
-def _page_break(doc) -> None:
-    para = doc.add_paragraph(style="BC Đoạn")
-    para.add_run().add_break(WD_BREAK.PAGE)
 
 
 def _appendix_title(doc, number: str, title: str) -> None:
     _para(doc, f"Phụ lục {number}", "BC Phụ lục")
     _para(doc, title, "BC Phụ lục")
-    _para(doc, "(Kèm theo Báo cáo số {{ so_hieu }} {{ ngay_ngan }} của {{ ten_co_quan }})",
+    _para(doc, "(Kèm theo Báo cáo số {{ so_hieu }} {{ ngay_dai }} của {{ ten_co_quan }})",
           "BC Phụ lục ghi chú")
 
 
-def _grouped_table(doc, headers, widths, group: str, rows: str, cells, aligns) -> None:
-    """A table with a repeated header row, one merged heading row per group, then rows.
+def _grouped_table(doc, headers, widths, group: str, cells, aligns) -> None:
+    """A table with a repeated header row and, per group, a heading row across the table,
+    its rows and an optional closing row (a subtotal).
 
-    Tags: {%tr for g in GROUP %} / heading row / {%tr for t in g.ROWS %} / data row /
-    {%tr endfor %} / {%tr endfor %}.
+    Tags: {%tr for g in GROUP %} / heading / {%tr for t in g.dong %} / row / {%tr endfor %}
+    / {%tr if g.cong %} / closing row / {%tr endif %} / {%tr endfor %}.
     """
-    table = doc.add_table(rows=7, cols=len(headers))
+    table = doc.add_table(rows=10, cols=len(headers))
     table.style = doc.styles["Table Grid"]
     _fixed_widths(table, widths)
     header = table.rows[0]
     _repeat_header(header)
+    _cant_split(header)
     for cell, text in zip(header.cells, headers, strict=True):
         _first_paragraph(cell, text, "BC Bảng tiêu đề")
-    tags = {1: f"{{%tr for g in {group} %}}", 3: f"{{%tr for t in g.{rows} %}}",
-            5: "{%tr endfor %}", 6: "{%tr endfor %}"}
+    tags = {1: f"{{%tr for g in {group} %}}", 3: "{%tr for t in g.dong %}",
+            5: "{%tr endfor %}", 6: "{%tr if g.cong %}", 8: "{%tr endif %}",
+            9: "{%tr endfor %}"}
     for index, tag in tags.items():
         _first_paragraph(table.rows[index].cells[0], tag, "BC Bảng")
-    heading = table.rows[2]
-    _cant_split(heading)
-    _first_paragraph(heading.cells[0], "{{ g.so }}", "BC Bảng tiêu đề")
-    merged = heading.cells[1].merge(heading.cells[-1])
-    para = _first_paragraph(merged, "{{ g.ten }}", "BC Bảng")
-    para.runs[0].font.bold = True
+    for index, tag in ((2, "{{ g.ten }}"), (7, "{{ g.cong }}")):
+        row = table.rows[index]
+        _cant_split(row)
+        merged = row.cells[0].merge(row.cells[-1])
+        para = _first_paragraph(merged, tag, "BC Bảng")
+        para.runs[0].font.bold = True
+        if index == 2:  # a group's heading never ends a page alone
+            para.paragraph_format.keep_with_next = True
     data = table.rows[4]
     _cant_split(data)
     for cell, tag, align in zip(data.cells, cells, aligns, strict=True):
         _first_paragraph(cell, f"{{{{ t.{tag} }}}}", align)
 
 
+MID, TXT = "BC Bảng giữa", "BC Bảng"
+APPENDICES = (
+    ("I", "TÌNH HÌNH THỰC HIỆN CÁC NHIỆM VỤ CỦA KẾ HOẠCH", "phu_luc_nhiem_vu",
+     (("TT", Cm(1.1), "tt", MID), ("Nhiệm vụ", Cm(5.6), "noi_dung", TXT),
+      ("Chủ trì", Cm(2.9), "chu_tri", TXT), ("Thời hạn", Cm(2.3), "thoi_han", MID),
+      ("Đơn vị hoàn thành", Cm(2.0), "hoan_thanh", MID),
+      ("Tình trạng", Cm(2.6), "tinh_trang", MID))),
+    ("II", "TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC CƠ QUAN, ĐƠN VỊ", "phu_luc_nop",
+     (("TT", Cm(1.2), "tt", MID), ("Cơ quan, đơn vị", Cm(6.9), "don_vi", TXT),
+      ("Hạn gửi", Cm(2.6), "han", MID), ("Ngày nhận", Cm(2.6), "ngay_nhan", MID),
+      ("Tình trạng", Cm(3.2), "tinh_trang", MID))),
+    ("III", "KẾT QUẢ CÁC CHỈ TIÊU", "phu_luc_chi_tieu",
+     (("TT", Cm(1.2), "tt", MID), ("Chỉ tiêu", Cm(9.3), "ten", TXT),
+      ("Đơn vị tính", Cm(2.8), "don_vi_tinh", MID), ("Kết quả", Cm(3.2), "gia_tri", MID))),
+    ("IV", "KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ CỦA CÁC CƠ QUAN, ĐƠN VỊ",
+     "phu_luc_y_kien",
+     (("TT", Cm(1.1), "tt", MID), ("Nội dung", Cm(8.6), "noi_dung", TXT),
+      ("Số đơn vị nêu", Cm(2.0), "so_don_vi", MID), ("Đơn vị nêu", Cm(4.8), "don_vi", TXT))),
+)
+
+
 def _appendices(doc) -> None:
-    _page_break(doc)
-    _appendix_title(doc, "I", "TÌNH HÌNH THỰC HIỆN CÁC NHIỆM VỤ CỦA KẾ HOẠCH")
-    _grouped_table(
-        doc, ("TT", "Nhiệm vụ", "Chủ trì", "Thời hạn", "Số đơn vị hoàn thành", "Tình trạng"),
-        (Cm(1.1), Cm(5.6), Cm(2.8), Cm(2.6), Cm(2.0), Cm(2.4)), "phu_luc_nhiem_vu", "dong",
-        ("tt", "noi_dung", "chu_tri", "thoi_han", "hoan_thanh", "tinh_trang"),
-        ("BC Bảng giữa", "BC Bảng", "BC Bảng", "BC Bảng giữa", "BC Bảng giữa", "BC Bảng giữa"))
-    _page_break(doc)
-    _appendix_title(doc, "II", "TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ")
-    _grouped_table(
-        doc, ("TT", "Đơn vị", "Hạn gửi", "Ngày nhận", "Tình trạng", "Số lỗi"),
-        (Cm(1.1), Cm(6.0), Cm(2.6), Cm(2.6), Cm(2.6), Cm(1.6)), "phu_luc_nop", "dong",
-        ("tt", "don_vi", "han", "ngay_nhan", "tinh_trang", "so_loi"),
-        ("BC Bảng giữa", "BC Bảng", "BC Bảng giữa", "BC Bảng giữa", "BC Bảng giữa",
-         "BC Bảng giữa"))
-    _page_break(doc)
-    _appendix_title(doc, "III", "KẾT QUẢ CÁC CHỈ TIÊU")
-    _grouped_table(
-        doc, ("Mã", "Chỉ tiêu", "Đơn vị tính", "Kết quả"),
-        (Cm(2.0), Cm(9.0), Cm(2.5), Cm(3.0)), "phu_luc_chi_tieu", "dong",
-        ("ma", "ten", "don_vi_tinh", "gia_tri"),
-        ("BC Bảng giữa", "BC Bảng", "BC Bảng giữa", "BC Bảng giữa"))
+    """Each appendix in a section of its own: a new page, page numbers from 1 again."""
+    for number, title, group, columns in APPENDICES:
+        section = doc.add_section(WD_SECTION.NEW_PAGE)
+        _restart_numbering(section)
+        _appendix_title(doc, number, title)
+        headers, widths, cells, aligns = zip(*columns, strict=True)
+        _grouped_table(doc, headers, widths, group, cells, aligns)
+
+
+def _restart_numbering(section) -> None:
+    """<w:pgNumType w:start="1"/>, in its place in the sectPr sequence (before cols)."""
+    sect_pr = section._sectPr
+    element = OxmlElement("w:pgNumType")
+    element.set(qn("w:start"), "1")
+    cols = sect_pr.find(qn("w:cols"))
+    if cols is not None:
+        cols.addprevious(element)
+    else:
+        sect_pr.append(element)
+    section.different_first_page_header_footer = True
 
 
 def _page_number_header(section) -> None:
@@ -424,14 +503,17 @@ def build_document():
     _header_block(doc)
     _body(doc)
     _signature(doc)
-    _appendices(doc)
+    # Before the appendices: a new section copies this one's header (the page number).
     _page_number_header(section)
-    for root in (doc.element, section.header._element, section.first_page_header._element,
+    _appendices(doc)
+    first = doc.sections[0]  # the appendices' sections link to its headers
+    for root in (doc.element, first.header._element, first.first_page_header._element,
                  doc.styles.element):
         _schema_order(root)
     props = doc.core_properties
     props.author = props.last_modified_by = "baocao"
     props.title = "Báo cáo kết quả thực hiện kế hoạch"
+    props.comments = ""  # python-docx's own "generated by python-docx"
     props.created = props.modified = FIXED_TIME
     props.last_printed = FIXED_TIME
     props.revision = 1

@@ -1,10 +1,16 @@
 """The Word report to UBND tỉnh (Nghị định 30/2020/NĐ-CP), its charts and its PDF.
 
-`build_context` turns a Consolidation into the plain data the template shows:
-short Vietnamese paragraphs written from the figures, appendix rows and chart
-PNGs. `write_report` renders templates/bao-cao.docx with docxtpl (autoescape on,
-so a unit's "<", "&" or "{{" appear literally), normalises the zip so the same
-inputs give the same bytes, and converts to PDF with LibreOffice when asked.
+`build_context` turns a Consolidation into the plain data the template shows: a short body
+written from the figures (5-8 pages for the default plan), the appendices with the detail
+(tasks, receipts, indicators, units' comments), chart PNGs and the document's properties.
+`write_report` renders templates/bao-cao.docx with docxtpl (autoescape on, so a unit's "<",
+"&" or "{{" appear literally), sets the lines under the agency name, the motto and the
+subject from the width of their text, normalises the zip so the same inputs give the same
+bytes, and converts to PDF with LibreOffice when asked.
+
+Figures and statuses are read from the consolidation's frames; the words for statuses and
+states from generator.vocab. The body never repeats a task's full wording (Phụ lục I has
+it) and never cuts a unit's sentence: comments are grouped (render.comments), quotes whole.
 """
 
 from __future__ import annotations
@@ -16,50 +22,56 @@ import re
 from pathlib import Path
 
 import jinja2
-from docx.shared import Mm
+from docx.shared import Mm, Pt, Twips
 from docxtpl import DocxTemplate, InlineImage
+from holidays.countries.vietnam import Vietnam
 
 from generator import office
-from generator.consolidate.frames import GENERAL_DIMENSION, KIND_DIFFICULTY, KIND_PROPOSAL
-from generator.consolidate.tasks import status_sentence
+from generator.consolidate.frames import KIND_DIFFICULTY, KIND_PROPOSAL
 from generator.errors import UsageError
 from generator.excel import atomic_path
 from generator.plan.periods import Period, parse_period
-from generator.plan.workbook import LEVEL_LABELS
+from generator.plan.workbook import LEVEL_LABELS, LEVELS, ROLE_LEAD
 from generator.render import charts
-from generator.render.template_builder import TEMPLATE_NAME, normalise_zip
-from generator.text import (
-    clean,
-    clean_text,
-    fmt_date,
-    fmt_date_long,
-    fmt_date_plain,
-    fmt_int,
-    fmt_num,
-    fmt_pct,
-    fold,
-    roman,
+from generator.render.comments import Group, folded, group_sentences, whole_quote
+from generator.render.template_builder import (
+    CELL_MARGIN_TWIPS,
+    RULE_SHARE,
+    TEMPLATE_NAME,
+    normalise_zip,
+    text_width,
 )
+from generator.text import clean, fmt_date_long, fmt_date_plain, fmt_int, fmt_num, fold, roman
 from generator.vocab import (
-    NOT_REPORTED,
+    DONE,
+    LATE,
+    MISSING,
+    NOT_APPLICABLE,
+    NOT_STARTED,
+    ON_TIME,
+    ONGOING,
+    REJECTED,
     STATUS_DONE,
     STATUS_NA,
-    STATUS_NOT_STARTED,
-    STATUS_ONGOING,
-    status_label,
 )
 
+RECEIVED = (ON_TIME.key, LATE.key)  # states of a unit whose report is counted
+
 CHART_KEYS = ("bieu_do_nop_bao_cao", "bieu_do_hoan_thanh", "bieu_do_diem")
-CHART_WIDTH = Mm(150)
+CHART_WIDTH = Mm(140)
 NUMBER_BLANK = " " * 7  # "Số:        /BC-SNV" until the clerk writes the number
-QUOTES_PER_DIMENSION = 3
-QUOTE_CHARS = 400
-NOTES_LISTED = 15
-NAMES_LISTED = 10  # units named in one sentence before "và n đơn vị khác"
-# How a sentence counts the units of a level reporting through another: "21/22 xã".
-LEVEL_WORDS = {"xa": "xã", "huyen": "huyện", "tinh": "đơn vị"}
+QUOTES_PER_DIMENSION = 1  # the body stays within 8 pages; the rest is in the workbook
+FIGURES_PER_DIMENSION = 3
+POINTS_IN_BODY = 5  # most-raised difficulties / proposals per group in the body
+NAMES_IN_CELL = 4  # Phụ lục IV names the units up to this many, else counts them by level
+# Words written out at first use (NĐ 30: abbreviations explained where first used).
+ABBREVIATIONS = {"UBND": "Ủy ban nhân dân", "HĐND": "Hội đồng nhân dân"}
+# Verbs that open a proposal; the body named right after is whom it is addressed to.
+_PROPOSAL_VERB = re.compile(r"^(đề nghị|kiến nghị|đề xuất|mong|xin)\s+", re.IGNORECASE)
 # Characters XML 1.0 forbids: a unit's cell may hold them (Excel accepts \x0b), Word won't.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+NBSP = "\u00a0"
+_DIGIT = re.compile(r"\d")
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -75,14 +87,6 @@ def _lower_first(text: str) -> str:
     return text
 
 
-def _quote(text: str, limit: int = QUOTE_CHARS) -> str:
-    # Line breaks kept: docxtpl turns "\n" into a line break in the paragraph.
-    text = clean_text(text)
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0] + " …"
-
-
 def _names(names: list[str]) -> str:
     names = [n for n in names if n]
     if len(names) <= 1:
@@ -90,10 +94,42 @@ def _names(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " và " + names[-1]
 
 
+def _pct(ratio) -> str:
+    if ratio is None or (isinstance(ratio, float) and math.isnan(ratio)):
+        return ""
+    return charts.share_text(ratio)
+
+
 def _value(value, agg: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return fmt_pct(value) if agg == "ratio" else fmt_num(value)
+    return _pct(value) if agg == "ratio" else fmt_num(value)
+
+
+def _day(value) -> str:
+    """Prose dates: 'ngày 14 tháng 9 năm 2022'."""
+    return fmt_date_long(_as_date(value))
+
+
+def _cell_day(value) -> str:
+    """Table dates: '14/9/2022'; '' for none."""
+    day = _as_date(value)
+    return fmt_date_plain(day) if day is not None else ""
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp (NaT is caught below)
+        value = None if value != value else value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def _sentence_end(text: str) -> str:
+    """A unit's sentence without its final full stop, to continue it: 'x (5 đơn vị nêu)'."""
+    return clean(text).rstrip(" .;")
 
 
 def _sanitise(value):
@@ -107,23 +143,16 @@ def _sanitise(value):
     return value
 
 
-def report_date(config: dict, period: Period) -> dt.date:
-    """The configured [report] date, else the province's deadline for the period."""
-    value = config.get("date") or ""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = clean(value)
-    if not text:
-        return period.deadline("tinh", config.get("deadline_days"))
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise UsageError(f"Ngày báo cáo '{text}' trong mục [report] của baocao.toml không hợp lệ; "
-                     "ghi theo dạng 14/9/2022 hoặc để trống.")
+def spelled(name: str) -> str:
+    """'UBND tỉnh Lào Cai' -> 'Ủy ban nhân dân tỉnh Lào Cai'."""
+    words = clean(name).split(" ")
+    return " ".join(ABBREVIATIONS.get(w, w) for w in words)
+
+
+def short_issuer(plan) -> str:
+    """How the body names the plan's issuer after first use: 'UBND tỉnh'."""
+    words = clean(plan.details.get("issuer", "")).split(" ")
+    return " ".join(words[:2]) if words and words[0] in ABBREVIATIONS else " ".join(words)
 
 
 def body_name(config: dict, plan) -> str:
@@ -135,23 +164,149 @@ def body_name(config: dict, plan) -> str:
     return issuing[:1] + issuing[1:].lower() if issuing else plan.focal.name
 
 
-# --------------------------------------------------------------------------- sections
+def addressee(config: dict, plan) -> str:
+    """'Kính gửi': the configured addressee, else the plan's issuer, written out."""
+    return clean(config.get("addressee", "")) or spelled(plan.details.get("issuer", ""))
 
-def _legal_basis(cons, period, name) -> list[str]:
+
+def plan_subject(plan) -> str:
+    """The plan's title without 'Kế hoạch': 'cải thiện Chỉ số ... (PAPI) ... năm 2022'."""
+    title = clean(plan.details.get("title", ""))
+    return title[len("Kế hoạch "):] if fold(title).startswith("ke hoach ") else title
+
+
+def short_title(plan, index: str) -> str:
+    """'Kế hoạch cải thiện Chỉ số PAPI của tỉnh Lào Cai năm 2022': the index by its short
+    name (the long one is written once, in the opening)."""
+    subject = plan_subject(plan)
+    if index:
+        subject = re.sub(rf"Chỉ số [^()]*\({re.escape(index)}\)", f"Chỉ số {index}", subject)
+    return f"Kế hoạch {subject}" if subject else f"Kế hoạch số {plan.number}"
+
+
+def _keep_together(text: str, *phrases: str) -> str:
+    """Non-breaking spaces inside names and dates, so a line never breaks 'Lào / Cai'."""
+    for phrase in phrases:
+        if phrase:
+            text = text.replace(phrase, phrase.replace(" ", NBSP))
+    return text
+
+
+# --------------------------------------------------------------------------- date and cut-off
+
+def last_receipt(cons) -> dt.datetime | None:
+    """When the last file the report counts arrived (any unit, any state)."""
+    received = [_as_datetime(v) for v in cons.submissions["received_at"]]
+    received = [v for v in received if v is not None]
+    return max(received) if received else None
+
+
+def _as_datetime(value) -> dt.datetime | None:
+    if value is None or value != value:  # None or NaT
+        return None
+    return value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+
+
+def next_working_day(day: dt.date) -> dt.date:
+    """The first day after `day` that is neither a weekend nor a Vietnamese public holiday."""
+    public = Vietnam(years=range(day.year, day.year + 2))
+    day += dt.timedelta(days=1)
+    while day.weekday() >= 5 or day in public:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def report_date(config: dict, cons) -> dt.date:
+    """The given date ([report] date or --ngay), else the first working day after both the
+    province's deadline and the last receipt counted: a report is never dated before the
+    data it counts (a given date that is earlier is refused, naming the receipt)."""
+    period = _period(cons.period)
+    last = last_receipt(cons)
+    given = _given_date(config.get("date"))
+    if given is None:
+        floor = period.deadline("tinh", config.get("deadline_days"))
+        if last is not None:
+            floor = max(floor, last.date())
+        return next_working_day(floor)
+    if last is not None and given < last.date():
+        raise UsageError(f"Ngày báo cáo {fmt_date_plain(given)} trước ngày nhận báo cáo cuối "
+                         f"cùng được tổng hợp ({fmt_date_plain(last.date())}); chọn ngày từ "
+                         f"{fmt_date_plain(last.date())} trở đi (--ngay hoặc date trong mục "
+                         "[report] của baocao.toml), hoặc để trống để công cụ tự chọn.")
+    return given
+
+
+def _given_date(value) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = clean(value)
+    if not text:
+        return None
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise UsageError(f"Ngày báo cáo '{text}' trong mục [report] của baocao.toml không hợp lệ; "
+                     "ghi theo dạng 14/9/2022 hoặc để trống.")
+
+
+def config_warnings(config: dict) -> list[str]:
+    """What the officer should know before signing (`report` prints these)."""
+    out = []
+    if not clean(config.get("signer_name", "")):
+        out.append("Chưa khai báo người ký (signer_name trong mục [report] của baocao.toml): "
+                   "dòng tên người ký trong báo cáo để trống.")
+    return out
+
+
+# --------------------------------------------------------------------------- seams for issue 12
+
+def next_report_period(period: Period) -> Period:
+    """The plan's next reporting period: Quý I -> 6 tháng -> Quý III -> năm (NĐ 09/2019 and
+    plan 239 IV.2); months and other kinds go to the next of their kind.
+    One place to switch to the plan's own cadence when the plan carries it."""
+    if period.kind == "quarter" and period.number == 1:
+        return Period("half", period.year, 0)
+    if (period.kind == "half") or (period.kind == "quarter" and period.number == 2):
+        return Period("quarter", period.year, 3)
+    if period.kind == "nine" or (period.kind == "quarter" and period.number in (3, 4)):
+        return Period("year", period.year, 0)
+    if period.kind == "year":
+        return Period("quarter", period.year + 1, 1)
+    return period.next()
+
+
+def district_completeness(cons) -> list[tuple[str, int, int]]:
+    """(district name, communes that sent a usable report, communes) for each district with
+    communes in scope, from the submissions frame. One place to switch to issue 12's
+    per-district figures."""
+    subs = cons.submissions
+    communes = subs[subs["level"] == "xa"]
+    out = []
+    for row in subs[subs["level"] == "huyen"].itertuples():
+        mine = communes[communes["parent"] == row.unit]
+        if len(mine):
+            sent = int(mine["state"].isin(RECEIVED).sum())
+            out.append((cons.plan.units[row.unit].short, sent, len(mine)))
+    return out
+
+
+# --------------------------------------------------------------------------- I.1
+
+def _opening(cons, period, name, index) -> list[str]:
     plan = cons.plan
-    details = plan.details
-    title = details.get("title", "")
-    subject = title[len("Kế hoạch "):] if fold(title).startswith("ke hoach ") else title
-    basis = (f"Căn cứ Kế hoạch số {plan.number} ngày {fmt_date_plain(plan.date)} của "
-             f"{details.get('issuer', '')} về {subject};")
-    key = cons.key
-    through = ""
-    if key.get("units_through"):
-        through = (f" (tổng hợp cả kết quả của {fmt_int(key['units_through_reported'])}/"
-                   f"{fmt_int(key['units_through'])} đơn vị báo cáo qua đơn vị cấp trên)")
-    return [basis, f"Trên cơ sở báo cáo của {fmt_int(key['units_received'])}/"
-                   f"{fmt_int(key['units_expected'])} cơ quan, đơn vị{through}, {name} báo cáo "
-                   f"kết quả thực hiện Kế hoạch {period.label} như sau:"]
+    issuer = clean(plan.details.get("issuer", ""))
+    first_use = spelled(issuer)
+    short = short_issuer(plan)
+    if short != issuer or first_use != issuer:
+        first_use += f" ({short})" if short != first_use else ""
+    where = f" trên địa bàn {_lower_first(cons.area_name)}" if cons.scope else ""
+    return [f"Thực hiện Kế hoạch số {plan.number} {_day(plan.date)} của {first_use} về "
+            f"{plan_subject(plan)} (sau đây gọi là Kế hoạch), {name} báo cáo kết quả thực "
+            f"hiện Kế hoạch{where} {period.label} như sau:"]
 
 
 def _level_rates(cons):
@@ -159,423 +314,518 @@ def _level_rates(cons):
     return rates[rates["level"] != ""] if not rates.empty else rates
 
 
-def _leadership(cons, period, name) -> list[str]:
-    key, plan = cons.key, cons.plan
+def _deployment(cons, period, name) -> list[str]:
+    key = cons.key
+    rates = _level_rates(cons)
     breakdown = _names([f"{fmt_int(r.expected)} đơn vị {r.level_name.lower()}"
-                        for r in _level_rates(cons).itertuples()])
-    out = [f"Thực hiện Kế hoạch số {plan.number} ngày {fmt_date_plain(plan.date)} của "
-           f"{plan.details.get('issuer', '')}, {name} đã hướng dẫn, gửi biểu mẫu báo cáo "
-           f"{period.label} đến các cơ quan, đơn vị được giao nhiệm vụ; "
-           f"{fmt_int(key['units_expected'])} cơ quan, đơn vị báo cáo về {name} "
-           f"({breakdown}){_through_line(cons)}."]
+                        for r in rates.itertuples()])
+    subs = cons.submissions
+    flagged = int(((subs["findings"] > 0) & subs["state"].isin(RECEIVED)).sum())
+    out = [f"{name} đã gửi biểu mẫu báo cáo {period.label} đến {fmt_int(key['units_expected'])}"
+           f" cơ quan, đơn vị được giao nhiệm vụ ({breakdown}); mỗi đơn vị nhận một biểu mẫu "
+           "gồm các nhiệm vụ và chỉ tiêu của mình. Báo cáo gửi về được kiểm tra, ghi sổ theo dõi"
+           " và tổng hợp bằng công cụ tổng hợp báo cáo"
+           + (f"; {fmt_int(flagged)} đơn vị có sai sót trong biểu mẫu đã được gửi phiếu phản "
+              "hồi để sửa." if flagged else ".")]
+    last = last_receipt(cons)
+    counted = f", tổng hợp từ các báo cáo nhận được đến hết {_day(last)}" if last else ""
+    out.append(f"Số liệu báo cáo tính từ {_day(period.cutoff_start)} đến "
+               f"{_day(period.cutoff_end)}{counted}.")
     expected = key["units_expected"]
-    share = key["units_received"] / expected if expected else 0.0
-    text = (f"Đến thời điểm tổng hợp, đã nhận được báo cáo của {fmt_int(key['units_received'])}/"
-            f"{fmt_int(expected)} đơn vị (đạt {fmt_pct(share)}), trong đó "
-            f"{fmt_int(key['units_on_time'])} đơn vị gửi đúng hạn, {fmt_int(key['units_late'])} "
-            f"đơn vị gửi trễ hạn; {fmt_int(key['units_missing'])} đơn vị chưa gửi báo cáo")
+    text = (f"Đã nhận báo cáo của {fmt_int(key['units_received'])}/{fmt_int(expected)} cơ quan,"
+            f" đơn vị ({_pct(key['units_received'] / expected if expected else 0)}), trong đó "
+            f"{fmt_int(key['units_on_time'])} đơn vị gửi đúng hạn, "
+            f"{fmt_int(key['units_late'])} đơn vị gửi trễ hạn; "
+            f"{fmt_int(key['units_missing'])} đơn vị chưa gửi báo cáo")
     if key["units_rejected"]:
-        text += f"; {fmt_int(key['units_rejected'])} đơn vị gửi tệp không hợp lệ phải gửi lại"
-    out.append(text + ". Tình hình gửi báo cáo theo từng cấp thể hiện tại Biểu đồ 1.")
-    if len(cons.coverage):
-        out.append(_coverage_sentence(cons))
+        text += f"; {fmt_int(key['units_rejected'])} đơn vị gửi tệp không hợp lệ"
+    by_level = _names([f"{r.level_name.lower()} {fmt_int(r.received)}/{fmt_int(r.expected)}"
+                       for r in rates.itertuples()])
+    out.append(text + f". Theo cấp: {by_level} đơn vị (Biểu đồ 1; chi tiết từng đơn vị tại "
+                      "Phụ lục II).")
+    short = [f"{_lower_first(n)} {fmt_int(s)}/{fmt_int(t)}"
+             for n, s, t in district_completeness(cons) if s < t]
+    if short:
+        out.append("Số đơn vị cấp xã đã gửi báo cáo ở các huyện chưa đủ: " + ", ".join(short)
+                   + ".")
     return out
 
 
-def _through(cons) -> dict[str, list[str]]:
-    """{level: units of that level reporting through a unit of the register}."""
-    out: dict[str, list[str]] = {}
-    for members in cons.plan.reporting_through(cons.scope).values():
-        for code in members:
-            out.setdefault(cons.plan.units[code].level, []).append(code)
-    return out
+# --------------------------------------------------------------------------- I.2
 
-
-def _through_line(cons) -> str:
-    """'; 151 đơn vị cấp xã báo cáo qua UBND cấp huyện để tổng hợp' (the plan's line)."""
-    parts = []
-    for level, codes in _through(cons).items():
-        receivers = {cons.plan.units[cons.plan.reports_to(c)].level for c in codes}
-        via = _names([LEVEL_LABELS[lv].lower() for lv in LEVEL_LABELS if lv in receivers])
-        parts.append(f"{fmt_int(len(codes))} đơn vị {LEVEL_LABELS[level].lower()} báo cáo "
-                     f"qua đơn vị {via} để tổng hợp")
-    return "; " + "; ".join(parts) if parts else ""
-
-
-def _word(cons, code: str) -> str:
-    levels = {cons.plan.units[m].level for m in cons.plan.reporting_through(cons.scope)[code]}
-    return LEVEL_WORDS.get(levels.pop(), "đơn vị") if len(levels) == 1 else "đơn vị"
-
-
-def _coverage_sentence(cons) -> str:
-    """'Báo cáo của các đơn vị tổng hợp: UBND huyện Bát Xát: 21/22 xã đã báo cáo; …'."""
-    key = cons.key
-    parts = []
-    for row in cons.coverage.itertuples():
-        part = f"{row.unit_name}: {fmt_int(row.reported)}/{fmt_int(row.expected)} " \
-               f"{_word(cons, row.unit)} đã báo cáo"
-        state = cons.submissions.set_index("unit")["state"].get(row.unit)
-        if state in ("missing", "rejected"):
-            part += " (chưa có báo cáo tổng hợp dùng được của đơn vị)"
-        parts.append(part)
-    return (f"Kết quả của các đơn vị báo cáo qua đơn vị cấp trên được tổng hợp từ báo cáo của "
-            f"đơn vị cấp trên ({fmt_int(key['units_through_reported'])}/"
-            f"{fmt_int(key['units_through'])} đơn vị đã báo cáo): " + "; ".join(parts) + ".")
-
-
-def _overview(cons) -> list[str]:
-    key = cons.key
-    # The share is of the tasks that arose in the period; say so when some did not, or a
-    # reader dividing done by all tasks gets another figure.
-    na = key.get("tasks_not_applicable", 0)
-    base = " số nhiệm vụ có phát sinh trong kỳ" if na else ""
-    text = (f"Kế hoạch có {fmt_int(key['tasks'])} nhiệm vụ thuộc {len(cons.dimensions)} nội "
-            f"dung. Đến nay đã hoàn thành {fmt_int(key['tasks_done'])} nhiệm vụ (đạt "
-            f"{fmt_pct(key['share_done'])}{base}), {fmt_int(key['tasks_ongoing'])} nhiệm vụ đang "
-            f"thực hiện, {fmt_int(key['tasks_not_started'])} nhiệm vụ chưa thực hiện")
-    if na:
-        text += f", {fmt_int(na)} nhiệm vụ không phát sinh trong kỳ"
-    if key.get("tasks_missing"):
-        text += (f", {fmt_int(key['tasks_missing'])} nhiệm vụ chưa có đơn vị nào báo cáo "
-                 "(chưa đánh giá được)")
-    if key["tasks_overdue"]:
-        text += f"; {fmt_int(key['tasks_overdue'])} nhiệm vụ đã quá thời hạn nhưng chưa hoàn thành"
-    return [text + ". Kết quả cụ thể theo từng nội dung như sau (Biểu đồ 2):"]
-
-
-def indicator_prose(cons, tt: str) -> str:
-    """'số hội nghị ...: 245 hội nghị; tỷ lệ ...: 85,2%' for a task's whole-area figures."""
-    frame = cons.indicators
-    rows = frame[(frame["task"] == tt) & (frame["area"] == "")]
-    parts = []
-    for row in rows.itertuples():
-        if not row.expected:
-            continue  # no unit in the area reports it
-        shown = _value(row.value, row.agg)
-        unit = "" if row.agg == "ratio" or row.unit_of_measure in ("", "%") \
-            else f" {row.unit_of_measure}"
-        text = f"{shown}{unit}" if shown else "chưa có số liệu"
-        parts.append(f"{_lower_first(row.name)}: {text}{_partly(row)}")
-    return "; ".join(parts)
-
-
-def _partly(row) -> str:
-    """' (140/152 đơn vị báo cáo)' when a figure is made from fewer units than it should."""
-    if row.reported >= row.expected:
-        return ""
-    return f" ({fmt_int(row.reported)}/{fmt_int(row.expected)} đơn vị báo cáo)"
-
-
-def _silent(cons, tt: str) -> list[str]:
-    """The names of the units responsible for a task that did not report on it."""
-    units = cons.task_units
-    part = units[(units["tt"] == tt) & (units["status"] == NOT_REPORTED.value)]
-    return list(part["unit_name"])
-
-
-def _task_paragraph(cons, task) -> str:
-    text = f"- Nhiệm vụ {task.tt}. {task.text} (chủ trì: {task.lead}; thời hạn: {task.deadline}): "
-    names = _silent(cons, task.tt) if task.status == NOT_REPORTED.value else None
-    text += status_sentence(task, names)
-    if task.overdue:
-        text += "; nhiệm vụ đã quá thời hạn"
-    figures = indicator_prose(cons, task.tt)
-    text += f". Kết quả: {figures}." if figures else "."
-    return text
-
-
-def notable_results(cons, tts: list[str]) -> list[str]:
-    """A few units' own words per dimension: first non-empty results in plan order,
-    one per unit, lead units first."""
-    frame = cons.task_units
-    part = frame[frame["tt"].isin(tts) & (frame["result"].astype(str).str.strip() != "")]
-    order = {tt: n for n, tt in enumerate(tts)}
-    part = part.assign(_task=part["tt"].map(order), _lead=(part["role"] != "Chủ trì"))
-    part = part.sort_values(["_task", "_lead"], kind="stable")
-    quotes, seen = [], set()
-    for row in part.itertuples():
-        if row.unit in seen:
-            continue
-        seen.add(row.unit)
-        quotes.append(f"+ {row.unit_name} (nhiệm vụ {row.tt}): “{_quote(row.result)}”")
-        if len(quotes) == QUOTES_PER_DIMENSION:
-            break
-    return quotes
-
-
-def _counts(parts) -> str:
-    """'2 nhiệm vụ đã hoàn thành, 1 nhiệm vụ đang thực hiện' without the zero parts."""
-    shown = [f"{fmt_int(n)} nhiệm vụ {label}" for n, label in parts if n]
-    return ", ".join(shown) or "chưa có nhiệm vụ nào được báo cáo"
-
-
-def _dimensions(cons) -> list[dict]:
-    out = []
-    tasks = cons.tasks
-    for index, dim in enumerate(cons.dimensions.itertuples(), start=1):
-        part = tasks[tasks["dimension"] == dim.dimension]
-        counts = _counts(((dim.done, "đã hoàn thành"), (dim.ongoing, "đang thực hiện"),
-                          (dim.not_started, "chưa thực hiện"),
-                          (dim.not_applicable, "không phát sinh trong kỳ"),
-                          (dim.missing, "chưa có đơn vị báo cáo")))
-        base = " số nhiệm vụ có phát sinh" if dim.not_applicable else ""
-        paragraphs = [f"Nội dung này có {fmt_int(dim.tasks)} nhiệm vụ: {counts} (tỷ lệ hoàn "
-                      f"thành {fmt_pct(dim.share_done)}{base})."]
-        paragraphs += [_task_paragraph(cons, task) for task in part.itertuples()]
-        quotes = notable_results(cons, list(part["tt"]))
-        if quotes:
-            paragraphs.append("Một số kết quả nổi bật do các đơn vị báo cáo:")
-            paragraphs += quotes
-        out.append({"tieu_de": f"2.{index}. Nội dung {dim.dimension}: {dim.name}",
-                    "doan": paragraphs})
-    return out
+def _known_scores(plan, day: dt.date) -> list[dict]:
+    """Index scores published by the report's date: a year's index comes out the next year."""
+    return [s for s in plan.scores if s["year"] < day.year]
 
 
 def _score(value: float) -> str:
-    """Index scores as published, up to four decimals, without trailing zeros: 40,151;
-    42,96; 42,1075."""
+    """Index scores keep up to four decimals, without trailing zeros: 40,151; 42,96."""
     text = fmt_num(round(value, 4), 4)
     return text.rstrip("0").rstrip(",") if "," in text else text
 
 
 def _score_text(score: dict) -> str:
-    """'42,96 điểm, xếp thứ 27/63 tỉnh, thành phố'; a year with a rank and no published
-    score says so; a figure its source marks "cần xác nhận" is marked in the report too."""
-    parts = []
-    if score["score"] is not None:
-        parts.append(f"{_score(score['score'])} điểm")
+    text = f"{_score(score['score'])} điểm"
     if score.get("rank") and score.get("of"):
-        parts.append(f"xếp thứ {score['rank']}/{score['of']} tỉnh, thành phố")
-    text = ", ".join(parts)
-    if score["score"] is None:
-        text += " (chưa có điểm công bố)"
-    if "cần xác nhận" in (score.get("source") or ""):
-        text += " (số liệu cần xác nhận)"
+        text += f", xếp thứ {score['rank']}/{score['of']} tỉnh, thành phố"
     return text
 
 
-def _verb(score: dict) -> str:
-    """'đạt 42,96 điểm, xếp thứ…' or, without a published score, 'xếp thứ…'."""
-    return ("đạt " if score["score"] is not None else "") + _score_text(score)
+def _overall(scores) -> list[dict]:
+    return sorted((s for s in scores if s["dimension"] == 0 and s.get("score") is not None),
+                  key=lambda s: s["year"])
 
 
-def index_scores(plan) -> list[str]:
-    """The index's baseline and later years, overall and by dimension when known."""
-    name = plan.details.get("index_name") or "PAPI"
-    overall = sorted((s for s in plan.scores if s["dimension"] == 0), key=lambda s: s["year"])
-    by_dim = [s for s in plan.scores
-              if s["dimension"] in plan.dimensions and s["score"] is not None]
-    if not overall and not by_dim:
-        return [f"Kế hoạch chưa có số liệu điểm Chỉ số {name} của tỉnh để so sánh."]
-    out = []
-    plan_year = plan.details.get("year") or plan.date.year
-    base = [s for s in overall if s["year"] < plan_year]
-    later = [s for s in overall if s["year"] >= plan_year]
-    if base:
-        parts = [f"năm {s['year']} {_verb(s)}" for s in reversed(base)]
-        out.append(f"Chỉ số {name} của tỉnh (số liệu làm cơ sở xây dựng Kế hoạch): "
-                   + "; ".join(parts) + ".")
-    scored = [s for s in base if s["score"] is not None]
-    for score in later:
-        text = f"Năm {score['year']}, Chỉ số {name} của tỉnh {_verb(score)}"
-        if scored and score["score"] is not None:
-            change = score["score"] - scored[-1]["score"]
-            verb = "tăng" if change >= 0 else "giảm"
-            text += f", {verb} {_score(abs(change))} điểm so với năm {scored[-1]['year']}"
-        out.append(text + ".")
-    for year in sorted({s["year"] for s in by_dim}):
-        parts = [f"{plan.dimensions[s['dimension']][1]} {_score(s['score'])}"
-                 for s in sorted(by_dim, key=lambda s: s["dimension"]) if s["year"] == year]
-        out.append(f"Điểm theo nội dung năm {year}: " + "; ".join(parts)
-                   + " điểm (Biểu đồ 3).")
+def _groups_of(scores, year: int, dimensions) -> dict[str, list[int]]:
+    """{'nhóm đạt điểm thấp nhất': [3, 4, 6, 7], ...} for a year, in the plan's order."""
+    out: dict[str, list[int]] = {}
+    for s in scores:
+        if s["year"] == year and s["dimension"] in dimensions and s.get("group"):
+            out.setdefault(s["group"], []).append(s["dimension"])
     return out
 
 
-def _unit_lists(cons, state: str) -> str:
-    """'cấp tỉnh: A, B; cấp xã (2 đơn vị): C, D' for the units in a submission state."""
+def _plan_year(plan) -> int:
+    return plan.details.get("year") or plan.date.year
+
+
+def _baseline(plan, day: dt.date) -> dict | None:
+    """The overall score the plan starts from: the last year before the plan's (else the
+    first known), as published by the report's date."""
+    overall = _overall(_known_scores(plan, day))
+    before = [s for s in overall if s["year"] < _plan_year(plan)]
+    return (before or overall or [None])[-1 if before else 0]
+
+
+def index_paragraphs(plan, day: dt.date, index: str, chart: bool = False) -> list[str]:
+    """The index the plan starts from (score, rank, groups), its target, later results."""
+    scores = _known_scores(plan, day)
+    overall = _overall(scores)
+    latest = _baseline(plan, day)
+    if latest is None:
+        return [f"Kế hoạch chưa có số liệu điểm Chỉ số {index} của tỉnh để so sánh."]
+    plan_year = _plan_year(plan)
+    base = [s for s in overall if s["year"] <= latest["year"]]
+    text = f"Năm {latest['year']}, Chỉ số {index} của tỉnh đạt {_score_text(latest)}"
+    if latest.get("group"):
+        text += f", thuộc {latest['group']}"
+    where = "; điểm từng nội dung tại Biểu đồ 3" if chart else ""
+    if len(base) > 1:
+        before = base[-2]
+        text += f" (năm {before['year']}: {_score_text(before)}{where})"
+    elif where:
+        text += f" ({where[2:]})"
+    groups = _groups_of(scores, latest["year"], plan.dimensions)
+    total = len(plan.dimensions)
+    parts = [f"{len(dims):02d}/{total:02d} nội dung thuộc {group} ("
+             + _names([plan.dimensions[d][1] for d in dims]) + ")"
+             for group, dims in groups.items()]
+    out = [text + ("; " + "; ".join(parts) if parts else "") + "."]
+    target = clean(plan.details.get("index_target", ""))
+    if target:
+        out.append(f"Mục tiêu của Kế hoạch: Chỉ số {index} năm {plan_year} {target}.")
+    for score in (s for s in overall if s["year"] > latest["year"]):
+        change = score["score"] - latest["score"]
+        verb = "tăng" if change >= 0 else "giảm"
+        out.append(f"Năm {score['year']}, Chỉ số {index} của tỉnh đạt {_score_text(score)}, "
+                   f"{verb} {_score(abs(change))} điểm so với năm {latest['year']}.")
+    return out
+
+
+def _results_intro(cons, index, day, has_score_chart: bool) -> list[str]:
+    key = cons.key
+    period = _period(cons.period)
+    na = key.get("tasks_not_applicable", 0)
+    parts = [f"{fmt_int(n)} nhiệm vụ {what}" for n, what in (
+        (key["tasks_ongoing"], "đang thực hiện"), (key["tasks_not_started"], "chưa thực hiện"),
+        (na, "không phát sinh trong kỳ")) if n]
+    text = (f"Kế hoạch có {fmt_int(key['tasks'])} nhiệm vụ thuộc {len(cons.dimensions)} nội "
+            f"dung của Chỉ số {index}. Tính đến {_day(period.cutoff_end)}, "
+            f"{fmt_int(key['tasks_done'])} nhiệm vụ đã hoàn thành "
+            f"({_pct(key['share_done'])} số nhiệm vụ có phát sinh trong kỳ)"
+            + "".join(f", {part}" for part in parts))
+    if key["tasks_overdue"]:
+        text += f"; {fmt_int(key['tasks_overdue'])} nhiệm vụ đã quá thời hạn mà chưa hoàn thành"
+    out = [text + " (Biểu đồ 2; tình hình từng nhiệm vụ tại Phụ lục I, kết quả các chỉ tiêu "
+                  "tại Phụ lục III)."]
+    out += index_paragraphs(cons.plan, day, index, has_score_chart)
+    out.append("Kết quả nổi bật nêu ở từng nội dung dưới đây được chọn trong các nhiệm vụ hoàn "
+               "thành trong kỳ, ưu tiên kết quả có số liệu và đơn vị chủ trì, mỗi cơ quan, đơn "
+               "vị được nêu một lần, trích nguyên văn câu đơn vị báo cáo; kết quả của từng đơn "
+               "vị tại trang Kết quả thực hiện của bảng tổng hợp gửi kèm.")
+    return out
+
+
+def _tts(frame) -> str:
+    return ", ".join(frame["tt"])
+
+
+def _status_counts(part) -> str:
+    """'1 nhiệm vụ đã hoàn thành (1.1), 2 nhiệm vụ đang thực hiện (1.2, 1.3)'."""
+    shown = []
+    for status in (DONE, ONGOING, NOT_STARTED, NOT_APPLICABLE):
+        rows = part[part["status"] == status.value]
+        if len(rows):
+            shown.append(f"{fmt_int(len(rows))} nhiệm vụ {status.value.lower()} ({_tts(rows)})")
+    return ", ".join(shown) or "chưa có nhiệm vụ nào được báo cáo"
+
+
+def key_figures(cons, tts: list[str]) -> list[str]:
+    """Up to three whole-area figures: for each task in order its first ratio (shares compare
+    across areas), else its first count."""
+    frame = cons.indicators
+    rows = frame[(frame["area"] == "") & frame["task"].isin(tts)]
+    picked = []
+    for tt in tts:
+        mine = [r for r in rows[rows["task"] == tt].itertuples() if _value(r.value, r.agg)]
+        mine.sort(key=lambda r: r.agg != "ratio")
+        if mine:
+            picked.append(mine[0])
+        if len(picked) == FIGURES_PER_DIMENSION:
+            break
+    out = []
+    for row in picked:
+        unit = "" if row.agg == "ratio" or row.unit_of_measure in ("", "%") \
+            else f" {row.unit_of_measure}"
+        out.append(f"{_lower_first(row.name)}: {_value(row.value, row.agg)}{unit}")
+    return out
+
+
+def notable_results(cons, tts: list[str], used: set[str]) -> list[str]:
+    """Whole sentences from units that completed a task in the period: results with figures
+    first, lead units first, then by level (province, district, commune) and plan order;
+    one quote per unit in the whole report (`used`), one per task, no wording twice."""
+    period = _period(cons.period)
+    frame = cons.task_units
+    part = frame[frame["tt"].isin(tts) & (frame["status"] == STATUS_DONE)
+                 & (frame["result"] != "") & frame["completed_on"].notna()]
+    order = {tt: n for n, tt in enumerate(tts)}
+    level = {lv: n for n, lv in enumerate(LEVELS)}
+    candidates = []
+    for n, row in enumerate(part.itertuples()):
+        done_on = _as_date(row.completed_on)
+        if done_on is None or not period.cutoff_start <= done_on <= period.cutoff_end:
+            continue
+        quote = whole_quote(row.result)
+        if quote is None:
+            continue
+        rank = (_DIGIT.search(quote) is None, row.role != ROLE_LEAD,
+                level.get(row.level, 9), order[row.tt], n)
+        candidates.append((rank, row, quote))
+    quotes, tasks, wordings = [], set(), set()
+    for _rank, row, quote in sorted(candidates, key=lambda c: c[0]):
+        if row.unit in used or row.tt in tasks or folded(quote) in wordings:
+            continue
+        used.add(row.unit)
+        tasks.add(row.tt)
+        wordings.add(folded(quote))
+        quotes.append(f"- {row.unit_name} (nhiệm vụ {row.tt}): “{quote}”")
+        if len(quotes) == QUOTES_PER_DIMENSION:
+            break
+    return quotes
+
+
+def _index_link(cons, number: int, short: str, day: dt.date) -> str:
+    """'Năm 2021, nội dung Trách nhiệm giải trình thuộc nhóm đạt điểm thấp nhất; năm 2020
+    đạt 4,98 điểm.' from the scores known by the report's date."""
+    scores = [s for s in _known_scores(cons.plan, day) if s["dimension"] == number]
+    grouped = sorted((s for s in scores if s.get("group")), key=lambda s: s["year"])
+    scored = sorted((s for s in scores if s.get("score") is not None), key=lambda s: s["year"])
+    parts = []
+    if grouped:
+        parts.append(f"năm {grouped[-1]['year']}, nội dung {short} thuộc {grouped[-1]['group']}")
+    if scored:
+        last = scored[-1]
+        who = "" if grouped else f"nội dung {short} "
+        parts.append(f"năm {last['year']} {who}đạt {_score(last['score'])} điểm")
+    if not parts:
+        return ""
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
+
+
+def _dimensions(cons, day: dt.date) -> list[dict]:
+    out, used = [], set()
+    tasks = cons.tasks
+    for index, dim in enumerate(cons.dimensions.itertuples(), start=1):
+        number = int(dim.dimension)
+        short = cons.plan.dimensions.get(number, (dim.name, dim.name))[1]
+        part = tasks[tasks["dimension"] == dim.dimension]
+        text = f"Nội dung {short} có {fmt_int(len(part))} nhiệm vụ: {_status_counts(part)}"
+        overdue = part[part["overdue"]]
+        if len(overdue):
+            text += f"; nhiệm vụ {_tts(overdue)} đã quá thời hạn"
+        text += "."
+        figures = key_figures(cons, list(part["tt"]))
+        if figures:
+            text += " Kết quả chính: " + "; ".join(figures) + "."
+        link = _index_link(cons, number, short, day)
+        if link:
+            text += " " + link
+        paragraphs = [text, *notable_results(cons, list(part["tt"]), used)]
+        out.append({"tieu_de": f"2.{index}. Nội dung {number}: {dim.name}",
+                    "doan": paragraphs})
+    return out
+
+
+# --------------------------------------------------------------------------- I.3
+
+def _assessment(cons, day: dt.date, index: str) -> list[str]:
+    key, dims, plan = cons.key, cons.dimensions, cons.plan
+    applicable = key["tasks"] - key.get("tasks_not_applicable", 0)
+    started = key["tasks_done"] + key["tasks_ongoing"]
+    expected = key["units_expected"]
+    out = [f"Các cơ quan, đơn vị đã triển khai {fmt_int(started)}/{fmt_int(applicable)} nhiệm "
+           f"vụ có phát sinh trong kỳ (đã hoàn thành hoặc đang thực hiện); "
+           f"{_pct(key['units_received'] / expected if expected else 0)} cơ quan, đơn vị "
+           "gửi báo cáo."]
+    if len(dims) > 1:
+        ranked = dims.sort_values("share_done", ascending=False, kind="stable")
+        high, low = ranked.iloc[0], ranked.iloc[-1]
+        if high["share_done"] > low["share_done"]:
+            out.append(f"Tỷ lệ nhiệm vụ hoàn thành cao nhất ở nội dung "
+                       f"{plan.dimensions[int(high['dimension'])][1]} "
+                       f"({_pct(high['share_done'])}), thấp nhất ở nội dung "
+                       f"{plan.dimensions[int(low['dimension'])][1]} "
+                       f"({_pct(low['share_done'])}).")
+    out += _weak_dimensions(cons, day, index)
+    return out
+
+
+def _weak_dimensions(cons, day: dt.date, index: str) -> list[str]:
+    """How the tasks of the dimensions in the index's lowest group are going."""
+    plan, tasks = cons.plan, cons.tasks
+    base = _baseline(plan, day)
+    if base is None:
+        return []
+    year = base["year"]
+    groups = _groups_of(_known_scores(plan, day), year, plan.dimensions)
+    if not groups:
+        return []
+    # The index's own group when a dimension shares it (the lowest), else the first listed.
+    group = base.get("group") if base.get("group") in groups else next(iter(groups))
+    dims = groups[group]
+    part = tasks[tasks["dimension"].isin(dims)]
+    done = int((part["status"] == STATUS_DONE).sum())
+    text = (f"Ở {fmt_int(len(dims))} nội dung thuộc {group} năm {year} ("
+            + _names([plan.dimensions[d][1] for d in dims])
+            + f"), {fmt_int(done)}/{fmt_int(len(part))} nhiệm vụ đã hoàn thành")
+    overdue = int(part["overdue"].sum())
+    if overdue:
+        text += f", {fmt_int(overdue)} nhiệm vụ quá thời hạn"
+    plan_year = _plan_year(plan)
+    text += (f". Kết quả Chỉ số {index} năm {plan_year} được công bố trong năm "
+             f"{plan_year + 1}, là căn cứ đánh giá mức độ đạt mục tiêu của Kế hoạch.")
+    return [text]
+
+
+# --------------------------------------------------------------------------- II
+
+def _unit_names(cons, state: str) -> str:
+    """'cấp tỉnh: A, B; 11 đơn vị cấp xã' for the units in a submission state."""
     subs = cons.submissions
     part = subs[subs["state"] == state]
     groups = []
     for level, label in LEVEL_LABELS.items():
         names = list(part[part["level"] == level]["unit_name"])
-        if names:
-            groups.append(f"{label.lower()} ({fmt_int(len(names))} đơn vị): {', '.join(names)}")
+        if not names:
+            continue
+        if level == "xa":
+            groups.append(f"{fmt_int(len(names))} đơn vị {label.lower()}")
+        else:
+            groups.append(f"{label.lower()}: {', '.join(names)}")
     return "; ".join(groups)
 
 
-def _overdue_lines(cons, prefix: str) -> list[str]:
-    tasks = cons.tasks[cons.tasks["overdue"]]
-    return [f"{prefix}nhiệm vụ {t.tt}. {t.text} (chủ trì: {t.lead}; thời hạn: {t.deadline})"
-            for t in tasks.itertuples()]
-
-
-def _notes(cons, kind: str, own: bool = False):
-    """The notes of a kind, of the reporting units (own=False) or of the compiler itself:
-    the compiling body's difficulties are its own, not a reporting unit's."""
-    notes = cons.notes
-    if notes.empty:
-        return notes
-    return notes[(notes["kind"] == kind) & ((notes["unit"] == cons.compiler) == own)]
-
-
-def _laggards(cons) -> list[str]:
-    """'+ Nhiệm vụ 1.2: 3 đơn vị chưa thực hiện (A, B, C); 70 đơn vị đang thực hiện, chưa
-    hoàn thành' for each overdue task, only from what the units reported: the units the
-    plan asks Sở Nội vụ to name as "không thực hiện hoặc chậm thực hiện nhiệm vụ"."""
-    units = cons.task_units
-    lines = []
-    for task in cons.tasks[cons.tasks["overdue"]].itertuples():
-        part = units[units["tt"] == task.tt]
-        parts = []
-        for status, words in ((STATUS_NOT_STARTED, "chưa thực hiện"),
-                              (STATUS_ONGOING, "đang thực hiện, chưa hoàn thành")):
-            names = list(part[part["status"] == status]["unit_name"])
-            if names:
-                parts.append(f"{fmt_int(len(names))} đơn vị {words} ({_listed(names)})")
-        if parts:
-            lines.append(f"+ Nhiệm vụ {task.tt}: " + "; ".join(parts) + ";")
-    return lines
-
-
-def _listed(names: list[str]) -> str:
-    shown = ", ".join(names[:NAMES_LISTED])
-    more = len(names) - NAMES_LISTED
-    return shown + (f" và {fmt_int(more)} đơn vị khác" if more > 0 else "")
+def _lead(text: str) -> str:
+    return clean(text).replace("; ", ", ")
 
 
 def _shortcomings(cons) -> list[str]:
-    key = cons.key
+    key, tasks = cons.key, cons.tasks
     out = []
-    if key["tasks_overdue"]:
-        out.append(f"- Còn {fmt_int(key['tasks_overdue'])} nhiệm vụ đã quá thời hạn nhưng chưa "
-                   "hoàn thành:")
-        out += [line + ";" for line in _overdue_lines(cons, "+ ")]
-    laggards = _laggards(cons)
-    if laggards:
-        out.append("- Các đơn vị không thực hiện hoặc chậm thực hiện nhiệm vụ đã quá thời hạn "
-                   "(theo báo cáo của chính các đơn vị):")
-        out += laggards
-    states = (("late", "đơn vị gửi báo cáo trễ hạn", key["units_late"]),
-              ("missing", "đơn vị chưa gửi báo cáo", key["units_missing"]),
-              ("rejected", "đơn vị gửi tệp báo cáo không hợp lệ, phải gửi lại",
-               key["units_rejected"]))
-    for state, label, count in states:
-        if count:
-            out.append(f"- Có {fmt_int(count)} {label}: {_unit_lists(cons, state)}.")
-    short = [r for r in cons.coverage.itertuples() if r.reported < r.expected]
-    if short:
-        out.append("- Báo cáo tổng hợp của đơn vị cấp trên chưa đủ các đơn vị trực thuộc: "
-                   + "; ".join(f"{r.unit_name} ({fmt_int(r.expected - r.reported)} "
-                               f"{_word(cons, r.unit)} chưa báo cáo: "
-                               f"{_listed(r.missing_names.split(', '))})" for r in short)
-                   + ".")
-    difficulties = _notes(cons, KIND_DIFFICULTY)
-    if not difficulties.empty:
-        out.append("- Khó khăn, vướng mắc các đơn vị phản ánh:")
-        for row in difficulties.head(NOTES_LISTED).itertuples():
-            where = f" (nhiệm vụ {row.tt})" if row.tt else ""
-            out.append(f"+ {row.unit_name}{where}: {_quote(row.text)}")
-        if len(difficulties) > NOTES_LISTED:
-            out.append(f"+ Và {fmt_int(len(difficulties) - NOTES_LISTED)} ý kiến khác (chi "
-                       "tiết tại Biểu tổng hợp kèm theo).")
-    own = _notes(cons, KIND_DIFFICULTY, own=True)
-    if not own.empty:
-        name = cons.plan.units[cons.compiler].name
-        out.append(f"- Khó khăn, vướng mắc của {name} trong tổ chức thực hiện:")
-        out += list(dict.fromkeys(  # the same words for a task and in general: said once
-            f"+ {_quote(row.text)}" + (f" (nhiệm vụ {row.tt})" if row.tt else "")
-            for row in own.itertuples()))
+    overdue = tasks[tasks["overdue"]]
+    if len(overdue):
+        listed = "; ".join(f"{t.tt} (chủ trì: {_lead(t.lead)})" for t in overdue.itertuples())
+        out.append(f"- Về thực hiện nhiệm vụ: {fmt_int(len(overdue))} nhiệm vụ đã quá thời hạn"
+                   f" mà chưa hoàn thành: nhiệm vụ {listed}.")
+    waiting = tasks[(tasks["status"] == NOT_STARTED.value) & ~tasks["overdue"]]
+    if len(waiting):
+        out.append(f"- {fmt_int(len(waiting))} nhiệm vụ chưa được đơn vị chủ trì triển khai: "
+                   f"nhiệm vụ {_tts(waiting)}.")
+    states = ((LATE, key["units_late"]), (MISSING, key["units_missing"]),
+              (REJECTED, key["units_rejected"]))
+    parts = [f"{fmt_int(count)} đơn vị {state.wording} ({_unit_names(cons, state.key)})"
+             for state, count in states if count]
+    if parts:
+        out.append("- Về chế độ báo cáo: " + "; ".join(parts)
+                   + " (danh sách tại Phụ lục II).")
     if not out:
-        out.append("- Các đơn vị đã gửi báo cáo đầy đủ, đúng hạn; không có nhiệm vụ quá hạn.")
+        out.append("- Các cơ quan, đơn vị gửi báo cáo đầy đủ, đúng hạn; không có nhiệm vụ quá "
+                   "thời hạn.")
     return out
 
 
-def _causes(cons) -> list[str]:
+def _notes(cons, kind: str):
+    notes = cons.notes
+    return notes[notes["kind"] == kind] if not notes.empty else notes
+
+
+def _grouped(cons, kind: str) -> list[Group]:
+    notes = _notes(cons, kind)
+    return group_sentences(zip(notes["unit"], notes["text"], strict=True)) \
+        if not notes.empty else []
+
+
+def _point(group: Group, last: bool) -> str:
+    return f"+ {_counted(group)}" + ("." if last else ";")
+
+
+def _causes(cons, difficulties: list[Group]) -> list[str]:
     key = cons.key
     out = []
-    difficulties = _notes(cons, KIND_DIFFICULTY)
-    if not difficulties.empty:
-        out.append(f"- Nguyên nhân khách quan: những khó khăn, vướng mắc nêu trên "
-                   f"({fmt_int(len(difficulties))} ý kiến của "
-                   f"{fmt_int(difficulties['unit'].nunique())} đơn vị).")
-    if key["units_late"] or key["units_missing"] or key["units_rejected"]:
-        out.append("- Nguyên nhân chủ quan: một số cơ quan, đơn vị chưa quan tâm đúng mức đến "
-                   "việc theo dõi, báo cáo kết quả thực hiện Kế hoạch; việc gửi báo cáo còn "
-                   "chậm hoặc chưa đúng biểu mẫu.")
-    if key["tasks_overdue"]:
-        out.append("- Một số nhiệm vụ chưa được các đơn vị chủ trì triển khai đúng thời hạn "
-                   "Kế hoạch đề ra.")
-    return out or ["- Không có tồn tại, hạn chế đáng kể trong kỳ báo cáo."]
+    notes = _notes(cons, KIND_DIFFICULTY)
+    if difficulties:
+        shown = difficulties[:POINTS_IN_BODY]
+        out.append(f"- Khách quan: theo báo cáo của các cơ quan, đơn vị ({fmt_int(len(notes))} "
+                   f"ý kiến của {fmt_int(notes['unit'].nunique())} đơn vị, gộp thành "
+                   f"{fmt_int(len(difficulties))} nội dung), các khó khăn, vướng mắc được nêu "
+                   "nhiều nhất là:")
+        out += [_point(g, n == len(shown) - 1) for n, g in enumerate(shown)]
+        if len(difficulties) > len(shown):
+            out.append(f"Các khó khăn, vướng mắc còn lại ({fmt_int(len(difficulties) - len(shown))}"
+                       " nội dung) tại Phụ lục IV.")
+    if key["units_late"] or key["units_missing"] or key["units_rejected"] or key["tasks_overdue"]:
+        out.append("- Chủ quan: một số cơ quan, đơn vị chưa quan tâm đúng mức đến việc triển "
+                   "khai nhiệm vụ đúng thời hạn và chế độ báo cáo của Kế hoạch.")
+    return out or ["- Trong kỳ, các cơ quan, đơn vị không nêu khó khăn, vướng mắc."]
+
+
+# --------------------------------------------------------------------------- III
+
+def _due(cons, tt: str) -> dt.date | None:
+    task = cons.plan.task(tt)
+    return task.deadline.due if task is not None and task.deadline is not None else None
 
 
 def _next_tasks(cons, period, name, config) -> list[str]:
-    following = cons.plan.next_period(period)  # the plan's cadence: after Quý III, the year
+    following = next_report_period(period)
     tasks = cons.tasks
-    open_tasks = tasks[~tasks["status"].isin([STATUS_DONE, STATUS_NA])]
-    out = [f"Đến kỳ báo cáo {following.label}, tiếp tục triển khai {fmt_int(len(open_tasks))} "
-           "nhiệm vụ chưa hoàn thành của Kế hoạch, trong đó tập trung:"]
-    out += [f"{line}." for line in _overdue_lines(cons, "- Khẩn trương triển khai, hoàn thành ")]
-    for task in tasks[tasks["due_next"]].itertuples():
-        out.append(f"- Hoàn thành nhiệm vụ {task.tt}. {task.text} (chủ trì: {task.lead}; thời "
-                   f"hạn: {task.deadline}).")
-    ongoing = open_tasks[~open_tasks["overdue"] & ~open_tasks["due_next"]]
-    if not ongoing.empty:
-        out.append(f"- Duy trì thực hiện các nhiệm vụ thường xuyên, định kỳ: nhiệm vụ "
-                   f"{_names(list(ongoing['tt']))}.")
-    text = (f"- Các cơ quan, đơn vị gửi báo cáo {following.label} đúng thời hạn: "
-            f"{_deadlines(cons, following, config.get('deadline_days'))}")
+    out = [f"Đến kỳ báo cáo {following.label} (số liệu tính đến {_day(following.cutoff_end)}),"
+           f" {name} đề nghị các cơ quan, đơn vị tập trung:"]
+    overdue = tasks[tasks["overdue"]]
+    dated = [tt for tt in overdue["tt"] if _due(cons, tt)]
+    recurring = [tt for tt in overdue["tt"] if not _due(cons, tt)]
+    if dated:
+        out.append(f"- Hoàn thành {fmt_int(len(dated))} nhiệm vụ đã quá thời hạn (nhiệm vụ "
+                   f"{', '.join(dated)}) trước {_day(following.cutoff_end)}.")
+    if recurring:
+        out.append(f"- Triển khai ngay các nhiệm vụ thường xuyên, định kỳ chưa thực hiện trong "
+                   f"kỳ: nhiệm vụ {', '.join(recurring)}.")
+    by_day: dict[dt.date, list[str]] = {}
+    for tt in tasks[tasks["due_next"]]["tt"]:
+        by_day.setdefault(_due(cons, tt), []).append(tt)
+    if by_day:
+        parts = [f"nhiệm vụ {', '.join(tts)} (hạn {_day(day)})"
+                 for day, tts in sorted(by_day.items())]
+        out.append("- Hoàn thành đúng thời hạn các nhiệm vụ đến hạn: " + "; ".join(parts) + ".")
+    ongoing = tasks[~tasks["status"].isin([STATUS_DONE, STATUS_NA]) & ~tasks["overdue"]
+                    & ~tasks["due_next"]]
+    if len(ongoing):
+        out.append(f"- Tiếp tục thực hiện {fmt_int(len(ongoing))} nhiệm vụ đang triển khai và "
+                   "thường xuyên, định kỳ (Phụ lục I).")
+    out.append(_next_report_line(cons, period, following, name, config))
+    return out
+
+
+def _next_report_line(cons, period, following, name, config) -> str:
+    days = config.get("deadline_days")
+    by_day: dict[dt.date, list[str]] = {}
+    for level in (r.level for r in _level_rates(cons).itertuples()):
+        if level in LEVEL_LABELS:
+            by_day.setdefault(following.deadline(level, days), []).append(
+                LEVEL_LABELS[level].lower())
+    dates = "; ".join(f"{', '.join(levels)} trước {_day(day)}"
+                      for day, levels in sorted(by_day.items(), reverse=True))
+    text = f"- Gửi báo cáo {following.label} đúng thời hạn: {dates}"
     if cons.key["units_missing"]:
         text += (f"; {fmt_int(cons.key['units_missing'])} đơn vị chưa gửi báo cáo "
-                 f"{period.label} khẩn trương gửi về {name}")
-    return out + [text + "."]
+                 f"{period.label} gửi bổ sung về {name}")
+    return text + "."
 
 
-def _deadlines(cons, following, days) -> str:
-    """'cấp tỉnh, cấp huyện chậm nhất ngày 14 tháng 12 năm 2022': each expected level's last
-    day on time in the next report (the plan's reporting line, else [deadlines])."""
-    by_day: dict = {}
-    for row in cons.submissions.itertuples():
-        day = cons.plan.deadline(row.unit, following, days)
-        levels = by_day.setdefault(day, [])
-        if row.level not in levels:
-            levels.append(row.level)
-    return _names([f"{_names([LEVEL_LABELS.get(lv, lv).lower() for lv in levels])} chậm nhất "
-                   f"{fmt_date_long(day)}" for day, levels in sorted(by_day.items())])
+# --------------------------------------------------------------------------- IV
+
+def addressed_to(text: str, plan) -> str:
+    """The body a proposal names right after its verb ('Đề nghị Sở Nội vụ tổ chức ...' ->
+    'Sở Nội vụ'), or '' when it names none."""
+    rest = _PROPOSAL_VERB.sub("", clean(text), count=1)
+    if rest == clean(text):
+        return ""
+    issuer = clean(plan.details.get("issuer", ""))
+    names = {fold(issuer): short_issuer(plan), fold(spelled(issuer)): short_issuer(plan),
+             fold(short_issuer(plan)): short_issuer(plan)}
+    for unit in plan.units.values():
+        for alias in (unit.name, unit.short, *unit.aliases):
+            names.setdefault(fold(alias), unit.name)
+    head = fold(rest)
+    for key in sorted(names, key=len, reverse=True):
+        if key and (head == key or head.startswith(key + " ")):
+            return names[key]
+    return ""
 
 
-def _proposals(cons, name, plan) -> list[dict]:
-    groups = []
-    proposals = _notes(cons, KIND_PROPOSAL)
-    if not proposals.empty:
-        for dim_name, part in proposals.groupby("dimension_name", sort=False):
-            title = "Đề xuất chung của các đơn vị" if dim_name == GENERAL_DIMENSION else dim_name
-            lines = [f"- {row.unit_name}: {_quote(row.text)}"
-                     for row in part.head(NOTES_LISTED).itertuples()]
-            if len(part) > NOTES_LISTED:
-                lines.append(f"- Và {fmt_int(len(part) - NOTES_LISTED)} ý kiến khác (chi tiết "
-                             "tại Biểu tổng hợp kèm theo).")
-            groups.append({"tieu_de": title, "doan": lines})
-    own = [f"- {_quote(row.text)}" for row in _notes(cons, KIND_PROPOSAL, own=True).itertuples()]
-    issuer = plan.details.get("issuer", "")
-    if cons.key["units_missing"] or cons.key["units_late"]:
-        own.append(f"- Đề nghị {issuer} chỉ đạo các cơ quan, đơn vị chưa gửi hoặc gửi chậm "
-                   f"báo cáo nghiêm túc thực hiện chế độ báo cáo theo Kế hoạch.")
-    if cons.key["tasks_overdue"]:
-        own.append(f"- Đề nghị {issuer} chỉ đạo các đơn vị chủ trì "
-                   f"{fmt_int(cons.key['tasks_overdue'])} nhiệm vụ quá hạn tập trung hoàn "
-                   "thành trong kỳ tới.")
-    if _laggards(cons):
-        own.append(f"- Đề nghị {issuer} xem xét, xử lý các đơn vị không thực hiện hoặc chậm "
-                   "thực hiện nhiệm vụ nêu tại mục II (theo báo cáo của chính các đơn vị).")
-    if own:
-        groups.append({"tieu_de": f"Đề xuất của {name}", "doan": own})
-    if not groups:
-        groups.append({"tieu_de": "", "doan": ["Trong kỳ, các đơn vị không có đề xuất, "
-                                               "kiến nghị."]})
-    for number, group in enumerate(groups, start=1):
-        if group["tieu_de"]:
-            group["tieu_de"] = f"{number}. {group['tieu_de']}"
-    return groups
+def _proposals(cons, name, proposals: list[Group], period) -> list[dict]:
+    """IV, grouped by the body addressed: the plan's issuer first (the compiling body's own
+    requests, then units' proposals to it), each other named body, then the rest."""
+    plan = cons.plan
+    issuer = short_issuer(plan)
+    by_body: dict[str, list[Group]] = {}
+    for group in proposals:
+        by_body.setdefault(addressed_to(group.text, plan), []).append(group)
+    sections = []
+    to_issuer = _own_proposals(cons, period) + [_counted(g) for g in by_body.pop(issuer, [])]
+    if to_issuer:
+        sections.append((f"Đối với {issuer}", to_issuer))
+    named = sorted((b for b in by_body if b), key=lambda b: -sum(g.count for g in by_body[b]))
+    for body in [*named, *([""] if "" in by_body else [])]:
+        title = (f"Các cơ quan, đơn vị đề xuất với {body}" if body
+                 else "Các đề xuất khác của cơ quan, đơn vị")
+        sections.append((title, [_counted(g) for g in by_body[body]]))
+    out, cut = [], False
+    for number, (title, lines) in enumerate(sections, start=1):
+        cut = cut or len(lines) > POINTS_IN_BODY
+        shown = lines[:POINTS_IN_BODY]
+        out.append({"tieu_de": f"{number}. {title}",
+                    "doan": [f"- {line}" + ("." if n == len(shown) - 1 else ";")
+                             for n, line in enumerate(shown)]})
+    if cut:
+        out[-1]["doan"].append("Toàn bộ đề xuất, kiến nghị của các cơ quan, đơn vị tại Phụ "
+                               "lục IV.")
+    if not out:
+        out.append({"tieu_de": "", "doan": [f"Trong kỳ, {name} và các cơ quan, đơn vị không có "
+                                            "đề xuất, kiến nghị."]})
+    return out
+
+
+def _counted(group: Group) -> str:
+    return f"{_sentence_end(group.text)} ({fmt_int(group.count)} đơn vị nêu)"
+
+
+def _own_proposals(cons, period) -> list[str]:
+    """The compiling body's own requests to the plan's issuer, from the figures."""
+    key, tasks = cons.key, cons.tasks
+    following = next_report_period(period)
+    out = []
+    if key["units_missing"] or key["units_late"]:
+        out.append(f"Chỉ đạo {fmt_int(key['units_missing'] + key['units_late'])} cơ quan, đơn "
+                   f"vị chưa gửi hoặc gửi trễ báo cáo {period.label} thực hiện nghiêm chế độ báo "
+                   "cáo theo Kế hoạch")
+    overdue = tasks[tasks["overdue"]]
+    if len(overdue):
+        out.append(f"Chỉ đạo các đơn vị chủ trì nhiệm vụ {_tts(overdue)} tập trung hoàn thành "
+                   f"trong kỳ báo cáo {following.label}")
+    return out
 
 
 # --------------------------------------------------------------------------- appendices
@@ -587,44 +837,64 @@ def _appendix_tasks(cons) -> list[dict]:
         rows = []
         for task in tasks[tasks["dimension"] == dim.dimension].itertuples():
             applicable = int(task.units) - int(task.not_applicable)
-            status = status_label(task.status) + (" (quá hạn)" if task.overdue else "")
+            status = task.status + ("; quá thời hạn" if task.overdue else "")
             rows.append({"tt": task.tt, "noi_dung": task.text, "chu_tri": task.lead,
                          "thoi_han": task.deadline,
                          "hoan_thanh": f"{fmt_int(task.done)}/{fmt_int(applicable)}",
                          "tinh_trang": status})
-        groups.append({"so": roman(int(dim.dimension)), "ten": dim.name, "dong": rows})
+        groups.append({"ten": f"{roman(int(dim.dimension))}. {dim.name}", "dong": rows,
+                       "cong": ""})
+    return groups
+
+
+def _register_row(row, number: int) -> dict:
+    return {"tt": fmt_int(number), "don_vi": row.unit_name, "han": _cell_day(row.deadline),
+            "ngay_nhan": _cell_day(row.received_at), "tinh_trang": row.state_label}
+
+
+def _subtotal(part) -> str:
+    sent = int(part["state"].isin(RECEIVED).sum())
+    counts = [f"{fmt_int(int((part['state'] == s.key).sum()))} {s.label.lower()}"
+              for s in (ON_TIME, LATE, MISSING, REJECTED)
+              if (part["state"] == s.key).any()]
+    return f"Cộng: {fmt_int(sent)}/{fmt_int(len(part))} đơn vị đã gửi báo cáo ({', '.join(counts)})"
+
+
+def register_groups(cons) -> list[tuple[str, object]]:
+    """(heading, rows) of Phụ lục II: province-level units, then each district with its
+    communes under it, then units whose parent is not in the list (a two-level plan:
+    communes by level)."""
+    subs = cons.submissions
+    groups, placed = [], set()
+    top = subs[subs["level"] == "tinh"]
+    if len(top):
+        groups.append((f"{LEVEL_LABELS['tinh']} ({fmt_int(len(top))} đơn vị)", top))
+        placed |= set(top["unit"])
+    for row in subs[subs["level"] == "huyen"].itertuples():
+        mine = subs[(subs["unit"] == row.unit) | (subs["parent"] == row.unit)]
+        short = cons.plan.units[row.unit].short
+        communes = len(mine) - 1
+        heading = short + (f" ({fmt_int(communes)} đơn vị cấp xã)" if communes else "")
+        groups.append((heading, mine))
+        placed |= set(mine["unit"])
+    rest = subs[~subs["unit"].isin(placed)]
+    for level, label in LEVEL_LABELS.items():
+        part = rest[rest["level"] == level]
+        if len(part):
+            groups.append((f"{label} ({fmt_int(len(part))} đơn vị)", part))
     return groups
 
 
 def _appendix_register(cons) -> list[dict]:
-    groups = []
-    subs = cons.submissions
-    counter = 0
-    for number, (level, label) in enumerate(
-            ((lv, lb) for lv, lb in LEVEL_LABELS.items() if (subs["level"] == lv).any()),
-            start=1):
+    out, counter = [], 0
+    for number, (heading, part) in enumerate(register_groups(cons), start=1):
         rows = []
-        for row in subs[subs["level"] == level].itertuples():
+        for row in part.itertuples():
             counter += 1
-            received = row.received_at
-            shown = "" if received is None or received != received else fmt_date(received)
-            rows.append({"tt": fmt_int(counter), "don_vi": row.unit_name,
-                         "han": fmt_date(row.deadline), "ngay_nhan": shown,
-                         "tinh_trang": row.state_label,
-                         "so_loi": fmt_int(row.findings) if row.findings else ""})
-        groups.append({"so": roman(number), "ten": f"{label} ({fmt_int(len(rows))} đơn vị)",
-                       "dong": rows})
-    if len(cons.coverage):  # the units reporting through a unit of the register
-        rows = [{"tt": "", "don_vi": r.unit_name, "han": "", "ngay_nhan": "",
-                 "tinh_trang": f"{fmt_int(r.reported)}/{fmt_int(r.expected)} "
-                               f"{_word(cons, r.unit)}", "so_loi": ""}
-                for r in cons.coverage.itertuples()]
-        groups.append({"so": roman(len(groups) + 1),
-                       "ten": f"Đơn vị báo cáo qua đơn vị cấp trên "
-                              f"({fmt_int(cons.key['units_through_reported'])}/"
-                              f"{fmt_int(cons.key['units_through'])} đơn vị đã báo cáo)",
-                       "dong": rows})
-    return groups
+            rows.append(_register_row(row, counter))
+        out.append({"ten": f"{roman(number)}. {heading}", "dong": rows,
+                    "cong": _subtotal(part)})
+    return out
 
 
 def _appendix_indicators(cons) -> list[dict]:
@@ -632,68 +902,187 @@ def _appendix_indicators(cons) -> list[dict]:
     dimension_of = dict(zip(cons.tasks["tt"], cons.tasks["dimension"], strict=True))
     groups = []
     for dim in cons.dimensions.itertuples():
-        rows = [{"ma": r.code, "ten": r.name, "don_vi_tinh": r.unit_of_measure,
-                 "gia_tri": (_value(r.value, r.agg) or "Chưa có số liệu") + _partly(r)}
-                for r in frame.itertuples()
-                if dimension_of.get(r.task) == dim.dimension and r.expected]
+        mine = [r for r in frame.itertuples() if dimension_of.get(r.task) == dim.dimension]
+        rows = [{"tt": fmt_int(n), "ten": f"{r.name} (nhiệm vụ {r.task})",
+                 "don_vi_tinh": r.unit_of_measure,
+                 "gia_tri": _value(r.value, r.agg) or "Chưa có số liệu"}
+                for n, r in enumerate(mine, start=1)]
         if rows:
-            groups.append({"so": roman(int(dim.dimension)), "ten": dim.name, "dong": rows})
+            groups.append({"ten": f"{roman(int(dim.dimension))}. {dim.name}", "dong": rows,
+                           "cong": ""})
     return groups
 
 
+def _who(cons, units: list[str]) -> str:
+    """Names up to NAMES_IN_CELL, else how many units per level."""
+    plan = cons.plan
+    if len(units) <= NAMES_IN_CELL:
+        return ", ".join(plan.units[u].name for u in units if u in plan.units)
+    counts = {}
+    for code in units:
+        level = plan.units[code].level if code in plan.units else ""
+        counts[level] = counts.get(level, 0) + 1
+    return "; ".join(f"{LEVEL_LABELS[lv].lower()}: {fmt_int(counts[lv])}"
+                     for lv in LEVEL_LABELS if lv in counts)
+
+
+def _appendix_comments(cons, difficulties, proposals) -> list[dict]:
+    out = []
+    for letter, title, groups in (("A", KIND_DIFFICULTY, difficulties),
+                                  ("B", KIND_PROPOSAL, proposals)):
+        if groups:
+            rows = [{"tt": fmt_int(n), "noi_dung": g.text, "so_don_vi": fmt_int(g.count),
+                     "don_vi": _who(cons, g.units)} for n, g in enumerate(groups, start=1)]
+            out.append({"ten": f"{letter}. {title}", "dong": rows, "cong": ""})
+    if not out:
+        out.append({"ten": "Các cơ quan, đơn vị không nêu khó khăn, vướng mắc, đề xuất, kiến "
+                           "nghị.", "dong": [], "cong": ""})
+    return out
+
+
 # --------------------------------------------------------------------------- context
+
+def _so_hieu(config) -> str:
+    number = clean(config.get("number", ""))
+    suffix = clean(config.get("number_suffix", ""))
+    return f"{number or NUMBER_BLANK}/{suffix}" if suffix else (number or NUMBER_BLANK)
+
+
+def _subject(cons, period, index) -> str:
+    plan = cons.plan
+    text = short_title(plan, index)
+    if cons.scope:
+        text += f" trên địa bàn {_lower_first(cons.area_name)}"
+    text = f"Kết quả thực hiện {text} ({period.label})"
+    return _keep_together(text, plan.details.get("place", ""), f"Chỉ số {index}",
+                          period.label, f"năm {plan.details.get('year') or plan.date.year}")
+
+
+def _recipients(config) -> list[str]:
+    """Nơi nhận: '- Như trên;' first (the addressee of 'Kính gửi'), the last with a full stop."""
+    listed = [clean(r) for r in config.get("recipients", []) if clean(r)]
+    if not any(fold(r) == "nhu tren" for r in listed):
+        listed.insert(0, "Như trên")
+    return [r + ";" for r in listed[:-1]] + [r + "." for r in listed[-1:]]
+
 
 def build_context(cons, config: dict) -> dict:
     """Everything the template shows, as plain strings, lists and dicts (charts as PNG)."""
     plan = cons.plan
     period = _period(cons.period)
-    day = report_date(config, period)
+    day = report_date(config, cons)
     name = body_name(config, plan)
     index = plan.details.get("index_name") or "PAPI"
-    number = clean(config.get("number", ""))
-    suffix = clean(config.get("number_suffix", ""))
-    so_hieu = f"{number or NUMBER_BLANK}/{suffix}" if suffix else (number or NUMBER_BLANK)
-    subject = f"Kết quả thực hiện Kế hoạch số {plan.number} ngày {fmt_date_plain(plan.date)} " \
-              f"của {plan.details.get('issuer', '')}"
-    if cons.scope:
-        subject += f" trên địa bàn {_lower_first(plan.units[cons.scope].short)}"
+    difficulties = _grouped(cons, KIND_DIFFICULTY)
+    proposals = _grouped(cons, KIND_PROPOSAL)
+    scores = _known_scores(plan, day)
+    score_chart = charts.scores_by_dimension(scores, plan.dimensions, index)
+    subject = _subject(cons, period, index)
     context = {
         "co_quan_chu_quan": clean(config.get("managing_body", "")).upper(),
         "co_quan_ban_hanh": clean(config.get("issuing_body", "")).upper(),
-        "so_hieu": so_hieu,
+        "so_hieu": _so_hieu(config),
         "dia_danh_ngay": f"{clean(config.get('place', ''))}, {fmt_date_long(day)}",
-        "ngay_ngan": f"ngày {fmt_date_plain(day)}",
+        "ngay_dai": fmt_date_long(day),
         "ten_co_quan": name,
-        "trich_yeu": f"{subject} {period.label}",
+        "trich_yeu": subject,
+        "kinh_gui": addressee(config, plan) + ".",
         "chi_so": index,
-        "can_cu": _legal_basis(cons, period, name),
-        "lanh_dao": _leadership(cons, period, name),
-        "tong_quan": _overview(cons),
-        "noi_dung": _dimensions(cons),
-        "diem_chi_so": index_scores(plan),
+        "mo_dau": _opening(cons, period, name, index),
+        "trien_khai": _deployment(cons, period, name),
+        "ket_qua_chung": _results_intro(cons, index, day, score_chart is not None),
+        "noi_dung": _dimensions(cons, day),
+        "danh_gia": _assessment(cons, day, index),
         "ton_tai": _shortcomings(cons),
-        "nguyen_nhan": _causes(cons),
+        "nguyen_nhan": _causes(cons, difficulties),
         "nhiem_vu_toi": _next_tasks(cons, period, name, config),
-        "de_xuat": _proposals(cons, name, plan),
-        "ket_luan": f"Trên đây là báo cáo kết quả thực hiện Kế hoạch số {plan.number} "
-                    f"{period.label} của {name}, kính báo cáo {plan.details.get('issuer', '')} "
-                    "xem xét, chỉ đạo./.",
-        "noi_nhan": [*[clean(r) + ";" for r in config.get("recipients", [])[:-1]],
-                     *[clean(r) + "." for r in config.get("recipients", [])[-1:]]],
+        "de_xuat": _proposals(cons, name, proposals, period),
+        "ket_luan": f"Trên đây là báo cáo của {name} về kết quả thực hiện Kế hoạch "
+                    f"{period.label}, kính báo cáo {short_issuer(plan)} xem xét, chỉ đạo./.",
+        "noi_nhan": _recipients(config),
         "tham_quyen": clean(config.get("authority", "")).upper(),
         "chuc_vu": clean(config.get("signer_title", "")).upper(),
         "nguoi_ky": clean(config.get("signer_name", "")),
         "phu_luc_nhiem_vu": _appendix_tasks(cons),
         "phu_luc_nop": _appendix_register(cons),
         "phu_luc_chi_tieu": _appendix_indicators(cons),
+        "phu_luc_y_kien": _appendix_comments(cons, difficulties, proposals),
         "bieu_do_nop_bao_cao": charts.submission_by_level(_level_rates(cons)),
-        "bieu_do_hoan_thanh": charts.completion_by_dimension(cons.dimensions),
-        "bieu_do_diem": charts.scores_by_dimension(plan.scores, plan.dimensions, index),
+        "bieu_do_hoan_thanh": charts.completion_by_dimension(cons.dimensions, plan.dimensions),
+        "bieu_do_diem": score_chart,
+        "chu_thich_diem": charts.score_caption(scores, plan.dimensions, index),
+        "thuoc_tinh": {"title": f"Báo cáo {subject.replace(NBSP, ' ')}",
+                       "subject": subject.replace(NBSP, " "), "author": name,
+                       "created": dt.datetime.combine(day, dt.time())},
     }
     return _sanitise(context)
 
 
 # --------------------------------------------------------------------------- writing
+
+def fit_rules(doc) -> None:
+    """Set each rule's length from the text above it: the indents that leave a line of
+    RULE_SHARE x the text's width (its longest line, at most the room there is), centred."""
+    for container, width in _containers(doc):
+        previous = None
+        for para in container.paragraphs:
+            share = RULE_SHARE.get(para.style.name)
+            if share is None:
+                previous = para if para.text.strip() else previous
+                continue
+            if previous is None:
+                continue
+            size, bold = _font_of(previous)
+            text = max(previous.text.split("\n"), key=len)
+            room = width.pt
+            line = min(text_width(text, size, bold), room) * share
+            indent = Pt(max(room - line, 0) / 2)
+            para.paragraph_format.left_indent = para.paragraph_format.right_indent = indent
+
+
+def keep_table_ends(doc, rows: int = 3) -> None:
+    """The last rows of each appendix table stay together: a page never holds one row.
+    (The first two tables are the header block and the signature.)"""
+    for table in doc.tables[2:]:
+        for row in table.rows[-rows:-1]:
+            for cell in row.cells:
+                for para in cell.paragraphs:
+                    para.paragraph_format.keep_with_next = True
+
+
+def _containers(doc):
+    """(block container, text width) for the body and for each cell of the header block
+    (the first table: the rules are there and under the subject, never in the appendices)."""
+    section = doc.sections[0]
+    yield doc, Twips((section.page_width - section.left_margin - section.right_margin) // 635)
+    for table in doc.tables[:1]:
+        for row in table.rows:
+            for cell in row.cells:
+                if cell.width is not None:
+                    yield cell, Twips(cell.width.twips - 2 * CELL_MARGIN_TWIPS)
+
+
+def _font_of(para) -> tuple[float, bool]:
+    """The size (pt) and weight of a paragraph's first run, as Word resolves them."""
+    run = next((r for r in para.runs if r.text.strip()), None)
+    size = run.font.size if run is not None else None
+    bold = run.font.bold if run is not None else None
+    style = para.style
+    while style is not None and (size is None or bold is None):
+        size = size or style.font.size
+        bold = style.font.bold if bold is None else bold
+        style = style.base_style
+    return (size.pt if size else 14.0), bool(bold)
+
+
+def _set_properties(doc, props: dict) -> None:
+    core = doc.core_properties
+    core.title, core.subject = props["title"], props["subject"]
+    core.author = core.last_modified_by = props["author"]
+    core.created = core.modified = core.last_printed = props["created"]
+    core.comments = ""
+    core.keywords = ""
+
 
 def render(template: Path, context: dict) -> bytes:
     """The rendered .docx as bytes with fixed zip member times."""
@@ -708,6 +1097,10 @@ def render(template: Path, context: dict) -> bytes:
         line = f" (dòng {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise UsageError(f"Mẫu báo cáo {template} có thẻ sai{line}: {exc}. Sửa lại thẻ trong "
                          f"Word hoặc xóa tệp để dùng mẫu mặc định.") from None
+    fit_rules(tpl.docx)
+    keep_table_ends(tpl.docx)
+    if context.get("thuoc_tinh"):
+        _set_properties(tpl.docx, context["thuoc_tinh"])
     buffer = io.BytesIO()
     tpl.save(buffer)
     return normalise_zip(buffer.getvalue())
