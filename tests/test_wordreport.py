@@ -249,7 +249,7 @@ def test_figures_in_the_text_match_the_consolidation(report, cons):
     # Sở Nội vụ compiles: not in its own register (5 units report to it); H1 came on 15/9,
     # after "trước ngày 15".
     assert (f"Đã nhận báo cáo của {key['units_received']}/{key['units_expected']} cơ quan, đơn "
-            f"vị ({fmt_pct(4 / 5)}), trong đó 1 đơn vị gửi đúng hạn, 3 đơn vị gửi trễ hạn; 1 đơn "
+            "vị (80,0%), trong đó 1 đơn vị gửi đúng hạn, 3 đơn vị gửi trễ hạn; 1 đơn "
             "vị chưa gửi báo cáo. Theo cấp: cấp tỉnh 1/2, cấp huyện 1/1 và cấp xã 2/2 đơn vị "
             "(Biểu đồ 1; chi tiết từng đơn vị tại Phụ lục II).") in body
     assert (f"{key['tasks_done']} nhiệm vụ đã hoàn thành ({fmt_pct(key['share_done'])} số "
@@ -311,13 +311,15 @@ def test_appendix_tables(report, cons):
     assert len(rows) == 1 + len(cons.dimensions) + len(cons.tasks)
     regs = [[c.text for c in r.cells] for r in register.rows]
     assert regs[0] == ["TT", "Cơ quan, đơn vị", "Hạn gửi", "Ngày nhận", "Tình trạng"]
-    assert set(regs[1]) == {"I. Cấp tỉnh (3 đơn vị)"}
-    assert ["2", "Sở A", "15/9/2022", "16/9/2022", "Trễ hạn"] in regs
-    assert ["3", "Sở B", "15/9/2022", "", MISSING.label] in regs
+    assert set(regs[1]) == {"I. Cấp tỉnh (2 đơn vị)"}
+    # Sở Nội vụ compiles: not in its own register; "trước ngày 15" is the 14th.
+    assert ["1", "Sở A", "14/9/2022", "16/9/2022", "Trễ hạn"] in regs
+    assert ["2", "Sở B", "14/9/2022", "", MISSING.label] in regs
+    assert set(regs[4]) == {"Cộng: 1/2 đơn vị đã gửi báo cáo (1 trễ hạn, 1 chưa gửi)"}
     # Communes under their district, with the district's subtotal.
-    assert set(regs[6]) == {"II. Huyện Một (2 đơn vị cấp xã)"}
-    assert [r[1] for r in regs[7:10]] == ["UBND huyện Một", "UBND xã Một", "UBND xã Hai"]
-    assert set(regs[10]) == {"Cộng: 3/3 đơn vị đã gửi báo cáo (2 đúng hạn, 1 trễ hạn)"}
+    assert set(regs[5]) == {"II. Huyện Một (2 đơn vị cấp xã)"}
+    assert [r[1] for r in regs[6:9]] == ["UBND huyện Một", "UBND xã Một", "UBND xã Hai"]
+    assert set(regs[9]) == {"Cộng: 3/3 đơn vị đã gửi báo cáo (1 đúng hạn, 2 trễ hạn)"}
     assert register.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     values = {r.cells[1].text: r.cells[3].text for r in indicators.rows}
     assert values["Số hội nghị ở thôn (nhiệm vụ 1.2)"] == "4"
