@@ -33,7 +33,7 @@ from generator.cli.base import (
 from generator.cli.present import print_findings, print_mail_result
 from generator.plan.workbook import check_plan
 from generator.text import fmt_date
-from generator.vocab import ON_TIME, STATE_BY_KEY, SUBMISSION_STATES
+from generator.vocab import HELD, ON_TIME, STATE_BY_KEY, SUBMISSION_STATES
 from generator.workspace import init_workspace
 
 i18n.install()
@@ -357,7 +357,7 @@ def collect(state, period, sources, scope, pdf):
 @handle_errors
 def status(state, period, show_all):
     """Tình hình nộp báo cáo của kỳ: đơn vị phải báo cáo, đúng hạn, trễ hạn, chưa nộp,
-    bị từ chối (theo sổ theo dõi và hạn nộp của từng cấp).
+    bị từ chối, có tệp chờ xác nhận (theo sổ theo dõi và hạn nộp của từng cấp).
 
     \b
     Ví dụ:
@@ -380,12 +380,17 @@ def status(state, period, show_all):
         table.add_column(label, overflow="fold")
     for u in rows:
         received = fmt_date(u.receipt.received_at.date()) if u.receipt else ""
-        table.add_row(u.code, plan_.units[u.code].name, fmt_date(u.deadline), received,
-                      STATE_BY_KEY[u.state].label)
+        label = STATE_BY_KEY[u.state].label
+        if u.state == HELD.key:  # the file the officer must settle
+            label = f"{label}: {escape(u.receipt.file_name)}"
+        table.add_row(u.code, plan_.units[u.code].name, fmt_date(u.deadline), received, label)
     if rows:
         console.print(table)
     counts = ", ".join(f"{len(report.codes(s.key))} {s.label.lower()}" for s in SUBMISSION_STATES)
     console.print(f"Kỳ {period.label}: {len(report.expected)} đơn vị phải báo cáo: {counts}.")
+    if report.codes(HELD.key):
+        console.print("Tệp chờ xác nhận: xem lỗi F110, F111 bằng 'baocao check', rồi xử lý bằng "
+                      "'baocao confirm TỆP --unit MÃ --ly-do \"…\"'.", markup=False)
 
 
 # ---- report (issues 5, 6) ----
