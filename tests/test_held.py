@@ -105,6 +105,8 @@ def test_copied_form_is_held_and_never_replaces_the_units_own_return(
     assert OWNER in report.codes("on_time") and report.codes("held") == [COPIER]
     document = json.loads(run(["status", "-p", "2022-Q3", "--json"], workspace).output)
     assert document["held"] == [COPIER] and OWNER in document["on_time"]
+    table = run(["status", "-p", "2022-Q3"], workspace).output  # a narrow table folds names
+    assert "Chờ xác nhận:" in table and COPIED_NAME[:10] in table and "baocao confirm" in table
     book = openpyxl.load_workbook(workspace.output_dir(PERIOD) / workbook_name(PERIOD))
     cells = [str(c.value) for sheet in book for row in sheet.iter_rows() for c in row if c.value]
     assert any(OWN_TEXT in c for c in cells) and not any(COPIED_TEXT in c for c in cells)

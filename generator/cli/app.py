@@ -35,7 +35,7 @@ from generator.cli.present import print_findings, print_mail_result
 from generator.errors import UsageError
 from generator.plan.workbook import check_plan
 from generator.text import fmt_date
-from generator.vocab import ON_TIME, STATE_BY_KEY, SUBMISSION_STATES
+from generator.vocab import HELD, ON_TIME, STATE_BY_KEY, SUBMISSION_STATES
 from generator.workspace import init_workspace
 
 i18n.install()
@@ -377,7 +377,7 @@ def print_after_close(receipts) -> None:
 @handle_errors
 def status(state, period, show_all):
     """Tình hình nộp báo cáo của kỳ: đơn vị phải báo cáo, đúng hạn, trễ hạn, chưa nộp,
-    bị từ chối (theo sổ theo dõi và hạn nộp của từng cấp).
+    bị từ chối, có tệp chờ xác nhận (theo sổ theo dõi và hạn nộp của từng cấp).
 
     \b
     Ví dụ:
@@ -403,12 +403,17 @@ def status(state, period, show_all):
         table.add_column(label, overflow="fold")
     for u in rows:
         received = fmt_date(u.receipt.received_at.date()) if u.receipt else ""
-        table.add_row(u.code, plan_.units[u.code].name, fmt_date(u.deadline), received,
-                      STATE_BY_KEY[u.state].label)
+        label = STATE_BY_KEY[u.state].label
+        if u.state == HELD.key:  # the file the officer must settle
+            label = f"{label}: {escape(u.receipt.file_name)}"
+        table.add_row(u.code, plan_.units[u.code].name, fmt_date(u.deadline), received, label)
     if rows:
         console.print(table)
     counts = ", ".join(f"{len(report.codes(s.key))} {s.label.lower()}" for s in SUBMISSION_STATES)
     console.print(f"Kỳ {period.label}: {len(report.expected)} đơn vị phải báo cáo: {counts}.")
+    if report.codes(HELD.key):
+        console.print("Tệp chờ xác nhận: xem lỗi F110, F111 bằng 'baocao check', rồi xử lý bằng "
+                      "'baocao confirm TỆP --unit MÃ --ly-do \"…\"'.", markup=False)
     if closed is not None:
         console.print(f"Kỳ đã chốt ngày {fmt_date(closed.at.date())} ({escape(closed.who)}"
                       f"{', báo cáo số ' + escape(closed.number) if closed.number else ''}).")
