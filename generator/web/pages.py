@@ -84,17 +84,17 @@ def _then_warm(work, memo, workspace, period):
 
 @bp.app_context_processor
 def _common():
-    workspace = g.get("workspace")
+    workspace = g.get("workspace")  # None: baocao.toml itself could not be read
     plan = current = None
     if workspace is not None:
         # A plan with errors still lets every page say so (and Kế hoạch list them).
         with contextlib.suppress(BaocaoError):
             plan = _memo().plan(workspace)
-    with contextlib.suppress(BaocaoError):
-        pid = (request.view_args or {}).get("pid") or session.get("ky")
-        # No period chosen yet: the menu opens on the latest one the workspace has.
-        current = parse_period(pid) if pid else next(iter(actions.known_periods(workspace)),
-                                                     None)
+        with contextlib.suppress(BaocaoError):
+            pid = (request.view_args or {}).get("pid") or session.get("ky")
+            # No period chosen yet: the menu opens on the latest one the workspace has.
+            current = parse_period(pid) if pid else next(
+                iter(actions.known_periods(workspace)), None)
     return {"plan": plan, "workspace": workspace, "current": current,
             "download": lambda path: _download_url(workspace, path)}
 
@@ -186,7 +186,7 @@ def status_page(pid):
               "tinh_trang": request.args.get("tinh_trang", ""),
               "tim": request.args.get("tim", "").strip()}
     # The chips count the units the other filters leave; the state chip filters further.
-    listed = [u for u in report.units if _shown(plan, u, {**chosen, "tinh_trang": ""})]
+    listed = [u for u in report.units if _shown(plan, u, chosen)]
     rows = [u for u in listed if chosen["tinh_trang"] in ("", u.state)]
     context = {"period": period, "report": report, "listed": listed, "rows": rows,
                "chosen": chosen, "levels": _levels(plan),
@@ -218,12 +218,11 @@ def _levels(plan) -> list[str]:
 
 
 def _shown(plan, row, chosen) -> bool:
+    """Whether a unit passes the level, district and name filters."""
     unit = plan.units[row.code]
     if chosen["cap"] and unit.level != chosen["cap"]:
         return False
     if chosen["huyen"] and chosen["huyen"] not in (unit.code, unit.parent):
-        return False
-    if chosen["tinh_trang"] not in ("", row.state):
         return False
     return not chosen["tim"] or fold(chosen["tim"]) in fold(f"{unit.code} {unit.name}")
 
