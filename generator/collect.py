@@ -60,13 +60,14 @@ class CollectResult:
 
 
 def collect(workspace, plan, period, sources=None, workers=None, scope=None,
-            pdf=None) -> CollectResult:
+            pdf=None, progress=None) -> CollectResult:
     """Intake, ledger, feedback, then every output. pdf: None = the report's PDF when
     LibreOffice is present, False = none, True = required. A closed period's outputs are
-    left as they were signed; what arrived after closing is listed."""
+    left as they were signed; what arrived after closing is listed. progress(done, total): see
+    take_in; once done == total, feedback and outputs are being written."""
     sources = list(sources) if sources else receive.default_sources(workspace, period)
     with Ledger(workspace) as ledger, ledger.lock():
-        receipts, new = take_in(ledger, workspace, plan, period, sources, workers)
+        receipts, new = take_in(ledger, workspace, plan, period, sources, workers, progress)
         feedback = write_all_feedback(ledger, workspace, plan, period)
         closed = ledger.closing(period.id)
         if closed is not None:
@@ -76,9 +77,12 @@ def collect(workspace, plan, period, sources=None, workers=None, scope=None,
     return CollectResult(period.id, receipts, new, feedback, written)
 
 
-def take_in(ledger, workspace, plan, period, sources, workers=None) -> tuple[list[Receipt], int]:
+def take_in(ledger, workspace, plan, period, sources, workers=None, progress=None
+            ) -> tuple[list[Receipt], int]:
     """The intake half of collect, under the caller's lock: archive every file, read the
-    new ones (both cores), record them in one transaction. (this run's receipts, new files)"""
+    new ones (both cores), record them in one transaction. (this run's receipts, new files)
+    progress(done, total) is called with the new files' count, then after each is recorded
+    (the officer's page shows it)."""
     key = workspace.secret_key()
     with tempfile.TemporaryDirectory(prefix="baocao-") as tmp:
         incoming = receive.gather(sources, Path(tmp))
@@ -93,9 +97,11 @@ def take_in(ledger, workspace, plan, period, sources, workers=None) -> tuple[lis
         # A stream: each file is recorded while the pool reads the next ones.
         results = iter_many([i.path for i in fresh.values()], plan, period, key,
                             workers=workers, limit_bytes=limit_bytes(workspace))
+        if progress is not None:
+            progress(0, len(fresh))
         with ledger.batch():
-            for (sha, item), (_path, submission, found) in zip(fresh.items(), results,
-                                                               strict=True):
+            for done, ((sha, item), (_path, submission, found)) in enumerate(
+                    zip(fresh.items(), results, strict=True), start=1):
                 found = [dataclasses.replace(f, file=item.name) for f in found]
                 # The file name and the sender against the identity: a mismatch holds it.
                 found, unit = weigh(plan, submission, found, item.name, item.sender)
@@ -103,6 +109,8 @@ def take_in(ledger, workspace, plan, period, sources, workers=None) -> tuple[lis
                                                 submission, found,
                                                 unit=unit or receive.guess_unit(plan, item),
                                                 held=F.is_held(found), sender=item.sender)
+                if progress is not None:
+                    progress(done, len(fresh))
     return list(held.values()), len(fresh)
 
 

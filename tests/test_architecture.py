@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "generator"
 
 # Pipeline order. "shared" is the vocabulary and the helpers every stage may use.
 STAGES = ["shared", "plan", "forms", "intake", "ledger", "consolidate", "render", "mail",
-          "collect", "signoff", "demo", "cli"]
+          "collect", "signoff", "demo", "web", "cli"]
 SHARED = {"__init__", "vocab", "errors", "text", "cells", "findings", "model", "excel",
           "office", "workspace"}
 # The command line loads each command's stage when that command runs (pandas, matplotlib

@@ -1,5 +1,6 @@
-"""The wheel carries the default plan, its sources, the Word template and click's Vietnamese
-catalogue (one copy each in the repository: input/, templates/, generator/cli/locale/)."""
+"""The wheel carries the default plan, its sources, the Word template, click's Vietnamese
+catalogue (one copy each in the repository: input/, templates/, generator/cli/locale/) and
+the officer's page's templates and static files."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ def test_wheel_ships_plan_template_and_catalogue(tmp_path):
     assert {"generator/input/sources/phu-luc-nhiem-vu.tsv",
             "generator/cli/locale/vi/LC_MESSAGES/click.mo",
             "generator/plan/workbook.py", "generator/cli/app.py"} <= names
+    # The officer's page: its templates and static files (htmx vendored).
+    web = ROOT / "generator" / "web"
+    assert {f"generator/web/{p.relative_to(web).as_posix()}"
+            for folder in ("templates", "static") for p in (web / folder).iterdir()} <= names
     # Every stage package is in the wheel (setup.cfg lists them by name).
     packages = {p.parent.relative_to(ROOT).as_posix()
                 for p in (ROOT / "generator").rglob("__init__.py")}

@@ -727,6 +727,46 @@ def demo(state, directory, period, seed, plan_name):
         console.print(line, markup=False)
 
 
+# ---- serve (issue 17) ----
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--port", default=8239, show_default=True, type=click.IntRange(0, 65535),
+              metavar="CỔNG", help="Cổng của trang (0: một cổng còn trống bất kỳ).")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ĐỊA_CHỈ",
+              help="Địa chỉ nhận kết nối. Mặc định chỉ máy này; chỉ đổi (ví dụ 0.0.0.0) khi "
+                   "muốn máy khác trong mạng mở được trang.")
+@click.option("--no-browser", "no_browser", is_flag=True,
+              help="Không tự mở trình duyệt.")
+@pass_state
+@handle_errors
+def serve(state, port, host, no_browser):
+    """Mở trang làm việc của cán bộ trên trình duyệt (http://127.0.0.1:CỔNG/): kỳ báo cáo,
+    tình hình nộp, nhận báo cáo (kéo thả tệp, lấy thư), kết quả, thư, kế hoạch. Trang dùng
+    đúng các lệnh của baocao nên mọi việc làm trên trang, các lệnh đều thấy. Nhấn Ctrl+C để
+    dừng.
+
+    \b
+    Ví dụ:
+      baocao serve
+      baocao -w lao-cai serve --port 8300 --no-browser
+    """
+    from generator.web.app import is_loopback
+    from generator.web.app import serve as run_server
+
+    root = state.workspace.require()
+    if not is_loopback(host):
+        err_console.print(f"[bold yellow]Lưu ý:[/] trang mở cho mọi máy kết nối được tới "
+                          f"{escape(host)}:{port}, không chỉ máy này.")
+    try:
+        run_server(root, host, port, open_browser=not no_browser,
+                   announce=lambda line: console.print(line, markup=False))
+    except OSError as exc:
+        raise UsageError(f"Không mở được trang ở {host}:{port} ({exc.strerror or exc}). Cổng "
+                         "có thể đang được chương trình khác dùng: chọn cổng khác, ví dụ "
+                         f"--port {port + 1 if port else 8240}.") from None
+
+
 def main(argv=None):
     try:
         # Without standalone mode click returns ctx.exit's code instead of exiting.

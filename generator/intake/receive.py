@@ -49,7 +49,7 @@ def file_time(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(path.stat().st_mtime).astimezone()
 
 
-def _safe_name(name: str, fallback: str) -> str:
+def safe_name(name: str, fallback: str) -> str:
     """The attachment's own name, minus anything that could leave the folder."""
     name = nfc(name).replace("\\", "/").rsplit("/", 1)[-1]
     name = re.sub(r'[\x00-\x1f<>:"|?*]', "_", name).strip(" .")
@@ -96,7 +96,7 @@ def from_email(path: Path, workdir: Path) -> list[Incoming]:
         if not is_workbook_part(part):
             continue
         payload = part.get_payload(decode=True) or b""
-        name = _safe_name(part.get_filename() or "", f"tep-dinh-kem-{index + 1}.xlsx")
+        name = safe_name(part.get_filename() or "", f"tep-dinh-kem-{index + 1}.xlsx")
         # One folder per message and attachment: two emails may carry the same file name.
         folder = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
         target = workdir / f"{folder}-{index + 1}" / name
