@@ -299,10 +299,9 @@ def district_completeness(cons) -> list[tuple[str, int, int]]:
 def _opening(cons, period, name, index) -> list[str]:
     plan = cons.plan
     issuer = clean(plan.details.get("issuer", ""))
-    first_use = spelled(issuer)
-    short = short_issuer(plan)
-    if short != issuer or first_use != issuer:
-        first_use += f" ({short})" if short != first_use else ""
+    first_use, short = spelled(issuer), short_issuer(plan)
+    if short != first_use:  # 'Ủy ban nhân dân tỉnh Lào Cai (UBND tỉnh)': the abbreviation
+        first_use += f" ({short})"  # used from here on, explained where first used
     where = f" trên địa bàn {_lower_first(cons.area_name)}" if cons.scope else ""
     return [f"Thực hiện Kế hoạch số {plan.number} {_day(plan.date)} của {first_use} về "
             f"{plan_subject(plan)} (sau đây gọi là Kế hoạch), {name} báo cáo kết quả thực "
