@@ -603,3 +603,17 @@ def test_report_warns_when_no_signer(workspace, run, monkeypatch):
     assert result.exit_code == 2
     assert "trước ngày nhận báo cáo cuối cùng được tổng hợp (16/9/2022)" \
         in " ".join(result.output.split())
+
+
+def test_older_config_placeholder_signer_and_addressee_listed(workspace, cons):
+    """A baocao.toml written by an earlier version: its placeholder signer is never printed,
+    and 'UBND tỉnh (b/c)' gives way to '- Như trên;'."""
+    config = {**workspace.section("report"), "signer_name": "Nguyễn Văn A",
+              "recipients": ["UBND tỉnh (b/c)", "Lãnh đạo Sở", "Lưu: VT, XDCQ"]}
+    context = wordreport.build_context(cons, config)
+    assert context["nguoi_ky"] == ""
+    assert wordreport.config_warnings(config)
+    assert context["noi_nhan"] == ["Như trên;", "Lãnh đạo Sở;", "Lưu: VT, XDCQ."]
+    config["signer_name"] = "Trần Thị Bình"
+    assert wordreport.build_context(cons, config)["nguoi_ky"] == "Trần Thị Bình"
+    assert wordreport.config_warnings(config) == []

@@ -67,6 +67,9 @@ def use_serif(fig: Figure) -> None:
 
 
 def _png(fig: Figure) -> bytes:
+    # tight_layout leaves a placeholder layout engine, which makes savefig render the whole
+    # figure once more into a throw-away PNG first; the layout is already done.
+    fig.set_layout_engine(None)
     buffer = io.BytesIO()
     # No "Software" text chunk and a fixed dpi: the same figures give the same bytes.
     fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})

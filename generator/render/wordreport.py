@@ -253,10 +253,19 @@ def _given_date(value) -> dt.date | None:
                      "ghi theo dạng 14/9/2022 hoặc để trống.")
 
 
+# The placeholder signer earlier versions wrote into baocao.toml: never printed as a name.
+PLACEHOLDER_SIGNERS = frozenset({"nguyen van a"})
+
+
+def signer(config: dict) -> str:
+    name = clean(config.get("signer_name", ""))
+    return "" if fold(name) in PLACEHOLDER_SIGNERS else name
+
+
 def config_warnings(config: dict) -> list[str]:
     """What the officer should know before signing (`report` prints these)."""
     out = []
-    if not clean(config.get("signer_name", "")):
+    if not signer(config):
         out.append("Chưa khai báo người ký (signer_name trong mục [report] của baocao.toml): "
                    "dòng tên người ký trong báo cáo để trống.")
     return out
@@ -299,10 +308,9 @@ def district_completeness(cons) -> list[tuple[str, int, int]]:
 def _opening(cons, period, name, index) -> list[str]:
     plan = cons.plan
     issuer = clean(plan.details.get("issuer", ""))
-    first_use = spelled(issuer)
-    short = short_issuer(plan)
-    if short != issuer or first_use != issuer:
-        first_use += f" ({short})" if short != first_use else ""
+    first_use, short = spelled(issuer), short_issuer(plan)
+    if short != first_use:  # 'Ủy ban nhân dân tỉnh Lào Cai (UBND tỉnh)': the abbreviation
+        first_use += f" ({short})"  # used from here on, explained where first used
     where = f" trên địa bàn {_lower_first(cons.area_name)}" if cons.scope else ""
     return [f"Thực hiện Kế hoạch số {plan.number} {_day(plan.date)} của {first_use} về "
             f"{plan_subject(plan)} (sau đây gọi là Kế hoạch), {name} báo cáo kết quả thực "
@@ -958,11 +966,13 @@ def _subject(cons, period, index) -> str:
                           period.label, f"năm {plan.details.get('year') or plan.date.year}")
 
 
-def _recipients(config) -> list[str]:
-    """Nơi nhận: '- Như trên;' first (the addressee of 'Kính gửi'), the last with a full stop."""
+def _recipients(config, plan) -> list[str]:
+    """Nơi nhận: '- Như trên;' first (it stands for the addressee of 'Kính gửi', who is then
+    not listed again, e.g. an older config's 'UBND tỉnh (b/c)'), the last with a full stop."""
     listed = [clean(r) for r in config.get("recipients", []) if clean(r)]
     if not any(fold(r) == "nhu tren" for r in listed):
-        listed.insert(0, "Như trên")
+        addressed = (fold(short_issuer(plan)), fold(addressee(config, plan)))
+        listed = ["Như trên", *(r for r in listed if not fold(r).startswith(addressed))]
     return [r + ";" for r in listed[:-1]] + [r + "." for r in listed[-1:]]
 
 
@@ -999,10 +1009,10 @@ def build_context(cons, config: dict) -> dict:
         "de_xuat": _proposals(cons, name, proposals, period),
         "ket_luan": f"Trên đây là báo cáo của {name} về kết quả thực hiện Kế hoạch "
                     f"{period.label}, kính báo cáo {short_issuer(plan)} xem xét, chỉ đạo./.",
-        "noi_nhan": _recipients(config),
+        "noi_nhan": _recipients(config, plan),
         "tham_quyen": clean(config.get("authority", "")).upper(),
         "chuc_vu": clean(config.get("signer_title", "")).upper(),
-        "nguoi_ky": clean(config.get("signer_name", "")),
+        "nguoi_ky": signer(config),
         "phu_luc_nhiem_vu": _appendix_tasks(cons),
         "phu_luc_nop": _appendix_register(cons),
         "phu_luc_chi_tieu": _appendix_indicators(cons),
