@@ -65,16 +65,17 @@ def test_printed_figures_match_the_ledger(demo_run):
     n = {s.key: len(report.codes(s.key)) for s in SUBMISSION_STATES}
     counts = ", ".join(f"{s.label.lower()} {n[s.key]}" for s in SUBMISSION_STATES)
     assert f"Đơn vị phải báo cáo: {len(report.expected)}; {counts}." in result.output
-    assert len(report.expected) == 182
-    assert n["missing"] >= 5 and n["late"] >= 5 and n["rejected"] >= 1
-    assert n["on_time"] > 0.8 * len(report.expected)
+    assert len(report.expected) == 29  # 20 departments and 9 districts report to Sở Nội vụ
+    assert n["missing"] >= 1 and n["late"] >= 2 and n["rejected"] >= 1
+    assert n["on_time"] > 0.6 * len(report.expected)
 
     key = from_ledger(ws, plan, PERIOD).key
     assert (f"Nhiệm vụ: {fmt_int(key['tasks'])}; đã hoàn thành {fmt_int(key['tasks_done'])}"
             in result.output)
     applicable = key["tasks"] - key["tasks_not_applicable"]
     assert key["share_done"] == key["tasks_done"] / applicable
-    assert (f"không phát sinh {fmt_int(key['tasks_not_applicable'])}, quá hạn "
+    assert (f"không phát sinh {fmt_int(key['tasks_not_applicable'])}, chưa có đơn vị báo cáo "
+            f"{fmt_int(key['tasks_missing'])}, quá hạn "
             f"{fmt_int(key['tasks_overdue'])}; tỷ lệ hoàn thành {fmt_pct(key['share_done'])} "
             "(trên số nhiệm vụ có phát sinh).") in result.output
     reminders = list((root / "output" / "2022-Q3" / "thu").glob("nhac_*.eml"))
@@ -150,7 +151,7 @@ def test_demo_on_todays_lao_cai_two_levels(tmp_path_factory):
     ws = find_workspace(explicit=root)
     plan = load_plan(ws.plan_path)
     report = status(ws, plan, parse_period("2025-Q3"))
-    assert len(report.expected) == 119
+    assert len(report.expected) == 118  # the compiling body is not in its own register
     assert len(report.codes("on_time")) > 0.8 * 119
     # A commune's form goes to the commune and comes back straight to the province.
     msg = email.message_from_bytes((out / "thu" / "bieu-mau_04465_2025-Q3.eml").read_bytes(),

@@ -292,6 +292,11 @@ def district_completeness(cons) -> list[tuple[str, int, int]]:
     """(district name, communes that sent a usable report, communes) for each district with
     communes in scope, from the submissions frame. One place to switch to issue 12's
     per-district figures."""
+    # Communes report through their district (the plan's reporting line): the coverage
+    # frame counts those that reported, by their own file or inside the district's return.
+    if len(cons.coverage):
+        return [(r.unit_name, int(r.reported), int(r.expected))
+                for r in cons.coverage.itertuples()]
     subs = cons.submissions
     communes = subs[subs["level"] == "xa"]
     out = []
@@ -495,8 +500,16 @@ def key_figures(cons, tts: list[str]) -> list[str]:
     for row in picked:
         unit = "" if row.agg == "ratio" or row.unit_of_measure in ("", "%") \
             else f" {row.unit_of_measure}"
-        out.append(f"{_lower_first(row.name)}: {_value(row.value, row.agg)}{unit}")
+        out.append(f"{_lower_first(row.name)}: {_value(row.value, row.agg)}{unit}"
+                   f"{_partly(row)}")
     return out
+
+
+def _partly(row) -> str:
+    """' (140/152 đơn vị báo cáo)' when a figure is made from fewer units than report it."""
+    if not row.expected or row.reported >= row.expected:
+        return ""
+    return f" ({fmt_int(row.reported)}/{fmt_int(row.expected)} đơn vị báo cáo)"
 
 
 def notable_results(cons, tts: list[str], used: set[str]) -> list[str]:
@@ -674,9 +687,22 @@ def _shortcomings(cons) -> list[str]:
     return out
 
 
-def _notes(cons, kind: str):
+def _notes(cons, kind: str, own: bool = False):
+    """The notes of a kind from the reporting units (own=False) or from the compiling body
+    itself: its difficulties are its own, not a reporting unit's."""
     notes = cons.notes
-    return notes[notes["kind"] == kind] if not notes.empty else notes
+    if notes.empty:
+        return notes
+    return notes[(notes["kind"] == kind) & ((notes["unit"] == cons.plan.compiler.code) == own)]
+
+
+def _own_difficulties(cons) -> list[str]:
+    notes = _notes(cons, KIND_DIFFICULTY, own=True)
+    if notes.empty:
+        return []
+    texts = list(dict.fromkeys(_sentence_end(t) for t in notes["text"]))
+    return ([f"- Khó khăn, vướng mắc của {cons.plan.compiler.name} trong tổ chức thực hiện:"]
+            + [f"+ {t}" for t in texts])
 
 
 def _grouped(cons, kind: str) -> list[Group]:
@@ -753,7 +779,8 @@ def _next_report_line(cons, period, following, name, config) -> str:
         if level in LEVEL_LABELS:
             by_day.setdefault(following.deadline(level, days), []).append(
                 LEVEL_LABELS[level].lower())
-    dates = "; ".join(f"{', '.join(levels)} trước {_day(day)}"
+    # Deadlines are the last day on time ("trước ngày 15" is the 14th): "chậm nhất".
+    dates = "; ".join(f"{', '.join(levels)} chậm nhất {_day(day)}"
                       for day, levels in sorted(by_day.items(), reverse=True))
     text = f"- Gửi báo cáo {following.label} đúng thời hạn: {dates}"
     if cons.key["units_missing"]:
@@ -792,7 +819,11 @@ def _proposals(cons, name, proposals: list[Group], period) -> list[dict]:
     for group in proposals:
         by_body.setdefault(addressed_to(group.text, plan), []).append(group)
     sections = []
-    to_issuer = _own_proposals(cons, period) + [_counted(g) for g in by_body.pop(issuer, [])]
+    own = _notes(cons, KIND_PROPOSAL, own=True)
+    typed = list(dict.fromkeys(_sentence_end(t).rstrip(".") for t in own["text"])) \
+        if not own.empty else []
+    to_issuer = _own_proposals(cons, period) + typed + \
+        [_counted(g) for g in by_body.pop(issuer, [])]
     if to_issuer:
         sections.append((f"Đối với {issuer}", to_issuer))
     named = sorted((b for b in by_body if b), key=lambda b: -sum(g.count for g in by_body[b]))
@@ -845,7 +876,8 @@ def _appendix_tasks(cons) -> list[dict]:
         rows = []
         for task in tasks[tasks["dimension"] == dim.dimension].itertuples():
             applicable = int(task.units) - int(task.not_applicable)
-            status = task.status + ("; quá thời hạn" if task.overdue else "")
+            status = (task.status or "Chưa có đơn vị báo cáo") + \
+                ("; quá thời hạn" if task.overdue else "")
             rows.append({"tt": task.tt, "noi_dung": task.text, "chu_tri": task.lead,
                          "thoi_han": task.deadline,
                          "hoan_thanh": f"{fmt_int(task.done)}/{fmt_int(applicable)}",
@@ -1003,7 +1035,7 @@ def build_context(cons, config: dict) -> dict:
         "ket_qua_chung": _results_intro(cons, index, day, score_chart is not None),
         "noi_dung": _dimensions(cons, day),
         "danh_gia": _assessment(cons, day, index),
-        "ton_tai": _shortcomings(cons),
+        "ton_tai": _shortcomings(cons) + _own_difficulties(cons),
         "nguyen_nhan": _causes(cons, difficulties),
         "nhiem_vu_toi": _next_tasks(cons, period, name, config),
         "de_xuat": _proposals(cons, name, proposals, period),
