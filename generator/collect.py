@@ -2,7 +2,11 @@
 
 receive (gather, archive) -> intake (read, validate) -> ledger (record) -> feedback for units
 whose latest file had findings -> consolidate -> render (workbook, Word report, PDF). The
-whole run holds the ledger lock, so two runs never interleave.
+whole run holds the ledger lock, so two runs (and a `report`) never interleave.
+
+No file stops the others: each is read, and each feedback written, in a worker process
+bounded in memory and time (intake.pool); a file that exhausts its worker is that file's
+finding. An output that cannot be written does not stop the other outputs (PartialWrite).
 """
 
 from __future__ import annotations
@@ -12,13 +16,17 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.errors import BaocaoError, PartialWrite, write_error
+from generator.excel import system_temp_prefix
 from generator.intake import receive
-from generator.intake.pool import iter_many
+from generator.intake.pool import Failed, iter_many, limits, run_each
 from generator.intake.safety import limit_bytes
 from generator.ledger.store import Ledger
 from generator.model import Receipt
 from generator.render import outputs
-from generator.render.feedback import write_feedback
+from generator.render.feedback import write_feedback, write_in_worker
+
+FEEDBACK_SECONDS = 120  # per feedback workbook (an .xls goes through LibreOffice first)
 
 
 @dataclass
@@ -28,6 +36,7 @@ class CollectResult:
     new: int = 0  # files not in the ledger before this run
     feedback: list[Path] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
+    refused: list[receive.Incoming] = field(default_factory=list)  # links, pipes: not read
 
     @property
     def accepted(self) -> list[Receipt]:
@@ -40,41 +49,71 @@ class CollectResult:
     def as_json(self) -> dict:
         return {"period": self.period, "accepted": len(self.accepted),
                 "rejected": len(self.rejected),
+                "refused": [{"file": i.name, "findings": [f.as_dict() for f in i.findings]}
+                            for i in self.refused],
                 "outputs": [str(p) for p in [*self.feedback, *self.outputs]]}
 
 
 def collect(workspace, plan, period, sources=None, workers=None, scope=None,
             pdf=None) -> CollectResult:
     """Intake, ledger, feedback, then every output. pdf: None = the report's PDF when
-    LibreOffice is present, False = none, True = required."""
+    LibreOffice is present, False = none, True = required. Outputs that could not be
+    written raise PartialWrite once the others are, carrying this result."""
     sources = list(sources) if sources else receive.default_sources(workspace, period)
+    refused: list[receive.Incoming] = []
+    problems: list[BaocaoError] = []
     with Ledger(workspace) as ledger, ledger.lock():
-        receipts, new = take_in(ledger, workspace, plan, period, sources, workers)
-        feedback = write_all_feedback(ledger, workspace, plan, period)
-        written = outputs.build_outputs(workspace, plan, period, scope=scope, pdf=pdf)
-    return CollectResult(period.id, receipts, new, feedback, written)
+        ledger.remove_leftovers()
+        outputs.clear_leftovers(workspace, period)
+        receipts, new = take_in(ledger, workspace, plan, period, sources, workers, refused)
+        feedback = _written(problems, write_all_feedback, ledger, workspace, plan, period,
+                            workers)
+        written = _written(problems, outputs.build_outputs, workspace, plan, period,
+                           scope=scope, pdf=pdf)
+    result = CollectResult(period.id, receipts, new, feedback, written, refused)
+    if problems:
+        raise PartialWrite(problems, [*feedback, *written], result)
+    return result
 
 
-def take_in(ledger, workspace, plan, period, sources, workers=None) -> tuple[list[Receipt], int]:
+def _written(problems: list, step, *args, **kwargs) -> list[Path]:
+    """The paths step wrote; when some could not be written, their errors go to problems."""
+    try:
+        return list(step(*args, **kwargs))
+    except PartialWrite as exc:
+        problems += exc.problems
+        return exc.written
+
+
+def take_in(ledger, workspace, plan, period, sources, workers=None,
+            refused: list | None = None) -> tuple[list[Receipt], int]:
     """The intake half of collect, under the caller's lock: archive every file, read the
-    new ones (both cores), record them in one transaction. (this run's receipts, new files)"""
+    new ones (both cores), record them in one transaction. (this run's receipts, new files)
+    Entries that are not files (links, pipes) are not archived: appended to refused."""
     key = workspace.secret_key()
-    with tempfile.TemporaryDirectory(prefix="baocao-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=system_temp_prefix()) as tmp:
         incoming = receive.gather(sources, Path(tmp))
+        if refused is not None:
+            refused += [i for i in incoming if not i.keep]
+        incoming = [i for i in incoming if i.keep]
         # Archive first: nothing a unit sent is lost, whatever intake makes of it.
-        shas = [ledger.archive(item.path, item.name)[0] for item in incoming]
+        archived = [ledger.archive(i.path, i.name, _arrival(period, i)) for i in incoming]
         # Each distinct file once: its receipt if the ledger has it, else it is read below.
-        held = {sha: ledger.receipt(period.id, sha) for sha in dict.fromkeys(shas)}
-        fresh: dict[str, receive.Incoming] = {}
-        for item, sha in zip(incoming, shas, strict=True):
+        held = {sha: ledger.receipt(period.id, sha)
+                for sha in dict.fromkeys(sha for sha, _ in archived)}
+        fresh: dict[str, tuple[receive.Incoming, Path]] = {}
+        for item, (sha, path) in zip(incoming, archived, strict=True):
             if held[sha] is None and sha not in fresh:
-                fresh[sha] = item
-        # A stream: each file is recorded while the pool reads the next ones.
-        results = iter_many([i.path for i in fresh.values()], plan, period, key,
-                            workers=workers, limit_bytes=limit_bytes(workspace))
+                fresh[sha] = (item, path)
+        # The archived copy is what is read: exactly what was kept, nothing swapped in.
+        unread = [path for item, path in fresh.values() if not item.findings]
+        results = iter_many(unread, plan, period, key, workers=workers,
+                            limit_bytes=limit_bytes(workspace), limits=limits(workspace))
         with ledger.batch():
-            for (sha, item), (_path, submission, found) in zip(fresh.items(), results,
-                                                               strict=True):
+            for sha, (item, _path) in fresh.items():
+                # A stream: each file is recorded while the pool reads the next ones.
+                _p, submission, found = next(results) if not item.findings else \
+                    (None, None, list(item.findings))
                 found = [dataclasses.replace(f, file=item.name) for f in found]
                 held[sha], _new = ledger.record(period.id, sha, item.name, item.received_at,
                                                 submission, found,
@@ -82,22 +121,50 @@ def take_in(ledger, workspace, plan, period, sources, workers=None) -> tuple[lis
     return list(held.values()), len(fresh)
 
 
-def write_all_feedback(ledger, workspace, plan, period) -> list[Path]:
-    """A feedback workbook for each unit whose latest file had findings.
+def _arrival(period, item: receive.Incoming) -> dict:
+    """What the archive keeps beside the file, for `baocao ledger rebuild`."""
+    return {"period": period.id, "received_at": item.received_at.isoformat(),
+            "sender": item.sender, "source": item.source,
+            "findings": [f.as_dict() for f in item.findings]}
+
+
+def write_all_feedback(ledger, workspace, plan, period, workers=None) -> list[Path]:
+    """A feedback workbook for each unit whose latest file had findings, each written in a
+    bounded worker; a file that exhausts its worker gets the list alone.
 
     A unit whose latest file is clean has its older feedback removed, so an officer
     never forwards feedback on a file the unit has already replaced.
     """
-    written = []
+    jobs, problems = [], []
     for code, receipt in ledger.last_file_by_unit(period.id).items():
         if code not in plan.units:
             continue
         unit = plan.units[code]
         target = workspace.feedback_path(period, unit)
         if receipt.findings:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            written.append(Path(write_feedback(ledger.archived(receipt), receipt.findings,
-                                               unit, period, target)))
+            jobs.append((ledger.archived(receipt), receipt.findings, unit, period, target))
         elif target.is_file():
-            target.unlink()
+            try:
+                target.unlink()
+            except OSError as exc:
+                problems.append(write_error(exc, target) or BaocaoError(str(exc)))
+    written = []
+    for index, outcome in run_each(write_in_worker, jobs, workers,
+                                   limits(workspace, FEEDBACK_SECONDS)):
+        if isinstance(outcome, Failed):
+            outcome = _list_alone(jobs[index])
+        if isinstance(outcome, BaocaoError):
+            problems.append(outcome)
+        else:
+            written.append(Path(outcome))
+    if problems:
+        raise PartialWrite(problems, written)
     return written
+
+
+def _list_alone(job) -> Path | BaocaoError:
+    """The feedback as the list of findings only, written here: bounded, whatever the file."""
+    try:
+        return write_feedback(*job, own=False)
+    except BaocaoError as exc:
+        return exc

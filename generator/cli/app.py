@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from generator import __version__
@@ -20,17 +19,22 @@ from generator.cli import i18n
 from generator.cli.base import (
     CONTEXT,
     State,
+    configure_logging,
     console,
     current_plan,
     err_console,
     handle_errors,
+    log_unraisable,
     pass_state,
     pdf_option,
     period_option,
     scope_option,
+    shown,
     units_option,
+    visible,
 )
 from generator.cli.present import print_findings, print_mail_result
+from generator.errors import PartialWrite
 from generator.plan.workbook import check_plan
 from generator.text import fmt_date
 from generator.vocab import ON_TIME, STATE_BY_KEY, SUBMISSION_STATES
@@ -98,6 +102,7 @@ def cli(ctx, workspace_dir, as_json, debug):
       baocao collect -p 2022-Q3
     """
     ctx.obj = State(workspace_dir, as_json, debug)
+    configure_logging(debug)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -118,8 +123,8 @@ def init(state, directory):
                          "created": [str(p) for p in created]})
         return
     for path in created:
-        console.print(f"  đã tạo {path}")
-    console.print(f"Không gian làm việc: {Path(directory).resolve()} "
+        console.print(f"  đã tạo {shown(path)}")
+    console.print(f"Không gian làm việc: {shown(Path(directory).resolve())} "
                   f"({len(created)} tệp, thư mục mới).")
 
 
@@ -154,11 +159,11 @@ def plan_check(state, file):
     else:
         print_findings(found)
         if loaded is not None:
-            console.print(f"Kế hoạch {loaded.number} hợp lệ: {len(loaded.dimensions)} nội dung, "
+            console.print(f"Kế hoạch {shown(loaded.number)} hợp lệ: {len(loaded.dimensions)} nội dung, "
                           f"{len(loaded.tasks)} nhiệm vụ, {len(loaded.units)} đơn vị, "
                           f"{len(loaded.indicators)} chỉ tiêu ({len(found)} lưu ý).")
         else:
-            console.print(f"Kế hoạch {path.name} có {len(errors)} lỗi.")
+            console.print(f"Kế hoạch {shown(path.name)} có {len(errors)} lỗi.")
     if errors:
         click.get_current_context().exit(1)
 
@@ -203,7 +208,7 @@ def forms(state, period, units):
         written = write_forms(workspace, plan_, period, list(units) or None, progress=advance)
     folder = workspace.forms_dir(period).relative_to(workspace.root)
     console.print(f"Đã ghi {len(written)} biểu mẫu kỳ {period.label} vào "
-                  f"{folder.as_posix()}/")
+                  f"{shown(folder.as_posix())}/")
 
 
 # ---- check (issue 4) ----
@@ -240,7 +245,7 @@ def check(state, period, sources):
             table.add_column(label, overflow="fold")
         for item in result.files:
             verdict = "[green]Được nhận[/]" if item.accepted else "[red]Bị từ chối[/]"
-            table.add_row(item.file, item.unit or "", verdict, str(item.errors),
+            table.add_row(shown(item.file), shown(item.unit or ""), verdict, str(item.errors),
                           str(item.warnings))
         if result.files:
             console.print(table)
@@ -282,19 +287,30 @@ def collect(state, period, sources, scope, pdf):
     plan_ = current_plan(state)
     if scope:
         scope_units(plan_, scope)  # a wrong code stops before anything is recorded
-    result = run_collect(state.workspace, plan_, period, sources or None, scope=scope, pdf=pdf)
+    try:
+        result = run_collect(state.workspace, plan_, period, sources or None, scope=scope,
+                             pdf=pdf)
+    except PartialWrite as exc:  # what was written is said, then what could not be
+        if exc.result is not None and not state.as_json:
+            _print_collected(period, exc.result)
+        raise
     if state.as_json:
         state.emit_json(result.as_json())
         return
+    _print_collected(period, result)
+
+
+def _print_collected(period, result) -> None:
     errors = [f for r in result.rejected for f in r.findings if f.severity == F.ERROR]
-    print_findings(errors)
+    print_findings(errors + [f for item in result.refused for f in item.findings])
+    refused = f", {len(result.refused)} mục không phải tệp" if result.refused else ""
     console.print(f"Kỳ {period.label}: {len(result.receipts)} tệp ({result.new} tệp mới), "
-                  f"{len(result.accepted)} hợp lệ, {len(result.rejected)} bị từ chối.")
+                  f"{len(result.accepted)} hợp lệ, {len(result.rejected)} bị từ chối{refused}.")
     if result.feedback:
         console.print(f"Tệp phản hồi cho {len(result.feedback)} đơn vị: "
-                      f"{result.feedback[0].parent}")
+                      f"{shown(result.feedback[0].parent)}")
     for path in result.outputs:
-        console.print(f"  đã ghi {path}")
+        console.print(f"  đã ghi {shown(path)}")
 
 
 @cli.command(context_settings=CONTEXT)
@@ -327,8 +343,8 @@ def status(state, period, show_all):
         table.add_column(label, overflow="fold")
     for u in rows:
         received = fmt_date(u.receipt.received_at.date()) if u.receipt else ""
-        table.add_row(u.code, plan_.units[u.code].name, fmt_date(u.deadline), received,
-                      STATE_BY_KEY[u.state].label)
+        table.add_row(shown(u.code), shown(plan_.units[u.code].name), fmt_date(u.deadline),
+                      received, STATE_BY_KEY[u.state].label)
     if rows:
         console.print(table)
     counts = ", ".join(f"{len(report.codes(s.key))} {s.label.lower()}" for s in SUBMISSION_STATES)
@@ -356,13 +372,65 @@ def report(state, period, pdf, scope):
     """
     from generator.render.outputs import rebuild
 
-    paths = rebuild(state.workspace, current_plan(state), period, scope=scope, pdf=pdf)
+    try:
+        paths = rebuild(state.workspace, current_plan(state), period, scope=scope, pdf=pdf)
+    except PartialWrite as exc:
+        if not state.as_json:
+            for path in exc.written:
+                console.print(f"  đã ghi {shown(path)}")
+        raise
     if state.as_json:
         state.emit_json({"period": period.id, "outputs": [str(p) for p in paths]})
         return
     for path in paths:
-        console.print(f"  đã ghi {path}")
+        console.print(f"  đã ghi {shown(path)}")
     console.print(f"Kỳ {period.label}: đã ghi {len(paths)} tệp kết quả.")
+
+
+# ---- ledger (issue 18) ----
+
+
+@cli.group("ledger", context_settings=CONTEXT)
+def ledger_group():
+    """Sổ theo dõi (.baocao/ledger.sqlite) và kho lưu trữ các tệp đã nhận.
+
+    \b
+    Ví dụ:
+      baocao ledger rebuild
+    """
+
+
+@ledger_group.command("rebuild", context_settings=CONTEXT)
+@pass_state
+@handle_errors
+def ledger_rebuild(state):
+    """Dựng lại sổ theo dõi từ kho lưu trữ (.baocao/archive/): đọc lại mọi tệp đã nhận cùng
+    thông tin lưu kèm (tên tệp gốc, người gửi, ngày nhận, kỳ), ghi lại biên nhận, tình trạng
+    và việc tệp sau thay tệp trước như khi thu nhận. Dùng khi sổ bị xóa, rỗng hoặc hỏng.
+    Sổ cũ (nếu có) được giữ lại với tên ledger-cu-NGÀY-GIỜ.sqlite, không bị xóa.
+
+    \b
+    Ví dụ:
+      baocao ledger rebuild
+      baocao --json ledger rebuild
+    """
+    from generator.ledger.rebuild import rebuild as rebuild_ledger
+
+    workspace = state.workspace
+    workspace.require()
+    result = rebuild_ledger(workspace, current_plan(state))
+    if state.as_json:
+        state.emit_json(result.as_json())
+        return
+    for period_id, count in result.periods.items():
+        console.print(f"  kỳ {shown(period_id)}: {count} tệp")
+    console.print(f"Đã dựng lại sổ theo dõi từ kho lưu trữ: {result.files} tệp.")
+    if result.old_ledger is not None:
+        console.print(f"Sổ cũ được giữ lại ở {shown(result.old_ledger)}.")
+    if result.without_metadata:
+        console.print(f"[yellow]{result.without_metadata} tệp trong kho lưu trữ không có "
+                      "thông tin nhận kèm theo (lưu bởi phiên bản trước) nên không dựng lại "
+                      "được; thu nhận lại các tệp đó bằng 'baocao collect'.[/]")
 
 # ---- mail, demo (issue 7) ----
 
@@ -440,17 +508,18 @@ def demo(state, directory, period, seed):
         state.emit_json(result.as_json())
         return
     for line in summary_lines(result):
-        console.print(line, markup=False)
+        console.print(visible(line), markup=False)
 
 
 def main(argv=None):
+    sys.unraisablehook = log_unraisable
     try:
         # Without standalone mode click returns ctx.exit's code instead of exiting.
         code = cli.main(args=argv, prog_name="baocao", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        err_console.print(f"[bold red]Lỗi cách dùng:[/] {escape(exc.format_message())}")
+        err_console.print(f"[bold red]Lỗi cách dùng:[/] {shown(exc.format_message())}")
         err_console.print("Xem hướng dẫn: baocao --help")
         sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
     except click.Abort:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from generator import vocab
 from generator.errors import UsageError
-from generator.excel import atomic_path, new_workbook
+from generator.excel import atomic_path, new_workbook, verify_zip
 from generator.forms.writer import add_return_sheets
 from generator.plan.workbook import LEVEL_LABELS
 from generator.text import fmt_date
@@ -478,7 +478,7 @@ def write_workbook(cons, path: Path, key: bytes | None = None) -> Path:
 
 
 def _write(cons, path: Path, key: bytes | None) -> Path:
-    with atomic_path(path) as tmp:
+    with atomic_path(path, verify=verify_zip) as tmp:
         book = new_workbook(tmp)
         fmt = Formats(book)
         overview(book, cons, fmt)
