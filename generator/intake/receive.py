@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import email.parser
 import email.policy
 import email.utils
 import hashlib
@@ -113,8 +114,12 @@ def from_email(path: Path, workdir: Path) -> list[Incoming]:
             reason = "tệp thư rỗng" if size == 0 else f"thư quá lớn ({human_size(size)})"
             return [_bad_message(path, received, sender, "F019", reason=reason)]
         with open(path, "rb") as stream:
+            # The headers first: a body that cannot be parsed still says who sent it, when.
+            head = email.parser.BytesParser(policy=email.policy.default).parse(
+                stream, headersonly=True)
+            received, sender = _message_time(head, path), _sender(head)
+            stream.seek(0)
             message = email.message_from_binary_file(stream, policy=email.policy.default)
-        received, sender = _message_time(message, path), _sender(message)
         parts = _workbook_parts(message)
     except OSError as exc:
         raise UsageError(f"Không đọc được thư {path}: {exc}.") from None

@@ -151,11 +151,15 @@ def _replace(current: Path, fresh: Path) -> Path | None:
     """Put the fresh ledger in place; the old one (and a journal SQLite would replay into
     the new file) kept under a dated name. Where the old file went, if there was one."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name, number = f"ledger-cu-{stamp}", 1
+    while list(current.parent.glob(f"{name}.sqlite*")):  # never over an older copy
+        number += 1
+        name = f"ledger-cu-{stamp}-{number}"
     kept = None
     for suffix in ("", "-journal", "-wal", "-shm"):
         old = current.with_name(current.name + suffix)
         if old.exists():
-            target = current.with_name(f"ledger-cu-{stamp}.sqlite{suffix}")
+            target = current.with_name(f"{name}.sqlite{suffix}")
             os.replace(old, target)
             kept = kept or (target if not suffix else None)
     os.replace(fresh, current)
