@@ -24,9 +24,7 @@ from generator.intake.safety import limit_bytes
 from generator.ledger.store import Ledger
 from generator.model import Receipt
 from generator.render import outputs
-from generator.render.feedback import write_feedback, write_in_worker
-
-FEEDBACK_SECONDS = 120  # per feedback workbook (an .xls goes through LibreOffice first)
+from generator.render.feedback import CONVERT_SECONDS, write_feedback, write_in_worker
 
 
 @dataclass
@@ -142,15 +140,18 @@ def write_all_feedback(ledger, workspace, plan, period, workers=None) -> list[Pa
         unit = plan.units[code]
         target = workspace.feedback_path(period, unit)
         if receipt.findings:
-            jobs.append((ledger.archived(receipt), receipt.findings, unit, period, target))
+            jobs.append((ledger.archived(receipt), receipt.findings, unit, period, target,
+                         True, receipt.file_name))
         elif target.is_file():
             try:
                 target.unlink()
             except OSError as exc:
                 problems.append(write_error(exc, target) or BaocaoError(str(exc)))
+    # A feedback may first convert an .xls with LibreOffice, under its own time limit.
+    bounds = limits(workspace)
+    bounds = dataclasses.replace(bounds, seconds=bounds.seconds + CONVERT_SECONDS)
     written = []
-    for index, outcome in run_each(write_in_worker, jobs, workers,
-                                   limits(workspace, FEEDBACK_SECONDS)):
+    for index, outcome in run_each(write_in_worker, jobs, workers, bounds):
         if isinstance(outcome, Failed):
             outcome = _list_alone(jobs[index])
         if isinstance(outcome, BaocaoError):
@@ -165,6 +166,7 @@ def write_all_feedback(ledger, workspace, plan, period, workers=None) -> list[Pa
 def _list_alone(job) -> Path | BaocaoError:
     """The feedback as the list of findings only, written here: bounded, whatever the file."""
     try:
-        return write_feedback(*job, own=False)
+        source, findings, unit, period, target, _own, name = job
+        return write_feedback(source, findings, unit, period, target, False, name)
     except BaocaoError as exc:
         return exc

@@ -282,7 +282,7 @@ def test_a_worker_that_dies_is_one_files_finding_and_its_words_stay_off_the_term
     (--debug), never the terminal."""
     config = ws.root / "baocao.toml"
     config.write_text(config.read_text(encoding="utf-8").replace(
-        "max_mb = 20", "max_mb = 20\nmemory_mb = 64"), encoding="utf-8")
+        "memory_mb = 1536", "memory_mb = 64"), encoding="utf-8")
     put(ws, edited(made["STP"], tmp_path / made["STP"].name,
                    {formspec.SHEET_REPORT: {"GR20000": "x"}}))  # 4 million cells to build
     put(ws, with_excel_extension(edited(made["SNV"], tmp_path / "snv.xlsx", unset="phone"),

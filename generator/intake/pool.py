@@ -55,14 +55,14 @@ class Limits:
     seconds: float = SECONDS
 
 
-def limits(workspace, seconds: float = SECONDS) -> Limits:
+def limits(workspace) -> Limits:
     """The limits from [intake] memory_mb and seconds_per_file of baocao.toml."""
     section = workspace.section("intake")
     try:
         return Limits(int(section.get("memory_mb", MEMORY_MB)),
-                      float(section.get("seconds_per_file", seconds)))
+                      float(section.get("seconds_per_file", SECONDS)))
     except (TypeError, ValueError):
-        return Limits(MEMORY_MB, seconds)
+        return Limits()
 
 
 @dataclass(frozen=True)

@@ -46,15 +46,18 @@ FIXED_ZIP_TIME = (2022, 1, 1, 0, 0, 0)
 CONVERT_SECONDS = 60  # an .xls to .xlsx by LibreOffice, within the worker's own time limit
 
 
-def write_feedback(source_path, findings, unit, period, target, own: bool = True) -> Path:
+def write_feedback(source_path, findings, unit, period, target, own: bool = True,
+                   file_name: str | None = None) -> Path:
     """Write the feedback workbook for one unit's file; returns target. own=False: the
-    list alone, without opening the unit's file."""
+    list alone, without opening the unit's file. file_name: the name the unit sent the
+    file under (the source may be its archived copy)."""
     source_path, target = Path(source_path), Path(target)
     findings = sorted(findings, key=lambda f: f.severity != ERROR)  # errors first, stable
     with tempfile.TemporaryDirectory(prefix=system_temp_prefix("phan-hoi")) as tmp:
         book, own = open_copy(source_path, Path(tmp)) if own else (_blank(), False)
         marked = mark_cells(book, findings) if own else set()
-        summary_sheet(book, findings, unit, period, source_path.name, own, marked)
+        summary_sheet(book, findings, unit, period, file_name or source_path.name, own,
+                      marked)
         with atomic_path(target, verify=verify_zip) as part:
             book.save(part)
             make_deterministic(part)
