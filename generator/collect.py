@@ -151,7 +151,8 @@ def write_all_feedback(ledger, workspace, plan, period, workers=None) -> list[Pa
     bounds = limits(workspace)
     bounds = dataclasses.replace(bounds, seconds=bounds.seconds + CONVERT_SECONDS)
     written = []
-    for index, outcome in run_each(write_in_worker, jobs, workers, bounds):
+    # in_flight=1: a job carries every finding of a file, possibly more than a pipe holds.
+    for index, outcome in run_each(write_in_worker, jobs, workers, bounds, in_flight=1):
         if isinstance(outcome, Failed):
             outcome = _list_alone(jobs[index])
         if isinstance(outcome, BaocaoError):

@@ -275,3 +275,13 @@ def test_a_full_disk_under_the_ledger_is_a_clear_error(workspace, tmp_path, smal
     (workspace.state_dir / "chiem-cho.bin").unlink()
     with Ledger(workspace) as ledger:  # what was committed before stays whole
         assert ledger.receipts(PERIOD)[0].file_name == "a.xlsx"
+
+
+def test_a_full_disk_under_the_archive_is_a_clear_error(workspace, tmp_path, small_disk):
+    small_disk(workspace.state_dir / "archive", 64)
+    big = tmp_path / "STP.xlsx"
+    big.write_bytes(os.urandom(200 * 1024))
+    with Ledger(workspace) as ledger, pytest.raises(UsageError, match="ổ đĩa đã đầy") as raised:
+        ledger.archive(big)
+    assert f"(thư mục {workspace.state_dir / 'archive'}" in str(raised.value)
+    assert [p.name for p in (workspace.state_dir / "archive").rglob("*") if p.is_file()] == []

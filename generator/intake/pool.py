@@ -111,17 +111,20 @@ def iter_many(paths, plan, period, key: bytes, workers=None, limit_bytes=None, l
 
 # --------------------------------------------------------------------------- the pool
 
-def run_each(func, items, workers=None, limits=None, setup=None, setup_args=()):
+def run_each(func, items, workers=None, limits=None, setup=None, setup_args=(),
+             in_flight: int = IN_FLIGHT):
     """Call func(item) for every item in worker processes; yield (index, result) in input
     order, result being func's return value or a Failed. func and setup must be
-    module-level functions (they travel by name)."""
+    module-level functions (they travel by name). in_flight=1 for large items: a task is
+    then sent only to an idle worker, so sending never waits on a busy one."""
     items = list(items)
     if not items:
         return
     limits = limits or Limits()
     count = max(1, min(DEFAULT_WORKERS if workers is None else workers, len(items)))
     with tempfile.TemporaryDirectory(prefix=system_temp_prefix("log")) as logs:
-        pool = _Pool(func, items, count, limits, (setup, setup_args), Path(logs))
+        pool = _Pool(func, items, count, limits, (setup, setup_args), Path(logs),
+                     max(1, in_flight))
         try:
             yield from pool.results()
         finally:
@@ -170,13 +173,14 @@ class _Worker:
 
 
 class _Pool:
-    def __init__(self, func, items, count, limits: Limits, setup, logs: Path):
+    def __init__(self, func, items, count, limits: Limits, setup, logs: Path, in_flight: int):
         self.func, self.items, self.limits, self.setup, self.logs = func, items, limits, \
             setup, logs
         self.ctx = get_context("spawn")  # not fork: forking a threaded process can deadlock
         self.pending = deque(range(len(items)))
         self.done: dict[int, object] = {}
         self.started = self.failed_starts = 0
+        self.in_flight = in_flight
         self.workers = [self._start() for _ in range(count)]
 
     def _start(self) -> _Worker:
@@ -194,7 +198,7 @@ class _Pool:
 
     def _dispatch(self) -> None:
         for worker in self.workers:
-            while worker.ready and self.pending and len(worker.tasks) < IN_FLIGHT:
+            while worker.ready and self.pending and len(worker.tasks) < self.in_flight:
                 index = self.pending.popleft()
                 worker.send(index, self.items[index])
 

@@ -291,6 +291,8 @@ class Ledger:
             if check:
                 self._verify()
         except sqlite3.DatabaseError as exc:
+            with contextlib.suppress(AttributeError, sqlite3.Error):
+                self._db.close()
             raise self.failure(exc) from None
         self._db.row_factory = sqlite3.Row
         self._batch = False
