@@ -24,10 +24,10 @@ from generator.plan.periods import parse_period
 from generator.vocab import STATUS_ONGOING, workbook_name
 
 PERIOD = parse_period("2022-Q3")
-OWNER, COPIER = "02764", "02776"  # UBND xã Dìn Chin, UBND xã Lùng Khấu Nhin (huyện 083)
-OWN_TEXT = "Xã Dìn Chin tổ chức 4 hội nghị đối thoại ở thôn Sảng Chải"
-COPIED_TEXT = "Xã Lùng Khấu Nhin tiếp 12 lượt công dân tại trụ sở"
-COPIED_NAME = "02776_xa-lung-khau-nhin_2022-Q3.xlsx"
+OWNER, COPIER = "STC", "SGDDT"  # Sở Tài chính, Sở Giáo dục và Đào tạo (report to Sở Nội vụ)
+OWN_TEXT = "Sở Tài chính tổ chức 4 hội nghị công khai ngân sách"
+COPIED_TEXT = "Sở Giáo dục và Đào tạo tiếp 12 lượt công dân tại trụ sở"
+COPIED_NAME = "SGDDT_so-gd-dt_2022-Q3.xlsx"
 
 
 def fill_unit(path, plan, unit, result):
@@ -73,18 +73,18 @@ def tuples(found):
 
 @pytest.fixture
 def copied(workspace, default_plan, tmp_path):
-    """02764's genuine return (8/9), and 02764's form filled by 02776 with its own answers,
-    named as 02776's file and emailed from 02776's address (9/9)."""
+    """STC's genuine return (8/9), and STC's form filled by SGDDT with its own answers,
+    named as SGDDT's file and emailed from SGDDT's address (9/9)."""
     key = workspace.secret_key()
     folder = workspace.input_dir(PERIOD)
     folder.mkdir(parents=True)
     form = forms.write_form(default_plan, OWNER, PERIOD, key, tmp_path / "mau.xlsx")
-    own = fill_unit(shutil.copyfile(form, folder / "02764_xa-din-chin_2022-Q3.xlsx"),
+    own = fill_unit(shutil.copyfile(form, folder / "STC_so-tai-chinh_2022-Q3.xlsx"),
                     default_plan, OWNER, OWN_TEXT)
     stamp(own, 8)
     other = fill_unit(shutil.copyfile(form, tmp_path / COPIED_NAME), default_plan, OWNER,
                       COPIED_TEXT)
-    mail(folder / "thu-02776.eml", f"UBND xã <{default_plan.units[COPIER].email}>", other,
+    mail(folder / "thu-SGDDT.eml", f"Sở GD&ĐT <{default_plan.units[COPIER].email}>", other,
          COPIED_NAME)
     return folder
 
@@ -122,7 +122,7 @@ def test_copied_form_is_held_and_never_replaces_the_units_own_return(
 
 def test_confirm_settles_a_held_file_with_who_when_why(copied, workspace, default_plan, run):
     collect(workspace, default_plan, PERIOD, pdf=False)
-    reason = "Xã Lùng Khấu Nhin dùng nhầm biểu mẫu của xã Dìn Chin; đã gọi điện xác nhận"
+    reason = "Sở GD&ĐT dùng nhầm biểu mẫu của Sở Tài chính; đã gọi điện xác nhận"
     before = dt.datetime.now().astimezone()
     result = run(["confirm", COPIED_NAME, "--unit", COPIER, "--nguoi", "Nguyễn Văn Bình",
                   "--ly-do", reason], workspace)

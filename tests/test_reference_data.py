@@ -67,7 +67,7 @@ def test_papi_scores_are_the_published_ones_with_their_sources(default_plan):
     assert not any(s["score"] == 42.951 for s in default_plan.scores)
     book = openpyxl.load_workbook(SHIPPED_PLANS["lao-cai-2022"], read_only=True)
     header = next(book["DiemChiSo"].iter_rows(values_only=True))
-    assert header == ("Năm", "Nội dung", "Điểm", "Xếp hạng", "Số tỉnh", "Nguồn")
+    assert header == ("Năm", "Nội dung", "Điểm", "Xếp hạng", "Số tỉnh", "Nguồn", "Nhóm")
 
 
 def test_every_change_of_the_plans_wording_is_noted(default_plan):

@@ -103,6 +103,8 @@ def whole_quote(text: str, limit: int = 320) -> str | None:
     parts = sentences(text)
     if not parts or any(mark in text for mark in ELLIPSES):
         return None
+    if len(text.strip()) <= limit:  # whole as typed: its line breaks stay (a list stays a list)
+        return text.strip()
     quote = parts[0]
     for part in parts[1:]:
         if len(quote) + 1 + len(part) > limit:
