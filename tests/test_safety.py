@@ -377,9 +377,17 @@ def test_only_cells_holding_something_count(tmp_path):
     assert safety.screen(path) == []
 
 
-def test_a_far_merged_area_counts(tmp_path):
+def test_a_far_merged_area_or_hyperlink_counts(tmp_path):
+    """openpyxl (the feedback's reader) makes a cell for every cell of these ranges."""
     path = far_book(tmp_path / "STP.xlsx", merges=[("Chỉ tiêu", "A5:XFD6")])
     assert far(safety.screen(path)) == [(ERROR, "F014", "Chỉ tiêu", "XFD6")]
+    link = b'<hyperlinks><hyperlink ref="A1:B1048576" display="x" location="A1"/></hyperlinks>'
+    with zipfile.ZipFile(path) as archive:
+        guide = archive.read("xl/worksheets/sheet1.xml")
+    linked = rezip(path, tmp_path / "SYT.xlsx", replace={
+        "xl/worksheets/sheet1.xml": guide.replace(b"<pageMargins", link + b"<pageMargins")})
+    assert far(safety.screen(linked)) == [(ERROR, "F014", "Chỉ tiêu", "XFD6"),
+                                          (WARNING, "F015", "Hướng dẫn", "B1048576")]
 
 
 def test_large_sheet_parts_are_streamed_in_chunks(tmp_path, monkeypatch):

@@ -343,8 +343,11 @@ def _parse_verdict(head: bytes) -> str | None:
 # more digits. Every cell of a normal form fails this at its first bytes, so one regex
 # pass over a part finds nothing quickly; the few matches are then measured exactly.
 _FAR_CELL = re.compile(rb'r="([A-Z]{2,3}[0-9]{1,7}|[A-Z][0-9]{5,7})"')
-_FAR_MERGE = re.compile(rb'mergeCell\s+ref="[A-Z]{1,3}[0-9]{1,7}:'
-                        rb'([A-Z]{2,3}[0-9]{1,7}|[A-Z][0-9]{5,7})"')
+# A range reaching beyond the limits, on the elements openpyxl (the feedback's reader)
+# expands cell by cell: merged areas and hyperlinks. <dimension ref> is no such element:
+# readers ignore it, and LibreOffice writes A1:AMJ1048576 after whole columns are formatted.
+_FAR_RANGE = re.compile(rb'ref="[A-Z]{1,3}[0-9]{1,7}:([A-Z]{2,3}[0-9]{1,7}|[A-Z][0-9]{5,7})"')
+_EXPANDED = (b"mergeCell", b"hyperlink")
 
 
 def cell_position(ref: str) -> tuple[int, int]:
@@ -362,20 +365,35 @@ def _beyond(row: int, column: int) -> bool:
 
 
 def _far_refs(data: bytes, stop: int) -> list[str]:
-    """References beyond the limits, of cells holding something or of merged areas,
-    among the matches that start before stop."""
+    """References beyond the limits, of cells holding something or of merged areas and
+    hyperlinks, among the matches that start before stop (the rest are the next chunk's)."""
     out = []
-    for match in _FAR_CELL.finditer(data, 0, stop + 16):
-        if match.start() >= stop or data[match.start() - 1:match.start()] not in b" \t\r\n":
-            continue
+    for match in _FAR_CELL.finditer(data):
+        if match.start() >= stop:
+            break
         ref = match.group(1).decode("ascii")
-        if _beyond(*cell_position(ref)) and _holds_value(data, match.end()):
+        if _attribute(data, match.start()) and _beyond(*cell_position(ref)) \
+                and _holds_value(data, match.end()):
             out.append(ref)
-    for match in _FAR_MERGE.finditer(data, 0, stop + 64):
+    for match in _FAR_RANGE.finditer(data):
+        if match.start() >= stop:
+            break
         ref = match.group(1).decode("ascii")
-        if match.start() < stop and _beyond(*cell_position(ref)):
+        if _attribute(data, match.start()) and _beyond(*cell_position(ref)) \
+                and _element(data, match.start()).endswith(_EXPANDED):
             out.append(ref)
     return out
+
+
+def _attribute(data: bytes, start: int) -> bool:
+    """The match starts an attribute (after whitespace), not the tail of another name."""
+    return start == 0 or data[start - 1:start] in (b" ", b"\t", b"\r", b"\n")
+
+
+def _element(data: bytes, start: int) -> bytes:
+    """The name of the element whose start tag holds position start."""
+    opening = data.rfind(b"<", 0, start)
+    return data[opening + 1:start].split(None, 1)[0] if opening >= 0 else b""
 
 
 def _holds_value(data: bytes, after: int) -> bool:
