@@ -19,7 +19,7 @@ from pathlib import Path
 from generator.errors import BaocaoError, PartialWrite, write_error
 from generator.excel import system_temp_prefix
 from generator.intake import receive
-from generator.intake.pool import Failed, iter_many, limits, run_each
+from generator.intake.pool import Failed, WorkerPool, iter_many, limits, run_each
 from generator.intake.safety import limit_bytes
 from generator.ledger.store import Ledger
 from generator.model import Receipt
@@ -63,9 +63,12 @@ def collect(workspace, plan, period, sources=None, workers=None, scope=None,
     with Ledger(workspace) as ledger, ledger.lock():
         ledger.remove_leftovers()
         outputs.clear_leftovers(workspace, period)
-        receipts, new = take_in(ledger, workspace, plan, period, sources, workers, refused)
-        feedback = _written(problems, write_all_feedback, ledger, workspace, plan, period,
-                            workers)
+        # One set of workers reads the files, then writes the feedback.
+        with WorkerPool(workers, limits(workspace).memory_mb) as pool:
+            receipts, new = take_in(ledger, workspace, plan, period, sources, workers, refused,
+                                    pool=pool)
+            feedback = _written(problems, write_all_feedback, ledger, workspace, plan,
+                                period, workers, pool=pool)
         written = _written(problems, outputs.build_outputs, workspace, plan, period,
                            scope=scope, pdf=pdf)
     result = CollectResult(period.id, receipts, new, feedback, written, refused)
@@ -84,7 +87,8 @@ def _written(problems: list, step, *args, **kwargs) -> list[Path]:
 
 
 def take_in(ledger, workspace, plan, period, sources, workers=None,
-            refused: list | None = None) -> tuple[list[Receipt], int]:
+            refused: list | None = None, pool: WorkerPool | None = None
+            ) -> tuple[list[Receipt], int]:
     """The intake half of collect, under the caller's lock: archive every file, read the
     new ones (both cores), record them in one transaction. (this run's receipts, new files)
     Entries that are not files (links, pipes) are not archived: appended to refused."""
@@ -106,7 +110,8 @@ def take_in(ledger, workspace, plan, period, sources, workers=None,
         # The archived copy is what is read: exactly what was kept, nothing swapped in.
         unread = [path for item, path in fresh.values() if not item.findings]
         results = iter_many(unread, plan, period, key, workers=workers,
-                            limit_bytes=limit_bytes(workspace), limits=limits(workspace))
+                            limit_bytes=limit_bytes(workspace), limits=limits(workspace),
+                            pool=pool)
         with ledger.batch():
             for sha, (item, _path) in fresh.items():
                 # A stream: each file is recorded while the pool reads the next ones.
@@ -126,7 +131,8 @@ def _arrival(period, item: receive.Incoming) -> dict:
             "findings": [f.as_dict() for f in item.findings]}
 
 
-def write_all_feedback(ledger, workspace, plan, period, workers=None) -> list[Path]:
+def write_all_feedback(ledger, workspace, plan, period, workers=None,
+                       pool: WorkerPool | None = None) -> list[Path]:
     """A feedback workbook for each unit whose latest file had findings, each written in a
     bounded worker; a file that exhausts its worker gets the list alone.
 
@@ -152,7 +158,8 @@ def write_all_feedback(ledger, workspace, plan, period, workers=None) -> list[Pa
     bounds = dataclasses.replace(bounds, seconds=bounds.seconds + CONVERT_SECONDS)
     written = []
     # in_flight=1: a job carries every finding of a file, possibly more than a pipe holds.
-    for index, outcome in run_each(write_in_worker, jobs, workers, bounds, in_flight=1):
+    for index, outcome in run_each(write_in_worker, jobs, workers, bounds, in_flight=1,
+                                   pool=pool):
         if isinstance(outcome, Failed):
             outcome = _list_alone(jobs[index])
         if isinstance(outcome, BaocaoError):

@@ -19,6 +19,7 @@ import contextlib
 import ctypes
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -96,12 +97,15 @@ def read_many(paths, plan, period, key: bytes, workers=None, limit_bytes=None, l
     return list(iter_many(paths, plan, period, key, workers, limit_bytes, limits))
 
 
-def iter_many(paths, plan, period, key: bytes, workers=None, limit_bytes=None, limits=None):
+def iter_many(paths, plan, period, key: bytes, workers=None, limit_bytes=None, limits=None,
+              pool: WorkerPool | None = None):
     """read_many as a stream, in input order. A file whose reading killed its worker or
-    ran out of time comes back rejected with finding F016."""
+    ran out of time comes back rejected with finding F016. pool: the run's workers, if
+    the caller keeps them for more work (collect's feedback)."""
     paths = [Path(p) for p in paths]
     results = run_each(_read_in_worker, [str(p) for p in paths], workers, limits,
-                       setup=_init_reader, setup_args=(plan, period, key, limit_bytes))
+                       setup=_init_reader, setup_args=(plan, period, key, limit_bytes),
+                       pool=pool)
     for index, outcome in results:
         if isinstance(outcome, Failed):
             yield paths[index], None, [outcome.finding(paths[index].name)]
@@ -112,35 +116,78 @@ def iter_many(paths, plan, period, key: bytes, workers=None, limit_bytes=None, l
 # --------------------------------------------------------------------------- the pool
 
 def run_each(func, items, workers=None, limits=None, setup=None, setup_args=(),
-             in_flight: int = IN_FLIGHT):
+             in_flight: int = IN_FLIGHT, pool: WorkerPool | None = None):
     """Call func(item) for every item in worker processes; yield (index, result) in input
     order, result being func's return value or a Failed. func and setup must be
     module-level functions (they travel by name). in_flight=1 for large items: a task is
-    then sent only to an idle worker, so sending never waits on a busy one."""
+    then sent only to an idle worker, so sending never waits on a busy one. Without a
+    pool, one is made for these items alone."""
     items = list(items)
     if not items:
         return
     limits = limits or Limits()
-    count = max(1, min(DEFAULT_WORKERS if workers is None else workers, len(items)))
-    with tempfile.TemporaryDirectory(prefix=system_temp_prefix("log")) as logs:
-        pool = _Pool(func, items, count, limits, (setup, setup_args), Path(logs),
-                     max(1, in_flight))
-        try:
-            yield from pool.results()
-        finally:
-            pool.close()
+    if pool is not None:
+        yield from pool.run(func, items, limits.seconds, (setup, setup_args), in_flight)
+        return
+    with WorkerPool(workers, limits.memory_mb) as own:
+        yield from own.run(func, items, limits.seconds, (setup, setup_args), in_flight)
+
+
+class WorkerPool:
+    """Worker processes kept for a whole run (reading, then feedback), so each starts
+    once: starting one costs a second or more on a busy machine. The memory limit is
+    set when a worker starts; the time limit comes with each run()."""
+
+    def __init__(self, workers=None, memory_mb: int = MEMORY_MB):
+        self.size = max(1, DEFAULT_WORKERS if workers is None else workers)
+        self.memory_mb = memory_mb
+        self.ctx = get_context("spawn")  # not fork: forking a threaded process can deadlock
+        self.logs = Path(tempfile.mkdtemp(prefix=system_temp_prefix("log")))
+        self.workers: list[_Worker] = []
+        self.started = self.failed_starts = self.batches = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def run(self, func, items, seconds: float, setup=(None, ()), in_flight: int = IN_FLIGHT):
+        self.batches += 1
+        while len(self.workers) < min(self.size, len(items)):
+            self.workers.append(self.start())
+        yield from _Batch(self, self.batches, func, items, seconds, setup, in_flight).results()
+
+    def start(self) -> _Worker:
+        self.started += 1
+        return _Worker(self.ctx, self.logs / f"worker-{self.started}.log", self.memory_mb)
+
+    def replace(self, worker: _Worker, kill: bool) -> None:
+        if not worker.ready:
+            self.failed_starts += 1
+            if self.failed_starts >= START_ATTEMPTS:
+                raise BaocaoError(f"Không khởi động được tiến trình đọc tệp: "
+                                  f"{worker.last_words()[-300:] or worker.process.exitcode}")
+        worker.stop(kill=kill)
+        self.workers[self.workers.index(worker)] = self.start()
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.workers = []
+        shutil.rmtree(self.logs, ignore_errors=True)
 
 
 class _Worker:
-    def __init__(self, ctx, number: int, func, setup, limits: Limits, logs: Path):
-        self.log = logs / f"worker-{number}.log"
+    def __init__(self, ctx, log_path: Path, memory_mb: int):
+        self.log = log_path
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_serve, daemon=True,
-                                   args=(child, func, setup, limits.memory_mb, str(self.log),
-                                         os.getpid()))
+                                   args=(child, memory_mb, str(log_path), os.getpid()))
         self.process.start()
         child.close()
         self.ready = False
+        self.batch = 0  # the run whose function and setup it holds
         self.tasks: deque[int] = deque()  # sent, not yet answered; the head is running
         self.since = 0.0  # when the head task started
 
@@ -148,7 +195,7 @@ class _Worker:
         if not self.tasks:
             self.since = time.monotonic()
         self.tasks.append(index)
-        self.conn.send((index, item))
+        self.conn.send(("task", index, item))
 
     def last_words(self) -> str:
         try:
@@ -172,20 +219,15 @@ class _Worker:
             log.debug("tiến trình đọc %s:\n%s", self.process.pid, text)
 
 
-class _Pool:
-    def __init__(self, func, items, count, limits: Limits, setup, logs: Path, in_flight: int):
-        self.func, self.items, self.limits, self.setup, self.logs = func, items, limits, \
-            setup, logs
-        self.ctx = get_context("spawn")  # not fork: forking a threaded process can deadlock
+class _Batch:
+    """One run() over the pool's workers: its tasks, their results, their deadlines."""
+
+    def __init__(self, pool: WorkerPool, number: int, func, items, seconds: float, setup,
+                 in_flight: int):
+        self.pool, self.number, self.func, self.items = pool, number, func, items
+        self.seconds, self.setup, self.in_flight = seconds, setup, max(1, in_flight)
         self.pending = deque(range(len(items)))
         self.done: dict[int, object] = {}
-        self.started = self.failed_starts = 0
-        self.in_flight = in_flight
-        self.workers = [self._start() for _ in range(count)]
-
-    def _start(self) -> _Worker:
-        self.started += 1
-        return _Worker(self.ctx, self.started, self.func, self.setup, self.limits, self.logs)
 
     def results(self):
         upcoming = 0
@@ -197,31 +239,34 @@ class _Pool:
                 upcoming += 1
 
     def _dispatch(self) -> None:
-        for worker in self.workers:
+        for worker in self.pool.workers:
+            if worker.ready and self.pending and worker.batch != self.number:
+                worker.conn.send(("batch", self.func, self.setup))
+                worker.batch = self.number
             while worker.ready and self.pending and len(worker.tasks) < self.in_flight:
                 index = self.pending.popleft()
                 worker.send(index, self.items[index])
 
     def _wait(self) -> None:
-        now = time.monotonic()
-        deadlines = [w.since + self.limits.seconds for w in self.workers if w.tasks]
-        timeout = max(0.0, min(deadlines) - now) if deadlines else None
-        watched = [w.conn for w in self.workers] + [w.process.sentinel for w in self.workers]
-        connection.wait(watched, timeout)
-        for worker in list(self.workers):
+        workers = self.pool.workers
+        deadlines = [w.since + self.seconds for w in workers if w.tasks]
+        timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+        connection.wait([w.conn for w in workers] + [w.process.sentinel for w in workers],
+                        timeout)
+        for worker in list(workers):
             self._drain(worker)
             if not worker.process.is_alive() or worker.conn.closed:
-                self._replace(worker, self._death(worker))
-            elif worker.tasks and time.monotonic() - worker.since > self.limits.seconds:
-                self._replace(worker, Failed(f"quá thời gian {fmt_num(self.limits.seconds)} "
-                                             "giây dành cho một tệp"), kill=True)
+                self._fail(worker, self._death(worker))
+            elif worker.tasks and time.monotonic() - worker.since > self.seconds:
+                self._fail(worker, Failed(f"quá thời gian {fmt_num(self.seconds)} giây dành "
+                                          "cho một tệp"), kill=True)
 
     def _drain(self, worker: _Worker) -> None:
         try:
             while worker.conn.poll():
                 message = worker.conn.recv()
                 if message == "ready":
-                    worker.ready, self.failed_starts = True, 0
+                    worker.ready, self.pool.failed_starts = True, 0
                     continue
                 index, result = message
                 self.done[index] = result
@@ -234,54 +279,57 @@ class _Pool:
         words = worker.last_words()
         code = worker.process.exitcode
         if "memory allocation" in words or "MemoryError" in words or code == -signal.SIGABRT:
-            return Failed(f"vượt giới hạn bộ nhớ {fmt_int(self.limits.memory_mb)} MB dành "
+            return Failed(f"vượt giới hạn bộ nhớ {fmt_int(self.pool.memory_mb)} MB dành "
                           "cho một tệp", words)
         return Failed(f"tiến trình đọc dừng bất thường (mã {code})", words)
 
-    def _replace(self, worker: _Worker, failure: Failed, kill: bool = False) -> None:
-        """The worker's running task fails; its queued ones go back to the front."""
+    def _fail(self, worker: _Worker, failure: Failed, kill: bool = False) -> None:
+        """The worker's running task fails; its queued ones go back to the front; a fresh
+        worker takes its place."""
         if worker.tasks:
             self.done[worker.tasks.popleft()] = failure
             self.pending.extendleft(reversed(worker.tasks))
-        elif not worker.ready:
-            self.failed_starts += 1
-            if self.failed_starts >= START_ATTEMPTS:
-                raise BaocaoError(f"Không khởi động được tiến trình đọc tệp: "
-                                  f"{worker.last_words()[-300:] or worker.process.exitcode}")
-        worker.stop(kill=kill)
-        self.workers[self.workers.index(worker)] = self._start()
-
-    def close(self) -> None:
-        for worker in self.workers:
-            worker.stop()
+            worker.tasks.clear()
+        self.pool.replace(worker, kill)
 
 
 # --------------------------------------------------------------------------- the worker
 
-def _serve(conn, func, setup, memory_mb: int, log_path: str, parent: int) -> None:
-    """A worker's life: quiet its output, follow its parent, bound its memory, then take
-    (index, item) tasks until told to stop (None) or the parent is gone."""
+def _serve(conn, memory_mb: int, log_path: str, parent: int) -> None:
+    """A worker's life: quiet its output, follow its parent, then take messages until
+    told to stop (None) or the parent is gone: ("batch", func, setup) sets the function
+    (and calls setup), ("task", index, item) calls it under the memory limit."""
+    # Numerical libraries that openpyxl pulls in reserve memory per thread; none is needed.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     _quiet(log_path)
     _follow_parent(parent)
-    _limit_memory(memory_mb)
-    if setup[0] is not None:
-        setup[0](*setup[1])
     conn.send("ready")
+    func = None
     while True:
         try:
-            task = conn.recv()
+            message = conn.recv()  # unbounded: unpickling imports the function's module
         except (EOFError, OSError):
             return
-        if task is None:
+        if message is None:
             return
-        index, item = task
-        try:
-            result = func(item)
-        except MemoryError:
-            result = Failed(f"vượt giới hạn bộ nhớ {fmt_int(memory_mb)} MB dành cho một tệp")
-        except Exception:  # noqa: BLE001 - one file's failure is that file's result
-            result = Failed("lỗi khi xử lý tệp", traceback.format_exc())
+        if message[0] == "batch":
+            func, (setup, args) = message[1], message[2]
+            if setup is not None:
+                setup(*args)
+            continue
+        _kind, index, item = message
+        with _memory_limit(memory_mb):
+            result = _call(func, item, memory_mb)
         conn.send((index, result))
+
+
+def _call(func, item, memory_mb: int):
+    try:
+        return func(item)
+    except MemoryError:
+        return Failed(f"vượt giới hạn bộ nhớ {fmt_int(memory_mb)} MB dành cho một tệp")
+    except Exception:  # noqa: BLE001 - one file's failure is that file's result
+        return Failed("lỗi khi xử lý tệp", traceback.format_exc())
 
 
 def _quiet(log_path: str) -> None:
@@ -308,16 +356,32 @@ def _follow_parent(parent: int) -> None:
         threading.Thread(target=lambda: (watched.join(), os._exit(1)), daemon=True).start()
 
 
-def _limit_memory(memory_mb: int) -> None:
-    """RLIMIT_AS: what the worker holds now plus the per-file budget. An allocation past
-    it fails (MemoryError in Python, an abort in calamine's Rust): the file's result."""
+@contextlib.contextmanager
+def _memory_limit(memory_mb: int):
+    """RLIMIT_AS for one task: what the worker holds when it starts plus the per-file
+    budget; an allocation past it fails (MemoryError in Python, an abort in calamine's
+    Rust) and that is the file's result. Lifted again after the task (only the soft
+    limit is set, so the worker may raise it back)."""
     if resource is None or not memory_mb:
+        yield
         return
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = _held() + memory_mb * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+
+
+def _held() -> int:
+    """The worker's address space now, in bytes."""
     try:
         with open("/proc/self/statm") as stream:
-            held = int(stream.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            return int(stream.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError):
-        held = 512 * 1024 * 1024
-    limit = held + memory_mb * 1024 * 1024
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        return 512 * 1024 * 1024
