@@ -69,8 +69,9 @@ def configure_logging(debug: bool) -> Path | None:
     with --debug and nowhere otherwise: never to the terminal. The log's path, if any."""
     global _LOG_HANDLER
     root = logging.getLogger()
-    if _LOG_HANDLER is not None:
+    if _LOG_HANDLER is not None:  # an earlier command in this process (tests, the demo)
         root.removeHandler(_LOG_HANDLER)
+        _LOG_HANDLER.close()
     logging.captureWarnings(True)
     path = None
     if debug:
@@ -84,6 +85,7 @@ def configure_logging(debug: bool) -> Path | None:
     else:
         # A handler on the root keeps logging's last resort (stderr) from printing them.
         _LOG_HANDLER = logging.NullHandler()
+        root.setLevel(logging.WARNING)
     root.addHandler(_LOG_HANDLER)
     return path
 
