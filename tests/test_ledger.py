@@ -193,3 +193,28 @@ def test_archive_names_keep_only_a_plain_extension(workspace, tmp_path):
         _, _, odd = send(ledger, tmp_path, "bao cao.xlsx ", b"x", at(9), None)
         _, _, none = send(ledger, tmp_path, "baocao", b"y", at(9), None)
     assert odd.suffix == "" and none.suffix == "" and odd.read_bytes() == b"x"
+
+
+
+OPEN_AT = """
+import sys, time
+from pathlib import Path
+from generator.ledger.store import Ledger
+class Workspace:
+    state_dir = Path(sys.argv[1])
+while time.time() < float(sys.argv[2]):
+    pass
+Ledger(Workspace()).close()
+"""
+
+
+def test_new_ledger_opened_by_many_runs_at_once(tmp_path):
+    """Runs that create the ledger at the same instant each find it whole: none takes the
+    other's freshly added column for a broken file (CI saw "duplicate column name")."""
+    for round_ in range(4):
+        state = tmp_path / str(round_)
+        start = time.time() + 1.0
+        runs = [subprocess.Popen([sys.executable, "-c", OPEN_AT, str(state), str(start)],
+                                 stderr=subprocess.PIPE, text=True) for _ in range(8)]
+        errors = [run.communicate(timeout=60)[1] for run in runs]
+        assert [run.returncode for run in runs] == [0] * 8, errors

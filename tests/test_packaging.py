@@ -26,6 +26,7 @@ def test_wheel_ships_plan_template_and_catalogue(tmp_path):
             (ROOT / "templates" / "bao-cao.docx").read_bytes()
     assert {"generator/input/sources/phu-luc-nhiem-vu.tsv",
             "generator/cli/locale/vi/LC_MESSAGES/click.mo",
+            "generator/cli/locale/vi/LC_MESSAGES/click.po",  # the .mo's source, checked by test_cli
             "generator/plan/workbook.py", "generator/cli/app.py"} <= names
     # The officer's page: its templates and static files (htmx vendored).
     web = ROOT / "generator" / "web"

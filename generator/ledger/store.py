@@ -31,6 +31,7 @@ from generator.text import fmt_date
 
 DB_NAME = "ledger.sqlite"
 LOCK_NAME = "ledger.lock"
+SCHEMA_LOCK_NAME = "ledger.schema.lock"  # held only while tables are created or widened
 ARCHIVE_DIR = "archive"
 
 SCHEMA = """
@@ -296,8 +297,11 @@ class Ledger:
         try:
             # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) in _tx.
             self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            self._db.executescript(SCHEMA)
-            _add_columns(self._db)
+            # Two runs opening a new (or older) ledger at once would both add the same
+            # column; the second one's "duplicate column" must not read as a broken file.
+            with FileLock(self.state_dir / SCHEMA_LOCK_NAME):
+                self._db.executescript(SCHEMA)
+                _add_columns(self._db)
         except sqlite3.DatabaseError as exc:
             raise UsageError(f"Không mở được sổ theo dõi {self.path}: {exc}. Tệp này có thể "
                              "bị hỏng; khôi phục từ bản sao lưu.") from None
