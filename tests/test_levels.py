@@ -163,6 +163,15 @@ def test_plan_check_names_bad_rules_lines_and_levels(tmp_path):
     assert found[2] == finding("P040", path.name, "QuyTac", "B3", rule="QT2", value="XX")
 
 
+def test_plan_check_warns_of_a_line_that_cannot_be_followed(tmp_path):
+    lines = [[f"{XA}; Sở A", "Cấp trên trực tiếp", "", ""], [f"{HUYEN}; Sở A", "SNV", 14, ""]]
+    plan, found = check_plan(write_plan(tmp_path / "tuyen.xlsx", TuyenBaoCao=lines))
+    assert [(f.code, f.cell) for f in found] == [("P048", "A2"), ("P044", "A3")]
+    assert found[0].message.startswith("[TuyenBaoCao!A2] Đơn vị 'SA' báo cáo về cấp trên trực "
+                                       "tiếp nhưng không có mã cấp trên")
+    assert plan.reports_to("SA") == "SNV"  # no parent: the compiling body
+
+
 # --------------------------------------------------------------------------- indicators
 
 def test_flow_summed_over_communes_only_and_partly_reported(cons):

@@ -1,5 +1,6 @@
 """The plan workbook: the default plan, and a dozen broken plans named by sheet and cell."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from generator import findings as F
 from generator.errors import InputError
 from generator.plan.default import DEFAULT_PLAN, SOURCES, _read_tsv, build, edit_note
+from generator.plan.periods import parse_period
 from generator.plan.workbook import ROLE_LEAD, ROLE_PARTNER, check_plan, load_plan
 
 TSV = SOURCES / "phu-luc-nhiem-vu.tsv"
@@ -96,6 +98,32 @@ def test_recipient_is_the_district_for_communes(default_plan):
     commune = default_plan.units["02635"]
     assert default_plan.recipient_email(commune) == default_plan.units["080"].email
     assert default_plan.recipient_email(default_plan.units["STP"]) == "snv@laocai.gov.vn"
+
+
+def test_default_plan_levels_rules_and_reporting_line(default_plan):
+    plan = default_plan
+    # A district chair's dialogues: asked of the districts only, never of a commune.
+    assert plan.reporters("CT3.3a") == {u.code for u in plan.units.values()
+                                        if u.level == "huyen"}
+    assert "CT3.3a" not in {i.code for i in plan.form_indicators("02635")}
+    assert "CT3.3a" in {i.code for i in plan.form_indicators("080")}
+    # Stocks the province body owns; one count of villages and of households for every ratio.
+    assert plan.reporters("CT6.1b") == {"BHXH"} and plan.indicator("CT6.1b").agg == "stock"
+    assert plan.indicator("CT8.5r").den == plan.indicator("CT1.3r").den == "CT1.3b"
+    assert plan.indicator("CT6.6r").den == plan.indicator("CT6.5r").den == "CT6.5b"
+    # Rules over known codes, among them the ones the figures obviously need.
+    texts = {r.text for r in plan.rules}
+    assert {"CT5.1c ≤ CT5.1a", "CT5.1b + CT5.1c ≤ CT5.1a", "CT6.1a ≤ CT6.1b",
+            "CT6.1c ≤ CT6.1a", "CT8.5a ≤ CT1.3b"} <= texts
+    # IV.2: communes to their district; departments and districts to Sở Nội vụ by the 14th.
+    assert plan.compiler.code == "SNV"
+    assert [plan.reports_to(c) for c in ("02635", "080", "STP", "BHXH")] == \
+        ["080", "SNV", "SNV", "SNV"]
+    q3 = parse_period("2022-Q3")
+    assert plan.deadline("080", q3) == plan.deadline("STP", q3) == dt.date(2022, 9, 14)
+    assert len(plan.expected_units()) == 29
+    assert plan.next_period(q3).id == "2022" and plan.next_period(parse_period("2022")).id \
+        == "2023-Q1"
 
 
 # ------------------------------------------------------------------ broken plan workbooks

@@ -535,7 +535,9 @@ def check_plan(path: Path) -> tuple[Plan | None, list[F.Finding]]:
     scores = _scores(sheets["DiemChiSo"], dimensions) if "DiemChiSo" in sheets else []
     links = _links(sheets["ChuyenDoi"], units) if "ChuyenDoi" in sheets else []
     rules = _rules(sheets["QuyTac"], indicators) if "QuyTac" in sheets else []
-    lines = _lines(sheets["TuyenBaoCao"], units, classes) if "TuyenBaoCao" in sheets else []
+    compiler = details.get("compiler_code") or details.get("focal_code")
+    lines = (_lines(sheets["TuyenBaoCao"], units, classes, compiler)
+             if "TuyenBaoCao" in sheets else [])
     if details.get("focal_code") and details["focal_code"] not in units:
         sheets["KeHoach"].error("P009", detail_rows["focal_code"], 1, code="đầu mối",
                                 value=details["focal_code"])
@@ -544,8 +546,6 @@ def check_plan(path: Path) -> tuple[Plan | None, list[F.Finding]]:
                                 value=details["compiler_code"])
     plan = Plan(details, dimensions, tasks, units, indicators, scores, source=str(path),
                 links=links, rules=rules, lines=lines)
-    if not F.has_errors(out):
-        _line_findings(sheets.get("TuyenBaoCao"), plan)
     return (None if F.has_errors(out) else plan), out
 
 
@@ -808,8 +808,10 @@ def _indicators(sheet: _Sheet, tasks: list[Task], units, classes) -> list[Indica
     return items
 
 
-def _level_units(sheet: _Sheet, index: int, text: str, units, classes) -> tuple[str, ...]:
-    """The units a "Cấp báo cáo" cell names: levels (xa, Cấp xã), unit classes, units."""
+def _level_units(sheet: _Sheet, index: int, text: str, units, classes,
+                 column: str = "levels") -> tuple[str, ...]:
+    """The units a cell names ("Cấp báo cáo", "Nhóm đơn vị"): levels (xa, Cấp xã), unit
+    classes, units; a name not understood is P006 at the cell."""
     by_level = {fold(k): k for k in LEVELS} | {fold(v): k for k, v in LEVEL_LABELS.items()}
     codes: list[str] = []
     for name in _split(text):
@@ -819,7 +821,7 @@ def _level_units(sheet: _Sheet, index: int, text: str, units, classes) -> tuple[
         else:
             resolved = _resolve(name, units, classes)
             if resolved is None:
-                sheet.error("P006", index, "levels", value=name)
+                sheet.error("P006", index, column, value=name)
                 continue
             found = resolved[0]
         codes.extend(c for c in found if c not in codes)
@@ -854,21 +856,16 @@ def _rules(sheet: _Sheet, indicators: list[Indicator]) -> list[ConsistencyRule]:
     return rules
 
 
-def _lines(sheet: _Sheet, units, classes) -> list[ReportingLine]:
+def _lines(sheet: _Sheet, units, classes, compiler: str) -> list[ReportingLine]:
     """Sheet TuyenBaoCao: each unit group, whom it reports to, its last day on time."""
     lines, first = [], {}
     for index, rec in sheet.records():
         members = _text(rec["members"])
-        codes = []
-        for name in _split(members):
-            resolved = _resolve(name, units, classes)
-            if resolved is None:
-                sheet.error("P006", index, "members", value=name)
-            else:
-                codes += [c for c in resolved[0] if c not in codes]
+        codes = _level_units(sheet, index, members, units, classes, "members")
+        again = [c for c in codes if c in first]
+        if again:  # the first line naming a unit is used; said once per line
+            sheet.error("P044", index, "members", code=again[0], first=first[again[0]] + 1)
         for code in codes:
-            if code in first:
-                sheet.error("P044", index, "members", code=code, first=first[code] + 1)
             first.setdefault(code, index)
         to = _receiver(_text(rec["to"]), units, classes)
         if to is None:
@@ -876,6 +873,12 @@ def _lines(sheet: _Sheet, units, classes) -> list[ReportingLine]:
         day = _day(rec.get("day"))
         if day is False:
             sheet.error("P043", index, "day", value=_text(rec.get("day")))
+        if to == PARENT:  # a unit without a parent reports to the compiler: say so
+            orphans = [c for c in codes if units[c].parent not in units and c != compiler]
+            if orphans:  # one finding per line, not one per unit
+                more = f" và {len(orphans) - 3} đơn vị khác" if len(orphans) > 3 else ""
+                sheet.error("P048", index, "members",
+                            codes=", ".join(f"'{c}'" for c in orphans[:3]) + more)
         if to is not None and day is not False and codes:
             lines.append(ReportingLine(members, tuple(codes), to, day, _text(rec.get("note"))))
     return lines
@@ -897,22 +900,6 @@ def _day(value) -> int | None | bool:
     if not text:
         return None
     return int(text) if text.isdigit() and 1 <= int(text) <= 31 else False
-
-
-def _line_findings(sheet: _Sheet | None, plan: Plan) -> None:
-    """A unit sent to its parent that has none reports to the compiler: say so."""
-    if sheet is None:
-        return
-    for index, rec in sheet.records():
-        line = next((ln for ln in plan.lines if ln.members == _text(rec["members"])), None)
-        if line is None or line.to != PARENT:
-            continue
-        orphans = [c for c in line.units
-                   if plan.units[c].parent not in plan.units and c != plan.compiler.code]
-        if orphans:  # one finding per line, not one per unit
-            more = f" và {len(orphans) - 3} đơn vị khác" if len(orphans) > 3 else ""
-            sheet.error("P048", index, "members",
-                        codes=", ".join(f"'{c}'" for c in orphans[:3]) + more)
 
 
 def _scores(sheet: _Sheet, dimensions) -> list[dict]:
