@@ -25,7 +25,7 @@ from generator.consolidate.register import (
     wall_clock,
 )
 from generator.consolidate.tasks import dimension_frame, task_frames
-from generator.ledger.history import period_changes
+from generator.ledger.history import period_changes, since_signed
 from generator.ledger.status import status
 from generator.ledger.store import Ledger
 from generator.plan.periods import Period
@@ -107,6 +107,8 @@ def from_ledger(workspace, plan: Plan, period: Period, scope: str | None = None
             submissions = ledger.current_submissions(period.id)
             earlier = ledger.current_submissions(before.id)
             changes = period_changes(ledger, period.id, scope_units(plan, scope))
+            # The sign-off covers the province's outputs, not a district's (--scope).
+            replaces = since_signed(ledger, period.id, plan.units) if scope is None else None
         previous = None
         if earlier:
             previous = consolidate(plan, before, earlier,
@@ -116,6 +118,7 @@ def from_ledger(workspace, plan: Plan, period: Period, scope: str | None = None
                            status(workspace, plan, period, submissions, scope=scope),
                            previous=previous, scope=scope)
         cons.corrections = corrections_frame(plan, changes)
+        cons.replaces = replaces
         return cons
 
 

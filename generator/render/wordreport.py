@@ -322,6 +322,75 @@ def _opening(cons, period, name, index) -> list[str]:
             f"hiện Kế hoạch{where} {period.label} như sau:"]
 
 
+CHANGES_PER_UNIT = 3  # values a resent return changed, named in the body; all in the workbook
+UNITS_NAMED = 6  # units whose returns arrived or changed after sign-off, named in the body
+
+
+def _signed_day(closing) -> str:
+    """The signed report's date as given at closing (dd/mm/yyyy), else the day it was
+    closed."""
+    try:
+        day = _given_date(closing.date)
+    except UsageError:  # kept as typed: the number and date are the clerk's
+        return clean(closing.date)
+    return fmt_date_plain(day or closing.at.date())
+
+
+def _replaced(cons, period, name) -> list[str]:
+    """A reopened period's report: the signed report it replaces (NĐ 30 style) and what
+    changed since it was signed."""
+    since = cons.replaces
+    if since is None:
+        return []
+    signed, plan = since.signed, cons.plan
+    what = (f"Báo cáo số {clean(signed.number)} ngày {_signed_day(signed)}" if
+            clean(signed.number) else f"báo cáo ngày {_signed_day(signed)}")
+    reason = _sentence_end(since.reopened.reason)
+    out = [f"Báo cáo này thay thế {what} của {name} về kết quả thực hiện Kế hoạch "
+           f"{period.label} (kỳ báo cáo được mở lại {_day(since.reopened.at)}"
+           + (f", lý do: {reason}" if reason else "") + ")."]
+    parts = []
+    if since.arrived:
+        names = [f"{plan.units[r.unit].name} (nhận {_cell_day(r.received_at)})"
+                 if r.unit in plan.units else r.unit for r in since.arrived]
+        parts.append("nhận thêm báo cáo của " + _names(_named(names)))
+    by_unit: dict[str, list] = {}
+    for change in since.changes:
+        by_unit.setdefault(change.unit, []).append(change)
+    for unit, changed in list(by_unit.items())[:UNITS_NAMED]:
+        parts.append(_resent(plan, unit, changed))
+    if len(by_unit) > UNITS_NAMED:
+        parts.append(f"{fmt_int(len(by_unit) - UNITS_NAMED)} đơn vị khác gửi lại số liệu")
+    if not parts:
+        out.append("Sau khi báo cáo được ký, không có đơn vị gửi thêm hay gửi lại số liệu "
+                   "khác với số liệu đã tổng hợp.")
+        return out
+    tail = (" (chi tiết từng ô số liệu thay đổi tại trang Số liệu gửi lại của bảng tổng hợp "
+            "gửi kèm)" if since.changes else "")
+    out.append(f"Những điểm thay đổi so với báo cáo đã ký{tail}:")
+    out += [f"- {part[0].upper()}{part[1:]}" + (";" if i < len(parts) - 1 else ".")
+            for i, part in enumerate(parts)]
+    return out
+
+
+def _named(names: list[str]) -> list[str]:
+    if len(names) <= UNITS_NAMED:
+        return names
+    return names[:UNITS_NAMED] + [f"{fmt_int(len(names) - UNITS_NAMED)} đơn vị khác"]
+
+
+def _resent(plan, unit: str, changed: list) -> str:
+    """'Sở Tư pháp gửi lại báo cáo (nhận 13/9/2022): Nhiệm vụ 1.2 – Kết quả thực hiện từ
+    “…” thành “…”; …'"""
+    name = plan.units[unit].name if unit in plan.units else unit
+    shown = [f"{c.where} từ “{c.old or 'để trống'}” thành “{c.new or 'để trống'}”"
+             for c in changed[:CHANGES_PER_UNIT]]
+    if len(changed) > CHANGES_PER_UNIT:
+        shown.append(f"{fmt_int(len(changed) - CHANGES_PER_UNIT)} nội dung khác")
+    return (f"{name} gửi lại báo cáo (nhận {_cell_day(changed[-1].new_received)}), thay đổi: "
+            + "; ".join(shown))
+
+
 def _level_rates(cons):
     rates = cons.rates
     return rates[rates["level"] != ""] if not rates.empty else rates
@@ -1030,7 +1099,7 @@ def build_context(cons, config: dict) -> dict:
         "trich_yeu": subject,
         "kinh_gui": addressee(config, plan) + ".",
         "chi_so": index,
-        "mo_dau": _opening(cons, period, name, index),
+        "mo_dau": _replaced(cons, period, name) + _opening(cons, period, name, index),
         "trien_khai": _deployment(cons, period, name),
         "ket_qua_chung": _results_intro(cons, index, day, score_chart is not None),
         "noi_dung": _dimensions(cons, day),
