@@ -338,6 +338,12 @@ def _body(doc) -> None:
     _titled_groups(doc, "noi_dung")
     _para(doc, "3. Đánh giá chung", "BC Tiểu mục")
     _loop(doc, "danh_gia", "p", "BC Đoạn")
+    # This period beside the earlier closed ones: paragraphs, then one chart per comparison.
+    _loop(doc, "so_sanh_ky", "p", "BC Đoạn")
+    _para(doc, "{%p for h in bieu_do_ky %}", "BC Hình")
+    _para(doc, "{{ h.hinh }}", "BC Hình")
+    _para(doc, "{{ h.chu_thich }}", "BC Chú thích")
+    _para(doc, "{%p endfor %}", "BC Chú thích")
     _para(doc, "II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN", "BC Mục")
     _para(doc, "1. Tồn tại, hạn chế", "BC Tiểu mục")
     _loop(doc, "ton_tai", "p", "BC Đoạn")

@@ -391,6 +391,96 @@ def _resent(plan, unit: str, changed: list) -> str:
             + "; ".join(shown))
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def trend_series(trends, kind: str):
+    """(period ids, period labels, [(item, item name, agg, [value by period])]) of one
+    comparison, periods oldest first, this period last."""
+    part = trends[trends["kind"] == kind]
+    periods = list(dict.fromkeys(part["period"]))
+    labels = [_capital(parse_period(p).label) for p in periods]
+    labels[-1] += " (kỳ này)"
+    value = {(r.item, r.period): float(r.value) for r in part.itertuples()}
+    items = dict.fromkeys((r.item, r.item_name, r.agg) for r in part.itertuples())
+    return periods, labels, [(item, name, agg, [value.get((item, p), math.nan)
+                                                for p in periods])
+                             for item, name, agg in items]
+
+
+def trend_charts(trends, first: int) -> list[dict]:
+    """The trend charts (PNG) with their captions, numbered from `first`."""
+    if trends is None or trends.empty:
+        return []
+    out = []
+    _ids, labels, rows = trend_series(trends, "completion")
+    out.append((charts.shares_by_period([n for _i, n, _a, _v in rows], labels,
+                                        [v for *_x, v in rows], "Tỷ lệ nhiệm vụ hoàn thành"),
+                "Tỷ lệ nhiệm vụ hoàn thành theo nội dung qua các kỳ đã chốt"))
+    _ids, labels, rows = trend_series(trends, "on_time")
+    out.append((charts.shares_by_period([n for _i, n, _a, _v in rows], labels,
+                                        [v for *_x, v in rows], "Tỷ lệ đơn vị gửi đúng hạn"),
+                "Tỷ lệ đơn vị gửi báo cáo đúng hạn theo cấp qua các kỳ đã chốt"))
+    _ids, labels, rows = trend_series(trends, "indicator")
+    out.append((charts.indicators_by_period([(n, a, v) for _i, n, a, v in rows], labels),
+                "Một số chỉ tiêu chính của toàn tỉnh qua các kỳ đã chốt"))
+    return [{"hinh": png, "chu_thich": f"Biểu đồ {first + n}. {caption}"}
+            for n, (png, caption) in enumerate(c for c in out if c[0])]
+
+
+def _series_text(values, agg: str) -> str:
+    shown = [_value(v, agg) or "chưa có số liệu" for v in values]
+    return " → ".join(shown[:-1]) + f" → {shown[-1]} (kỳ này)"
+
+
+def trend_paragraphs(cons, first: int) -> list[str]:
+    """What the trend charts show, in words; nothing without an earlier closed period."""
+    trends = cons.trends
+    if trends is None or trends.empty:
+        return []
+    ids, labels, rows = trend_series(trends, "completion")
+    earlier = [_lower_first(label) for label in labels[:-1]]
+    whole = next(v for i, _n, _a, v in rows if i == "")
+    _ids, _labels, levels = trend_series(trends, "on_time")
+    total = next(v for i, _n, _a, v in levels if i == "")
+    out = [f"So với {fmt_int(len(earlier))} kỳ báo cáo trước đã chốt ({_names(earlier)}): tỷ "
+           f"lệ nhiệm vụ hoàn thành (trên số nhiệm vụ có phát sinh) {_series_text(whole, 'ratio')}"
+           f" (Biểu đồ {first}); tỷ lệ đơn vị gửi báo cáo đúng hạn "
+           f"{_series_text(total, 'ratio')} (Biểu đồ {first + 1})."]
+    moves = sorted(((v[-1] - v[-2], n, v) for i, n, _a, v in rows if i and
+                    not math.isnan(v[-1] - v[-2])), key=lambda m: -m[0])
+    if moves and moves[0][0] > 0:
+        gain, name, values = moves[0]
+        out.append(f"So với {earlier[-1]}, nội dung có tỷ lệ hoàn thành tăng nhiều nhất là "
+                   f"{name} (từ {_pct(values[-2])} lên {_pct(values[-1])}).")
+    _ids, _labels, indicators = trend_series(trends, "indicator")
+    parts = [f"{name}: {_series_text(values, agg)}" for _i, name, agg, values in indicators]
+    if parts:
+        out.append("Một số chỉ tiêu chính của toàn tỉnh (chỉ tiêu đầu tiên của mỗi loại trong "
+                   "Kế hoạch: cộng dồn, thời điểm, tỷ lệ) qua các kỳ: " + "; ".join(parts)
+                   + f" (Biểu đồ {first + 2}). Chỉ tiêu cộng dồn tính trong thời gian chốt số "
+                   "liệu của từng kỳ, nên kỳ 6 tháng, 9 tháng, năm bao gồm cả các quý trước "
+                   "trong năm.")
+    out.append("Số liệu các kỳ trước được tổng hợp lại từ sổ theo dõi theo cùng cách tính của "
+               "báo cáo này (kể cả báo cáo đơn vị gửi sau khi chốt kỳ); chi tiết tại trang So "
+               "sánh các kỳ của bảng tổng hợp gửi kèm.")
+    return out
+
+
+def annual_note(cons) -> list[str]:
+    """How a year's figures are made: from the units' annual returns, whose window is the
+    whole year, never by adding the year's quarters and halves (they overlap)."""
+    period = _period(cons.period)
+    if period.kind != "year":
+        return []
+    return [f"Số liệu cả năm {period.year} tổng hợp từ báo cáo năm của các đơn vị (số liệu "
+            f"tính từ {_day(period.cutoff_start)} đến {_day(period.cutoff_end)}): chỉ tiêu cộng "
+            "dồn là tổng của các đơn vị trong cả năm, chỉ tiêu thời điểm lấy số liệu cuối kỳ, "
+            "chỉ tiêu tỷ lệ tính từ tổng tử số và tổng mẫu số; không cộng thêm số liệu các kỳ "
+            "quý, 6 tháng, 9 tháng vì các kỳ này nằm trong năm (cộng lại sẽ tính trùng)."]
+
+
 def _level_rates(cons):
     rates = cons.rates
     return rates[rates["level"] != ""] if not rates.empty else rates
@@ -1089,6 +1179,7 @@ def build_context(cons, config: dict) -> dict:
     scores = _known_scores(plan, day)
     score_chart = charts.scores_by_dimension(scores, plan.dimensions, index)
     subject = _subject(cons, period, index)
+    first_trend = 4 if score_chart is not None else 3  # after Biểu đồ 1-3
     context = {
         "co_quan_chu_quan": clean(config.get("managing_body", "")).upper(),
         "co_quan_ban_hanh": clean(config.get("issuing_body", "")).upper(),
@@ -1101,9 +1192,12 @@ def build_context(cons, config: dict) -> dict:
         "chi_so": index,
         "mo_dau": _replaced(cons, period, name) + _opening(cons, period, name, index),
         "trien_khai": _deployment(cons, period, name),
-        "ket_qua_chung": _results_intro(cons, index, day, score_chart is not None),
+        "ket_qua_chung": annual_note(cons) + _results_intro(cons, index, day,
+                                                            score_chart is not None),
         "noi_dung": _dimensions(cons, day),
         "danh_gia": _assessment(cons, day, index),
+        "so_sanh_ky": trend_paragraphs(cons, first_trend),
+        "bieu_do_ky": trend_charts(cons.trends, first_trend),
         "ton_tai": _shortcomings(cons) + _own_difficulties(cons),
         "nguyen_nhan": _causes(cons, difficulties),
         "nhiem_vu_toi": _next_tasks(cons, period, name, config),
@@ -1202,6 +1296,9 @@ def render(template: Path, context: dict) -> bytes:
     for key in CHART_KEYS:
         png = context.get(key)
         context[key] = InlineImage(tpl, io.BytesIO(png), width=CHART_WIDTH) if png else ""
+    context["bieu_do_ky"] = [{**c, "hinh": InlineImage(tpl, io.BytesIO(c["hinh"]),
+                                                       width=CHART_WIDTH)}
+                             for c in context.get("bieu_do_ky", [])]
     try:
         tpl.render(context, autoescape=True)
     except jinja2.TemplateError as exc:
