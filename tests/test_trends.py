@@ -16,8 +16,8 @@ from generator.ledger.status import status
 from generator.ledger.store import Ledger
 from generator.plan.periods import parse_period
 from generator.plan.workbook import load_plan
-from generator.render.workbook import SHEETS
 from generator.render.wordreport import trend_series
+from generator.render.workbook import SHEETS
 from generator.vocab import ON_TIME, STATUS_DONE, STATUS_NA
 from generator.workspace import find_workspace
 
