@@ -115,10 +115,10 @@ def test_the_report_compares_and_draws_one_chart_per_comparison(demo):
     _result, workspace, _plan = demo
     text = "\n".join(p.text for p in Document(str(workspace.report_path("2022"))).paragraphs)
     assert ("So với 3 kỳ báo cáo trước đã chốt (quý I năm 2022, 6 tháng đầu năm 2022 và quý "
-            "III năm 2022): tỷ lệ nhiệm vụ hoàn thành") in text
-    for n, caption in ((4, "Tỷ lệ nhiệm vụ hoàn thành theo nội dung qua các kỳ đã chốt"),
-                       (5, "Tỷ lệ đơn vị gửi báo cáo đúng hạn theo cấp qua các kỳ đã chốt"),
-                       (6, "Một số chỉ tiêu chính của toàn tỉnh qua các kỳ đã chốt")):
+            "III năm 2022): tỷ lệ nhiệm vụ hoàn thành (trên số nhiệm vụ có phát sinh) lần lượt") in text
+    for n, caption in ((5, "Tỷ lệ nhiệm vụ hoàn thành theo nội dung qua các kỳ đã chốt"),
+                       (6, "Tỷ lệ đơn vị gửi báo cáo đúng hạn theo cấp qua các kỳ đã chốt"),
+                       (7, "Một số chỉ tiêu chính của toàn tỉnh qua các kỳ đã chốt")):
         assert f"Biểu đồ {n}. {caption}" in text
     assert "Số liệu cả năm 2022 tổng hợp từ báo cáo năm của các đơn vị" in text
 
@@ -128,7 +128,7 @@ def test_nothing_is_compared_before_a_period_is_closed(demo):
     book = CalamineWorkbook.from_path(str(workspace.workbook_path("2022-Q1")))
     assert SHEETS["trends"] not in book.sheet_names
     text = "\n".join(p.text for p in Document(str(workspace.report_path("2022-Q1"))).paragraphs)
-    assert "kỳ đã chốt" not in text and "Biểu đồ 4" not in text
+    assert "kỳ đã chốt" not in text and "Biểu đồ 5" not in text
     # The next period compares with the one closed before it.
     book = CalamineWorkbook.from_path(str(workspace.workbook_path("2022-H1")))
     assert SHEETS["trends"] in book.sheet_names

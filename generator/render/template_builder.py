@@ -335,6 +335,7 @@ def _body(doc) -> None:
     _loop(doc, "ket_qua_chung", "p", "BC Đoạn")
     _chart(doc, "bieu_do_hoan_thanh", "Biểu đồ 2. Tình hình thực hiện nhiệm vụ theo nội dung")
     _chart(doc, "bieu_do_diem", "Biểu đồ 3. {{ chu_thich_diem }}")
+    _chart(doc, "bieu_do_diem_nam", "{{ chu_thich_diem_nam }}")
     _titled_groups(doc, "noi_dung")
     _para(doc, "3. Đánh giá chung", "BC Tiểu mục")
     _loop(doc, "danh_gia", "p", "BC Đoạn")

@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import math
 import re
+import zipfile
 from pathlib import Path
 
 import jinja2
@@ -57,7 +58,7 @@ from generator.vocab import (
 
 RECEIVED = (ON_TIME.key, LATE.key)  # states of a unit whose report is counted
 
-CHART_KEYS = ("bieu_do_nop_bao_cao", "bieu_do_hoan_thanh", "bieu_do_diem")
+CHART_KEYS = ("bieu_do_nop_bao_cao", "bieu_do_hoan_thanh", "bieu_do_diem", "bieu_do_diem_nam")
 CHART_WIDTH = Mm(140)
 NUMBER_BLANK = " " * 7  # "Số:        /BC-SNV" until the clerk writes the number
 QUOTES_PER_DIMENSION = 1  # the body stays within 8 pages; the rest is in the workbook
@@ -385,10 +386,10 @@ def _resent(plan, unit: str, changed: list) -> str:
     name = plan.units[unit].name if unit in plan.units else unit
     shown = [f"{c.where} từ “{c.old or 'để trống'}” thành “{c.new or 'để trống'}”"
              for c in changed[:CHANGES_PER_UNIT]]
-    if len(changed) > CHANGES_PER_UNIT:
-        shown.append(f"{fmt_int(len(changed) - CHANGES_PER_UNIT)} nội dung khác")
+    more = (f" và {fmt_int(len(changed) - CHANGES_PER_UNIT)} nội dung khác"
+            if len(changed) > CHANGES_PER_UNIT else "")
     return (f"{name} gửi lại báo cáo (nhận {_cell_day(changed[-1].new_received)}), thay đổi: "
-            + "; ".join(shown))
+            + "; ".join(shown) + more)
 
 
 def _capital(text: str) -> str:
@@ -430,8 +431,9 @@ def trend_charts(trends, first: int) -> list[dict]:
 
 
 def _series_text(values, agg: str) -> str:
+    """'lần lượt 10,3%, 15,4% và kỳ này 15,4%': earlier periods oldest first."""
     shown = [_value(v, agg) or "chưa có số liệu" for v in values]
-    return " → ".join(shown[:-1]) + f" → {shown[-1]} (kỳ này)"
+    return f"lần lượt {', '.join(shown[:-1])} và kỳ này {shown[-1]}"
 
 
 def trend_paragraphs(cons, first: int) -> list[str]:
@@ -602,6 +604,15 @@ def index_paragraphs(plan, day: dt.date, index: str, chart: bool = False) -> lis
         out.append(f"Năm {score['year']}, Chỉ số {index} của tỉnh đạt {_score_text(score)}, "
                    f"{verb} {_score(abs(change))} điểm so với năm {latest['year']}.")
     return out
+
+
+def _year_caption(plan, index: str, number: int) -> str:
+    """'Biểu đồ 4. Điểm Chỉ số PAPI của tỉnh qua các năm; mục tiêu của Kế hoạch: …'"""
+    target = clean(plan.details.get("index_target", ""))
+    text = f"Biểu đồ {number}. Điểm Chỉ số {index} của tỉnh qua các năm"
+    if target:
+        text += f"; mục tiêu của Kế hoạch: Chỉ số {index} năm {_plan_year(plan)} {target}"
+    return text
 
 
 def _results_intro(cons, index, day, has_score_chart: bool) -> list[str]:
@@ -1167,8 +1178,10 @@ def _recipients(config, plan) -> list[str]:
     return [r + ";" for r in listed[:-1]] + [r + "." for r in listed[-1:]]
 
 
-def build_context(cons, config: dict) -> dict:
-    """Everything the template shows, as plain strings, lists and dicts (charts as PNG)."""
+def build_context(cons, config: dict, year_chart: bool = True) -> dict:
+    """Everything the template shows, as plain strings, lists and dicts (charts as PNG).
+    year_chart: False for a template from before the chart of scores by year (an
+    officer's own copy), so the charts after it keep their numbers."""
     plan = cons.plan
     period = _period(cons.period)
     day = report_date(config, cons)
@@ -1179,7 +1192,10 @@ def build_context(cons, config: dict) -> dict:
     scores = _known_scores(plan, day)
     score_chart = charts.scores_by_dimension(scores, plan.dimensions, index)
     subject = _subject(cons, period, index)
-    first_trend = 4 if score_chart is not None else 3  # after Biểu đồ 1-3
+    number = 3 if score_chart is None else 4  # after Biểu đồ 1-2 and the one by dimension
+    year_chart = charts.scores_by_year(_overall(scores), index, _baseline(plan, day)) \
+        if year_chart else None
+    first_trend = number + (year_chart is not None)
     context = {
         "co_quan_chu_quan": clean(config.get("managing_body", "")).upper(),
         "co_quan_ban_hanh": clean(config.get("issuing_body", "")).upper(),
@@ -1216,6 +1232,8 @@ def build_context(cons, config: dict) -> dict:
         "bieu_do_hoan_thanh": charts.completion_by_dimension(cons.dimensions, plan.dimensions),
         "bieu_do_diem": score_chart,
         "chu_thich_diem": charts.score_caption(scores, plan.dimensions, index),
+        "bieu_do_diem_nam": year_chart,
+        "chu_thich_diem_nam": _year_caption(plan, index, number),
         "thuoc_tinh": {"title": f"Báo cáo {subject.replace(NBSP, ' ')}",
                        "subject": subject.replace(NBSP, " "), "author": name,
                        "created": dt.datetime.combine(day, dt.time())},
@@ -1314,6 +1332,11 @@ def render(template: Path, context: dict) -> bytes:
     return normalise_zip(buffer.getvalue())
 
 
+def _has_tag(template: Path, tag: str) -> bool:
+    with zipfile.ZipFile(template) as book:
+        return tag.encode() in book.read("word/document.xml")
+
+
 def write_report(workspace, cons, path, pdf=None) -> list[Path]:
     """Write the .docx (and its PDF: pdf=True requires LibreOffice, None = when present).
 
@@ -1325,7 +1348,7 @@ def write_report(workspace, cons, path, pdf=None) -> list[Path]:
     if not template.is_file():
         raise UsageError(f"Không tìm thấy mẫu báo cáo {TEMPLATE_NAME}; chạy "
                          "'python -m generator.render.template_builder' để tạo lại.")
-    data = render(template, build_context(cons, config))
+    data = render(template, build_context(cons, config, _has_tag(template, "bieu_do_diem_nam")))
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
     written = [path]
