@@ -132,3 +132,12 @@ def test_nothing_is_compared_before_a_period_is_closed(demo):
     # The next period compares with the one closed before it.
     book = CalamineWorkbook.from_path(str(workspace.workbook_path("2022-H1")))
     assert SHEETS["trends"] in book.sheet_names
+
+
+def test_demo_takes_one_period_or_several_not_both(tmp_path, run):
+    result = run(["demo", str(tmp_path / "d"), "-p", "2022-Q3", "--periods", "2022-Q1,2022-Q3"])
+    assert result.exit_code == 2
+    assert "Dùng -p cho một kỳ hoặc --periods cho nhiều kỳ" in result.output
+    bad = run(["demo", str(tmp_path / "d"), "--periods", "2022-Q1,quy-3"])
+    assert bad.exit_code == 2 and "quy-3" in bad.output
+    assert not (tmp_path / "d").exists()

@@ -458,15 +458,19 @@ def trend_paragraphs(cons, first: int) -> list[str]:
                    f"{name} (từ {_pct(values[-2])} lên {_pct(values[-1])}).")
     _ids, _labels, indicators = trend_series(trends, "indicator")
     parts = [f"{name}: {_series_text(values, agg)}" for _i, name, agg, values in indicators]
+    # Periods of different lengths: a flow over "6 tháng" holds the first quarter's too.
+    mixed = len({parse_period(p).kind for p in ids}) > 1 and \
+        any(agg == "sum" for _i, _n, agg, _v in indicators)
     if parts:
         out.append("Một số chỉ tiêu chính của toàn tỉnh (chỉ tiêu đầu tiên của mỗi loại trong "
                    "Kế hoạch: cộng dồn, thời điểm, tỷ lệ) qua các kỳ: " + "; ".join(parts)
-                   + f" (Biểu đồ {first + 2}). Chỉ tiêu cộng dồn tính trong thời gian chốt số "
-                   "liệu của từng kỳ, nên kỳ 6 tháng, 9 tháng, năm bao gồm cả các quý trước "
-                   "trong năm.")
+                   + f" (Biểu đồ {first + 2})." + (
+                       " Chỉ tiêu cộng dồn tính trong thời gian chốt số liệu của từng kỳ, nên "
+                       "kỳ 6 tháng, 9 tháng, năm bao gồm cả các quý trước trong năm." if mixed
+                       else ""))
     out.append("Số liệu các kỳ trước được tổng hợp lại từ sổ theo dõi theo cùng cách tính của "
-               "báo cáo này (kể cả báo cáo đơn vị gửi sau khi chốt kỳ); chi tiết tại trang So "
-               "sánh các kỳ của bảng tổng hợp gửi kèm.")
+               "báo cáo này (kể cả báo cáo đơn vị gửi sau khi chốt kỳ, nếu có); chi tiết tại "
+               "trang So sánh các kỳ của bảng tổng hợp gửi kèm.")
     return out
 
 
