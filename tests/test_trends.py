@@ -11,7 +11,7 @@ from docx import Document
 from python_calamine import CalamineWorkbook
 
 from generator.consolidate.build import consolidate, from_ledger
-from generator.demo.run import run_demo
+from generator.demo.run import run_demo, summary_lines
 from generator.ledger.status import status
 from generator.ledger.store import Ledger
 from generator.plan.periods import parse_period
@@ -61,6 +61,8 @@ def recomputed(workspace, plan, period) -> dict:
 def test_each_period_is_closed_before_the_next_and_the_last_is_left_open(demo):
     result, workspace, _plan = demo
     assert result.period.id == "2022"
+    assert ("Các kỳ đã mô phỏng và chốt trước: quý I năm 2022 (2022-Q1), 6 tháng đầu năm 2022 "
+            "(2022-H1), quý III năm 2022 (2022-Q3)") in summary_lines(result)[2]
     with Ledger(workspace) as ledger:
         assert ledger.closed_periods() == ["2022-H1", "2022-Q1", "2022-Q3"]
         assert ledger.closing("2022") is None

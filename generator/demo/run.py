@@ -58,6 +58,7 @@ class DemoResult:
     drafts: dict[str, list[Path]] = field(default_factory=dict)
     forms: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    closed: list = field(default_factory=list)  # earlier periods simulated and closed
 
     @property
     def output_dir(self) -> Path:
@@ -176,7 +177,7 @@ def run_demo(directory=None, period=None, seed: int = DEFAULT_SEED,
               mail.report_files(workspace, period)}
     step(5)
     return DemoResult(workspace.root, period, sim, collected, report, key, drafts, written,
-                      seconds)
+                      seconds, periods[:-1])
 
 
 def simulate_closed(workspace, plan, period, seed: int, units=None, pdf=None) -> None:
@@ -203,8 +204,12 @@ def summary_lines(result: DemoResult) -> list[str]:
         path = Path(path)
         return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
-    lines = [f"Không gian làm việc: {root}", "",
-             f"Kỳ báo cáo: {result.period.label} ({result.period.id})",
+    lines = [f"Không gian làm việc: {root}", ""]
+    if result.closed:
+        lines += [f"Các kỳ đã mô phỏng và chốt trước: "
+                  f"{', '.join(f'{p.label} ({p.id})' for p in result.closed)}; báo cáo và bảng "
+                  "tổng hợp kỳ dưới đây so sánh với các kỳ này.", ""]
+    lines += [f"Kỳ báo cáo: {result.period.label} ({result.period.id})",
              f"  Mô phỏng: {simulate.describe(result.simulation)}.",
              f"  Đơn vị phải báo cáo: {fmt_int(len(result.status.expected))}; "
              + ", ".join(f"{s.label.lower()} {fmt_int(counts[s.key])}"

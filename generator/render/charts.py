@@ -263,10 +263,14 @@ def shares_by_period(items: list[str], periods: list[str], values: list[list[flo
         pairs = []
         for index, label in enumerate(periods):
             ys = [p + ((len(periods) - 1) / 2 - index) * step for p in positions]
-            xs = [0.0 if v != v else v for v in (row[index] for row in values)]
+            raw = [row[index] for row in values]
+            xs = [0.0 if v != v else v for v in raw]
             bars = ax.barh(ys, xs, height=step * 0.9, color=colors[index], label=label)
-            for bar, share in zip(bars, xs, strict=True):
-                if share:
+            for bar, share, given in zip(bars, xs, raw, strict=True):
+                if given == 0:  # a figure of 0%, not a period without one (NaN: no text)
+                    ax.text(0.005, bar.get_y() + bar.get_height() / 2, "0%", ha="left",
+                            va="center", fontsize=7, color="#616161")
+                elif share:
                     pairs.append((ax.text(bar.get_width() - 0.01, bar.get_y()
                                           + bar.get_height() / 2, share_text(share),
                                           ha="right", va="center", fontsize=8,
