@@ -93,3 +93,29 @@ def test_charts_are_drawn_in_the_report_serif():
     ax.set_title("Tham gia của người dân")
     charts.use_serif(fig)
     assert ax.title.get_fontproperties().get_file() == serif_font()
+
+
+PERIODS = ["Quý I năm 2022", "6 tháng đầu năm 2022", "Quý III năm 2022 (kỳ này)"]
+
+
+def test_trend_charts_are_deterministic_and_only_with_an_earlier_period():
+    shares = [[0.1, 0.25, 0.5], [0.0, float("nan"), 1.0]]
+    make = lambda: charts.shares_by_period(["Tham gia của người dân", "Tổng cộng"],  # noqa: E731
+                                           PERIODS, shares, "Tỷ lệ nhiệm vụ hoàn thành")
+    png, caught = drawn(make)
+    assert png.startswith(b"\x89PNG") and not caught and png == make()
+    assert charts.shares_by_period(["Tổng cộng"], PERIODS[-1:], [[0.5]], "x") is None
+    panels = [("Số hội nghị (hội nghị)", "sum", [3.0, 12.0, 20.0]),
+              ("Tỷ lệ thôn có sổ ghi chép", "ratio", [0.5, float("nan"), 0.75])]
+    png, caught = drawn(lambda: charts.indicators_by_period(panels, PERIODS))
+    assert png.startswith(b"\x89PNG") and not caught
+    assert png == charts.indicators_by_period(panels, PERIODS)
+
+
+def test_scores_by_year_need_two_years():
+    overall = [{"year": 2020, "score": 42.96, "rank": 27, "of": 63},
+               {"year": 2021, "score": 40.151, "rank": 49, "of": 60}]
+    assert charts.scores_by_year(overall[:1]) is None
+    png, caught = drawn(lambda: charts.scores_by_year(overall, "PAPI", overall[1]))
+    assert png.startswith(b"\x89PNG") and not caught
+    assert png == charts.scores_by_year(overall, "PAPI", overall[1])

@@ -139,3 +139,47 @@ def test_a_later_file_lists_the_values_it_changed(ws, made, default_plan, run):
     document = json.loads(run(["--json", "history", "-u", "STP", "-p", "2022-Q3"], ws).output)
     assert [v["file"] for v in document["versions"]] == [first.name, second.name]
     assert document["changes"][0]["new"] == "Đã tổ chức 5 hội nghị"
+
+
+def _docx_text(path) -> str:
+    from docx import Document
+    return "\n".join(p.text for p in Document(str(path)).paragraphs)
+
+
+def test_the_report_after_reopening_says_what_it_replaces_and_what_changed(
+        ws, made, default_plan, run):
+    put(ws, made, "STP", 12)
+    collect(ws, default_plan, PERIOD, pdf=False)
+    close(ws, PERIOD, number="125/BC-SNV", date="16/9/2022", who="Hoa")
+    put(ws, made, "STP-v2", 13)
+    put(ws, made, "SYT", 20)
+    collect(ws, default_plan, PERIOD, pdf=False)
+    signed = _docx_text(ws.report_path(PERIOD.id))
+    assert "thay thế" not in signed  # the signed report is left as it was
+    assert run(["reopen", "-p", "2022-Q3", "--ly-do", "Sở Y tế gửi muộn"], ws).exit_code == 0
+    assert run(["report", "-p", "2022-Q3", "--no-pdf"], ws).exit_code == 0
+    text = " ".join(_docx_text(ws.report_path(PERIOD.id)).split())
+    assert ("Báo cáo này thay thế Báo cáo số 125/BC-SNV ngày 16/9/2022 của Sở Nội vụ về kết "
+            "quả thực hiện Kế hoạch quý III năm 2022") in text
+    assert "lý do: sở Y tế gửi muộn" not in text and "lý do: Sở Y tế gửi muộn" in text
+    assert "Những điểm thay đổi so với báo cáo đã ký" in text
+    assert "- Nhận thêm báo cáo của Sở Y tế (nhận 20/9/2022);" in text
+    tt = sorted(t.tt for t, _ in default_plan.tasks_for("STP"))[0]
+    assert (f"Sở Tư pháp gửi lại báo cáo (nhận 13/9/2022), thay đổi: Nhiệm vụ {tt} – Kết quả "
+            "thực hiện từ “Đã tổ chức 2 hội nghị tuyên truyền” thành “Đã tổ chức 5 hội nghị”"
+            ) in text
+    # The sentence comes before the opening, right under "Kính gửi".
+    assert text.index("Báo cáo này thay thế") < text.index("Thực hiện Kế hoạch số")
+
+
+def test_without_a_number_the_report_names_the_signed_report_by_its_date(
+        ws, made, default_plan, run):
+    put(ws, made, "STP", 12)
+    collect(ws, default_plan, PERIOD, pdf=False)
+    closing = close(ws, PERIOD, who="Hoa")
+    assert run(["reopen", "-p", "2022-Q3", "--ly-do", "Soát lại"], ws).exit_code == 0
+    assert run(["report", "-p", "2022-Q3", "--no-pdf"], ws).exit_code == 0
+    text = " ".join(_docx_text(ws.report_path(PERIOD.id)).split())
+    day = closing.at.date()
+    assert f"Báo cáo này thay thế báo cáo ngày {day.day}/{day.month}/{day.year} của" in text
+    assert "không có đơn vị gửi thêm hay gửi lại số liệu" in text

@@ -456,8 +456,12 @@ def test_default_plan_report(workspace, default_cons, tmp_path):
     assert ("Ở 4 nội dung thuộc nhóm đạt điểm thấp nhất năm 2021 (Trách nhiệm giải trình, Kiểm "
             "soát tham nhũng, Cung ứng dịch vụ công và Quản trị môi trường)") in body
     assert "42,5" not in body and "Năm 2022, Chỉ số" not in body
-    assert len(doc.inline_shapes) == 3  # scores by dimension present: third chart
+    assert len(doc.inline_shapes) == 4  # scores by dimension, then by year
     assert "Biểu đồ 3. Điểm Chỉ số PAPI của tỉnh theo nội dung năm 2020" in body
+    # The overall score by year (2020, 2021: published by the report's date) with the plan's
+    # target beside it.
+    assert ("Biểu đồ 4. Điểm Chỉ số PAPI của tỉnh qua các năm; mục tiêu của Kế hoạch: Chỉ số "
+            "PAPI năm 2022 tăng điểm và tăng hạng so với năm 2021") in body
     assert "- Các cơ quan, đơn vị gửi báo cáo đầy đủ, đúng hạn; không có nhiệm vụ quá thời " \
            "hạn." in body
 

@@ -697,9 +697,12 @@ def mail_command(state, kind, period, units, send_now):
 @plan_option(" Thư mục mặc định: demo, hoặc demo-TÊN với kế hoạch khác.")
 @click.option("--seed", default=2022, show_default=True, type=int, metavar="SỐ",
               help="Hạt giống ngẫu nhiên: cùng hạt giống cho cùng dữ liệu mô phỏng.")
+@click.option("--periods", "periods", default="", metavar="KỲ,KỲ,…",
+              help="Mô phỏng nhiều kỳ theo thứ tự, chốt từng kỳ trước kỳ sau; báo cáo kỳ "
+                   "cuối so sánh với các kỳ đã chốt (ví dụ 2022-Q1,2022-H1,2022-Q3,2022).")
 @pass_state
 @handle_errors
-def demo(state, directory, period, seed, plan_name):
+def demo(state, directory, period, seed, plan_name, periods):
     """Chạy thử cả chu kỳ báo cáo trên kế hoạch đi kèm (mặc định Kế hoạch 239/KH-UBND năm
     2022), trong một thư mục mới (mặc định ./demo): tạo biểu mẫu, mô phỏng các đơn vị điền
     và gửi lại (phần lớn đúng hạn, một số trễ, thiếu, có lỗi, lưu dạng .xls, một huyện gửi
@@ -712,14 +715,21 @@ def demo(state, directory, period, seed, plan_name):
       baocao demo
       baocao demo thu-nghiem -p 2022-Q3 --seed 7
       baocao demo --plan lao-cai-2025
+      baocao demo nhieu-ky --periods 2022-Q1,2022-H1,2022-Q3,2022
     """
     from generator.demo.run import run_demo, summary_lines
+    from generator.plan.periods import parse_period
+
+    several = [parse_period(p.strip()) for p in periods.split(",") if p.strip()]
+    if several and period is not None:
+        raise UsageError("Dùng -p cho một kỳ hoặc --periods cho nhiều kỳ, không dùng cả hai.")
 
     def progress(index, label):
         if not state.as_json:
             err_console.print(f"[{index + 1}/5] {label}…", markup=False)
 
-    result = run_demo(directory, period, seed=seed, progress=progress, plan=plan_name)
+    result = run_demo(directory, period, seed=seed, progress=progress, plan=plan_name,
+                      periods=several)
     if state.as_json:
         state.emit_json(result.as_json())
         return

@@ -25,7 +25,8 @@ from generator.consolidate.register import (
     wall_clock,
 )
 from generator.consolidate.tasks import dimension_frame, task_frames
-from generator.ledger.history import period_changes
+from generator.consolidate.trends import earlier_closed, trends_frame
+from generator.ledger.history import period_changes, since_signed
 from generator.ledger.status import status
 from generator.ledger.store import Ledger
 from generator.plan.periods import Period
@@ -107,6 +108,10 @@ def from_ledger(workspace, plan: Plan, period: Period, scope: str | None = None
             submissions = ledger.current_submissions(period.id)
             earlier = ledger.current_submissions(before.id)
             changes = period_changes(ledger, period.id, scope_units(plan, scope))
+            # The sign-off covers the province's outputs, not a district's (--scope).
+            replaces = since_signed(ledger, period.id, plan.units) if scope is None else None
+            closed = {p: ledger.current_submissions(p.id) for p in
+                      (earlier_closed(ledger, period) if scope is None else [])}
         previous = None
         if earlier:
             previous = consolidate(plan, before, earlier,
@@ -116,6 +121,9 @@ def from_ledger(workspace, plan: Plan, period: Period, scope: str | None = None
                            status(workspace, plan, period, submissions, scope=scope),
                            previous=previous, scope=scope)
         cons.corrections = corrections_frame(plan, changes)
+        cons.replaces = replaces
+        cons.trends = trends_frame([consolidate(plan, p, subs, status(workspace, plan, p, subs))
+                                    for p, subs in closed.items()], cons)
         return cons
 
 

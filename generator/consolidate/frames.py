@@ -77,6 +77,10 @@ COLUMNS = {
     # Values a unit's later file changed (ledger.history): old -> new, both files and dates.
     "corrections": ["unit", "unit_name", "where", "sheet", "row", "old", "new", "old_file",
                     "old_received", "new_file", "new_received"],
+    # One row per comparison, item and period (trends.py): kind is completion | on_time |
+    # indicator; value a share (0..1) or the indicator's figure.
+    "trends": ["kind", "item", "item_name", "agg", "period", "period_label", "closed",
+               "value", "numerator", "denominator"],
 }
 
 
@@ -100,6 +104,11 @@ class Consolidation:
     findings: pd.DataFrame
     coverage: pd.DataFrame
     corrections: pd.DataFrame = field(default_factory=lambda: frame("corrections", []))
+    # A reopened period: the sign-off its next report replaces and what changed since
+    # (ledger.history.SinceSigned), else None.
+    replaces: object = None
+    # This period beside every earlier closed period of the workspace (trends.py).
+    trends: pd.DataFrame = field(default_factory=lambda: frame("trends", []))
     # Each unit's effective submission (own file, else its district's child), for writers.
     data: dict[str, Submission] = field(default_factory=dict, repr=False)
 

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator import signoff
 from generator.collect import collect
 from generator.consolidate.build import from_ledger
 from generator.demo import simulate
@@ -57,6 +58,7 @@ class DemoResult:
     drafts: dict[str, list[Path]] = field(default_factory=dict)
     forms: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    closed: list = field(default_factory=list)  # earlier periods simulated and closed
 
     @property
     def output_dir(self) -> Path:
@@ -113,6 +115,7 @@ def prepare(directory: Path, plan: str | None = None):
     return workspace
 
 
+DEMO_SIGNER = "mô phỏng"  # who closed the earlier periods of a several-period demo
 DEMO_ADDRESSEE_EMAIL = "vanthu.ubnd@laocai.gov.vn"  # the demo's UBND tỉnh mailbox (drafts only)
 
 
@@ -131,10 +134,13 @@ def _identity(path: Path) -> tuple:
 
 
 def run_demo(directory=None, period=None, seed: int = DEFAULT_SEED,
-             progress=None, plan: str | None = None) -> DemoResult:
+             progress=None, plan: str | None = None, periods=(), units=None,
+             pdf=None) -> DemoResult:
     """Run the cycle on a shipped plan (default: the 2022 plan) in quarter III of the plan's
     year unless a period is given; progress(step_index, step_label) is called as each step
-    starts."""
+    starts. `periods`: several periods simulated in order (by their end), each closed before
+    the next; the last one is the demo's period, left open, and its report compares it with
+    the closed ones. `units`: only these units send returns (a quick run); pdf as collect's."""
     directory = directory or default_dir(plan)
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -151,22 +157,38 @@ def run_demo(directory=None, period=None, seed: int = DEFAULT_SEED,
     step(0)
     workspace = prepare(directory, plan)
     plan = load_plan(workspace.plan_path)
-    period = period or parse_period(f"{plan.details.get('year') or plan.date.year}-Q3")
+    periods = sorted(periods, key=lambda p: (p.end, p.start))
+    for earlier in periods[:-1]:
+        simulate_closed(workspace, plan, earlier, seed, units, pdf)
+    period = (periods[-1] if periods else period) or \
+        parse_period(f"{plan.details.get('year') or plan.date.year}-Q3")
     step(1)
-    written = write_forms(workspace, plan, period)
+    written = write_forms(workspace, plan, period, units=units)
     step(2)
-    sim = simulate.fill_returns(workspace, plan, period, workspace.input_dir(period), seed=seed)
+    sim = simulate.fill_returns(workspace, plan, period, workspace.input_dir(period), seed=seed,
+                                units=units)
     step(3)
-    collected = collect(workspace, plan, period)
+    collected = collect(workspace, plan, period, pdf=pdf)
     report = status(workspace, plan, period)
     key = key_figures(workspace, plan, period)
     step(4)
-    drafts = {kind: mail.run(kind, workspace, plan, period).drafts
+    drafts = {kind: mail.run(kind, workspace, plan, period, units=units).drafts
               for kind in ("forms", "remind", "report") if kind != "report" or
               mail.report_files(workspace, period)}
     step(5)
     return DemoResult(workspace.root, period, sim, collected, report, key, drafts, written,
-                      seconds)
+                      seconds, periods[:-1])
+
+
+def simulate_closed(workspace, plan, period, seed: int, units=None, pdf=None) -> None:
+    """One earlier period of a several-period demo: returns simulated, collected, closed
+    as if its report had been signed (a period already closed is left as it is)."""
+    if signoff.state(workspace, period)[0] is not None:
+        return
+    simulate.fill_returns(workspace, plan, period, workspace.input_dir(period), seed=seed,
+                          units=units)
+    collect(workspace, plan, period, pdf=pdf)
+    signoff.close(workspace, period, who=DEMO_SIGNER)
 
 
 def key_figures(workspace, plan, period) -> dict:
@@ -182,8 +204,12 @@ def summary_lines(result: DemoResult) -> list[str]:
         path = Path(path)
         return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
-    lines = [f"Không gian làm việc: {root}", "",
-             f"Kỳ báo cáo: {result.period.label} ({result.period.id})",
+    lines = [f"Không gian làm việc: {root}", ""]
+    if result.closed:
+        lines += [f"Các kỳ đã mô phỏng và chốt trước: "
+                  f"{', '.join(f'{p.label} ({p.id})' for p in result.closed)}; báo cáo và bảng "
+                  "tổng hợp kỳ dưới đây so sánh với các kỳ này.", ""]
+    lines += [f"Kỳ báo cáo: {result.period.label} ({result.period.id})",
              f"  Mô phỏng: {simulate.describe(result.simulation)}.",
              f"  Đơn vị phải báo cáo: {fmt_int(len(result.status.expected))}; "
              + ", ".join(f"{s.label.lower()} {fmt_int(counts[s.key])}"

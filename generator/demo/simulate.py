@@ -204,8 +204,10 @@ def plan_return(plan, unit, period, seed: int, kind: str, deadline: dt.date) -> 
     rng = _rng(seed, "return", unit.code, period.id)
     received = received_time(rng, deadline, kind, period.cutoff_end)
     tasks = {}
-    first_day = max(period.cutoff_start, plan.date)
     last_day = min(period.cutoff_end, received.date())
+    # A period that ends before the plan was issued (2022-Q1, 2022-H1 under plan 239 of
+    # 30/6/2022): work is dated within the period itself.
+    first_day = min(max(period.cutoff_start, plan.date), last_day)
     for task, role in plan.tasks_for(unit.code):
         status = _status(rng, role)
         phrase = _task_phrase(task.text)

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from generator.forms import layout as formspec
-from generator.ledger.store import Ledger
+from generator.ledger.store import Closing, Ledger
 from generator.model import Receipt, Submission
 from generator.text import fmt_date, fmt_num
 
@@ -86,3 +86,38 @@ def period_changes(ledger: Ledger, period_id: str, units) -> list[Change]:
     corrected = set(ledger.corrected_units(period_id))
     return [c for unit in units if unit in corrected
             for c in unit_changes(ledger, period_id, unit)]
+
+
+@dataclass(frozen=True)
+class SinceSigned:
+    """What a reopened period's next report replaces and what changed since it was signed."""
+
+    signed: Closing  # the sign-off the next report replaces (its number, date)
+    reopened: Closing  # who reopened the period, when, why
+    arrived: list[Receipt]  # units' first accepted files, recorded after the sign-off
+    changes: list[Change]  # values a file recorded after the sign-off changed, per unit
+
+
+def since_signed(ledger: Ledger, period_id: str, units) -> SinceSigned | None:
+    """None unless the period was signed off and then reopened (its last closing action is
+    a reopening). A unit's signed file is its latest accepted file recorded up to the
+    sign-off (by time of receipt, as the ledger orders supersessions); its current file is
+    the one the ledger uses now."""
+    history = ledger.closings(period_id)
+    if not history or history[-1].action != "reopen":
+        return None
+    signed = next(c for c in reversed(history) if c.action == "close")
+    later = {r.sha256 for r in ledger.received_after(period_id, signed.last_receipt)
+             if r.accepted}
+    arrived, changed = [], []
+    for unit in units:
+        accepted = [(r, s) for r, s in ledger.versions(period_id, unit) if s is not None]
+        if not any(r.sha256 in later for r, _ in accepted):
+            continue
+        before = [(r, s) for r, s in accepted if r.sha256 not in later]
+        now = next((r, s) for r, s in accepted if not r.superseded)
+        if not before:
+            arrived.append(now[0])
+        elif before[-1][0].sha256 != now[0].sha256:
+            changed += changes(before[-1][1], now[1], before[-1][0], now[0])
+    return SinceSigned(signed, history[-1], arrived, changed)

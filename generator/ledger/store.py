@@ -577,12 +577,19 @@ class Ledger:
     def after_closing(self, period_id: str) -> list[Receipt]:
         """Files recorded after the sign-off in force, in order of receipt."""
         held = self.closing(period_id)
-        if held is None:
-            return []
+        return [] if held is None else self.received_after(period_id, held.last_receipt)
+
+    def received_after(self, period_id: str, last_receipt: int) -> list[Receipt]:
+        """Files recorded after a sign-off (its last_receipt), in order of receipt."""
         rows = self._db.execute("SELECT * FROM receipts WHERE period = ? AND id > ? "
                                 "ORDER BY received_utc, id",
-                                (str(period_id), held.last_receipt)).fetchall()
+                                (str(period_id), last_receipt)).fetchall()
         return [self._receipt(row) for row in rows]
+
+    def closed_periods(self) -> list[str]:
+        """The periods whose sign-off is in force."""
+        periods = [r[0] for r in self._db.execute("SELECT DISTINCT period FROM closings")]
+        return sorted(p for p in periods if self.closing(p) is not None)
 
     def versions(self, period_id: str, unit: str) -> list[tuple[Receipt, Submission | None]]:
         """Every file of one unit for the period, oldest first, with its submission (None

@@ -23,6 +23,7 @@ from matplotlib import rc_context  # noqa: E402  (backend chosen first)
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.font_manager import FontProperties  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
@@ -220,4 +221,146 @@ def scores_by_dimension(scores: list[dict], dimensions: dict[int, tuple[str, str
         use_serif(fig)
         fig.tight_layout()
         drop_unfit_labels(fig, pairs)
+        return _png(fig)
+
+
+# --------------------------------------------------------------------------- trends
+
+PERIOD_COLORS = ("#cfd8dc", "#a7b6be", "#7f939e", "#5a6e79", "#3c4c55")
+CURRENT_COLOR = "#1565c0"  # this period; earlier closed periods in greys, oldest lightest
+
+
+def _period_colors(count: int) -> list[str]:
+    greys = list(PERIOD_COLORS[-(count - 1):]) if count > 1 else []
+    while len(greys) < count - 1:  # more periods than greys: the oldest repeat the lightest
+        greys.insert(0, PERIOD_COLORS[0])
+    return greys + [CURRENT_COLOR]
+
+
+LEGEND_COLUMNS = 2  # four period names ("6 tháng đầu năm 2022") do not fit on one line
+
+
+def _row_major(items: list, ncol: int = LEGEND_COLUMNS) -> list:
+    """Legend entries in the order matplotlib fills its columns (down, then across), so
+    that the legend reads left to right, line by line, oldest period first."""
+    rows = -(-len(items) // ncol)
+    return [items[r * ncol + c] for c in range(ncol) for r in range(rows)
+            if r * ncol + c < len(items)]
+
+
+def shares_by_period(items: list[str], periods: list[str], values: list[list[float]],
+                     xlabel: str) -> bytes | None:
+    """Shares (0..1) for each item (a dimension, a level), one bar per period, the current
+    period last (blue); values[item][period], NaN where the period has no figure."""
+    if not items or len(periods) < 2:
+        return None
+    step = 0.8 / len(periods)
+    colors = _period_colors(len(periods))
+    with rc_context(STYLE):
+        fig = _new_figure(WIDTH_IN, 1.0 + 0.16 * len(items) * len(periods) + 0.12 * len(items))
+        ax = fig.add_subplot()
+        positions = list(range(len(items)))[::-1]
+        pairs = []
+        for index, label in enumerate(periods):
+            ys = [p + ((len(periods) - 1) / 2 - index) * step for p in positions]
+            raw = [row[index] for row in values]
+            xs = [0.0 if v != v else v for v in raw]
+            bars = ax.barh(ys, xs, height=step * 0.9, color=colors[index], label=label)
+            for bar, share, given in zip(bars, xs, raw, strict=True):
+                if given == 0:  # a figure of 0%, not a period without one (NaN: no text)
+                    ax.text(0.005, bar.get_y() + bar.get_height() / 2, "0%", ha="left",
+                            va="center", fontsize=7, color="#616161")
+                elif share:
+                    pairs.append((ax.text(bar.get_width() - 0.01, bar.get_y()
+                                          + bar.get_height() / 2, share_text(share),
+                                          ha="right", va="center", fontsize=8,
+                                          color="white" if index else "black"), bar))
+        ax.set_yticks(positions, [_wrap(item) for item in items])
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel(xlabel)
+        handles, names = ax.get_legend_handles_labels()
+        ax.legend(_row_major(handles), _row_major(names), loc="lower center",
+                  bbox_to_anchor=(0.5, 1.0), ncol=LEGEND_COLUMNS, frameon=False, fontsize=9)
+        use_serif(fig)
+        fig.tight_layout()
+        drop_unfit_labels(fig, pairs)
+        return _png(fig)
+
+
+def indicators_by_period(indicators: list[tuple[str, str, list[float]]],
+                         periods: list[str]) -> bytes | None:
+    """One panel per indicator (name, agg, values by period): each its own scale, since
+    the indicators count different things; ratios as percentages."""
+    if not indicators or len(periods) < 2:
+        return None
+    colors = _period_colors(len(periods))
+    with rc_context(STYLE):
+        fig = _new_figure(WIDTH_IN, 3.4)
+        axes = fig.subplots(1, len(indicators), squeeze=False)[0]
+        for ax, (name, agg, values) in zip(axes, indicators, strict=True):
+            xs = list(range(len(periods)))
+            ys = [0.0 if v != v else v for v in values]
+            bars = ax.bar(xs, ys, color=colors, width=0.7)
+            for bar, value, raw in zip(bars, ys, values, strict=True):
+                text = "" if raw != raw else (share_text(value) if agg == "ratio"
+                                              else fmt_num(value, 0 if value.is_integer()
+                                                           else 1))
+                ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), text,
+                        ha="center", va="bottom", fontsize=8)
+            ax.set_xticks(xs, [str(n + 1) for n in xs])
+            ax.set_title(_wrap(name, 24), fontsize=9)
+            top = max(ys) if ys and max(ys) > 0 else 1.0
+            ax.set_ylim(0, top * 1.18)
+            if agg == "ratio":
+                ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        handles = [Patch(color=c, label=f"{n + 1}. {p}")
+                   for n, (c, p) in enumerate(zip(colors, periods, strict=True))]
+        fig.legend(handles=_row_major(handles), loc="lower center", ncol=LEGEND_COLUMNS,
+                   frameon=False, fontsize=9)
+        use_serif(fig)
+        fig.tight_layout(rect=(0, 0.06 * -(-len(periods) // LEGEND_COLUMNS), 1, 1))
+        return _png(fig)
+
+
+def _exact(score: float) -> str:
+    """A published score as published (40,151; 42,96), up to four decimals."""
+    text = fmt_num(round(float(score), 4), 4)
+    return text.rstrip("0").rstrip(",") if "," in text else text
+
+
+def scores_by_year(overall: list[dict], index_name: str = "PAPI",
+                   baseline: dict | None = None) -> bytes | None:
+    """The index's overall score by year (bars, with the rank where published) and the
+    baseline year the plan's target is measured against (a dashed line); None with fewer
+    than two years."""
+    rows = [s for s in overall if s.get("score") is not None]
+    if len(rows) < 2:
+        return None
+    with rc_context(STYLE):
+        fig = _new_figure(WIDTH_IN, 2.8)
+        ax = fig.add_subplot()
+        xs = list(range(len(rows)))
+        scores = [float(s["score"]) for s in rows]
+        colors = [YEAR_COLORS[1] if baseline is not None and s["year"] == baseline["year"]
+                  else YEAR_COLORS[0] for s in rows]
+        bars = ax.bar(xs, scores, color=colors, width=0.55)
+        lift = max(scores) * 0.04  # the label clears the baseline's dashed line
+        for bar, row in zip(bars, rows, strict=True):
+            text = _exact(row["score"])
+            if row.get("rank") and row.get("of"):
+                text += f"\nhạng {row['rank']}/{row['of']}"
+            ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + lift, text,
+                    ha="center", va="bottom", fontsize=9)
+        if baseline is not None:
+            ax.axhline(float(baseline["score"]), color="#c62828", linestyle="--", linewidth=1,
+                       label=f"Mốc của mục tiêu: điểm năm {baseline['year']} "
+                             f"({_exact(baseline['score'])})")
+            ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False,
+                      fontsize=9)
+        ax.set_xticks(xs, [str(s["year"]) for s in rows])
+        ax.set_ylim(0, max(scores) * 1.35)
+        ax.set_ylabel(f"Điểm Chỉ số {index_name}")
+        use_serif(fig)
+        fig.tight_layout()
         return _png(fig)

@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import math
 import re
+import zipfile
 from pathlib import Path
 
 import jinja2
@@ -57,7 +58,7 @@ from generator.vocab import (
 
 RECEIVED = (ON_TIME.key, LATE.key)  # states of a unit whose report is counted
 
-CHART_KEYS = ("bieu_do_nop_bao_cao", "bieu_do_hoan_thanh", "bieu_do_diem")
+CHART_KEYS = ("bieu_do_nop_bao_cao", "bieu_do_hoan_thanh", "bieu_do_diem", "bieu_do_diem_nam")
 CHART_WIDTH = Mm(140)
 NUMBER_BLANK = " " * 7  # "Số:        /BC-SNV" until the clerk writes the number
 QUOTES_PER_DIMENSION = 1  # the body stays within 8 pages; the rest is in the workbook
@@ -322,6 +323,170 @@ def _opening(cons, period, name, index) -> list[str]:
             f"hiện Kế hoạch{where} {period.label} như sau:"]
 
 
+CHANGES_PER_UNIT = 3  # values a resent return changed, named in the body; all in the workbook
+UNITS_NAMED = 6  # units whose returns arrived or changed after sign-off, named in the body
+
+
+def _signed_day(closing) -> str:
+    """The signed report's date as given at closing (dd/mm/yyyy), else the day it was
+    closed."""
+    try:
+        day = _given_date(closing.date)
+    except UsageError:  # kept as typed: the number and date are the clerk's
+        return clean(closing.date)
+    return fmt_date_plain(day or closing.at.date())
+
+
+def _replaced(cons, period, name) -> list[str]:
+    """A reopened period's report: the signed report it replaces (NĐ 30 style) and what
+    changed since it was signed."""
+    since = cons.replaces
+    if since is None:
+        return []
+    signed, plan = since.signed, cons.plan
+    what = (f"Báo cáo số {clean(signed.number)} ngày {_signed_day(signed)}" if
+            clean(signed.number) else f"báo cáo ngày {_signed_day(signed)}")
+    reason = _sentence_end(since.reopened.reason)
+    out = [f"Báo cáo này thay thế {what} của {name} về kết quả thực hiện Kế hoạch "
+           f"{period.label} (kỳ báo cáo được mở lại {_day(since.reopened.at)}"
+           + (f", lý do: {reason}" if reason else "") + ")."]
+    parts = []
+    if since.arrived:
+        names = [f"{plan.units[r.unit].name} (nhận {_cell_day(r.received_at)})"
+                 if r.unit in plan.units else r.unit for r in since.arrived]
+        parts.append("nhận thêm báo cáo của " + _names(_named(names)))
+    by_unit: dict[str, list] = {}
+    for change in since.changes:
+        by_unit.setdefault(change.unit, []).append(change)
+    for unit, changed in list(by_unit.items())[:UNITS_NAMED]:
+        parts.append(_resent(plan, unit, changed))
+    if len(by_unit) > UNITS_NAMED:
+        parts.append(f"{fmt_int(len(by_unit) - UNITS_NAMED)} đơn vị khác gửi lại số liệu")
+    if not parts:
+        out.append("Sau khi báo cáo được ký, không có đơn vị gửi thêm hay gửi lại số liệu "
+                   "khác với số liệu đã tổng hợp.")
+        return out
+    tail = (" (chi tiết từng ô số liệu thay đổi tại trang Số liệu gửi lại của bảng tổng hợp "
+            "gửi kèm)" if since.changes else "")
+    out.append(f"Những điểm thay đổi so với báo cáo đã ký{tail}:")
+    out += [f"- {part[0].upper()}{part[1:]}" + (";" if i < len(parts) - 1 else ".")
+            for i, part in enumerate(parts)]
+    return out
+
+
+def _named(names: list[str]) -> list[str]:
+    if len(names) <= UNITS_NAMED:
+        return names
+    return names[:UNITS_NAMED] + [f"{fmt_int(len(names) - UNITS_NAMED)} đơn vị khác"]
+
+
+def _resent(plan, unit: str, changed: list) -> str:
+    """'Sở Tư pháp gửi lại báo cáo (nhận 13/9/2022): Nhiệm vụ 1.2 – Kết quả thực hiện từ
+    “…” thành “…”; …'"""
+    name = plan.units[unit].name if unit in plan.units else unit
+    shown = [f"{c.where} từ “{c.old or 'để trống'}” thành “{c.new or 'để trống'}”"
+             for c in changed[:CHANGES_PER_UNIT]]
+    more = (f" và {fmt_int(len(changed) - CHANGES_PER_UNIT)} nội dung khác"
+            if len(changed) > CHANGES_PER_UNIT else "")
+    return (f"{name} gửi lại báo cáo (nhận {_cell_day(changed[-1].new_received)}), thay đổi: "
+            + "; ".join(shown) + more)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def trend_series(trends, kind: str):
+    """(period ids, period labels, [(item, item name, agg, [value by period])]) of one
+    comparison, periods oldest first, this period last."""
+    part = trends[trends["kind"] == kind]
+    periods = list(dict.fromkeys(part["period"]))
+    labels = [_capital(parse_period(p).label) for p in periods]
+    labels[-1] += " (kỳ này)"
+    value = {(r.item, r.period): float(r.value) for r in part.itertuples()}
+    items = dict.fromkeys((r.item, r.item_name, r.agg) for r in part.itertuples())
+    return periods, labels, [(item, name, agg, [value.get((item, p), math.nan)
+                                                for p in periods])
+                             for item, name, agg in items]
+
+
+def trend_charts(trends, first: int) -> list[dict]:
+    """The trend charts (PNG) with their captions, numbered from `first`."""
+    if trends is None or trends.empty:
+        return []
+    out = []
+    _ids, labels, rows = trend_series(trends, "completion")
+    out.append((charts.shares_by_period([n for _i, n, _a, _v in rows], labels,
+                                        [v for *_x, v in rows], "Tỷ lệ nhiệm vụ hoàn thành"),
+                "Tỷ lệ nhiệm vụ hoàn thành theo nội dung qua các kỳ đã chốt"))
+    _ids, labels, rows = trend_series(trends, "on_time")
+    out.append((charts.shares_by_period([n for _i, n, _a, _v in rows], labels,
+                                        [v for *_x, v in rows], "Tỷ lệ đơn vị gửi đúng hạn"),
+                "Tỷ lệ đơn vị gửi báo cáo đúng hạn theo cấp qua các kỳ đã chốt"))
+    _ids, labels, rows = trend_series(trends, "indicator")
+    out.append((charts.indicators_by_period([(n, a, v) for _i, n, a, v in rows], labels),
+                "Một số chỉ tiêu chính của toàn tỉnh qua các kỳ đã chốt"))
+    return [{"hinh": png, "chu_thich": f"Biểu đồ {first + n}. {caption}"}
+            for n, (png, caption) in enumerate(c for c in out if c[0])]
+
+
+def _series_text(values, agg: str) -> str:
+    """'lần lượt 10,3%, 15,4% và kỳ này 15,4%': earlier periods oldest first."""
+    shown = [_value(v, agg) or "chưa có số liệu" for v in values]
+    return f"lần lượt {', '.join(shown[:-1])} và kỳ này {shown[-1]}"
+
+
+def trend_paragraphs(cons, first: int) -> list[str]:
+    """What the trend charts show, in words; nothing without an earlier closed period."""
+    trends = cons.trends
+    if trends is None or trends.empty:
+        return []
+    ids, labels, rows = trend_series(trends, "completion")
+    earlier = [_lower_first(label) for label in labels[:-1]]
+    whole = next(v for i, _n, _a, v in rows if i == "")
+    _ids, _labels, levels = trend_series(trends, "on_time")
+    total = next(v for i, _n, _a, v in levels if i == "")
+    out = [f"So với {fmt_int(len(earlier))} kỳ báo cáo trước đã chốt ({_names(earlier)}): tỷ "
+           f"lệ nhiệm vụ hoàn thành (trên số nhiệm vụ có phát sinh) {_series_text(whole, 'ratio')}"
+           f" (Biểu đồ {first}); tỷ lệ đơn vị gửi báo cáo đúng hạn "
+           f"{_series_text(total, 'ratio')} (Biểu đồ {first + 1})."]
+    moves = sorted(((v[-1] - v[-2], n, v) for i, n, _a, v in rows if i and
+                    not math.isnan(v[-1] - v[-2])), key=lambda m: -m[0])
+    if moves and moves[0][0] > 0:
+        gain, name, values = moves[0]
+        out.append(f"So với {earlier[-1]}, nội dung có tỷ lệ hoàn thành tăng nhiều nhất là "
+                   f"{name} (từ {_pct(values[-2])} lên {_pct(values[-1])}).")
+    _ids, _labels, indicators = trend_series(trends, "indicator")
+    parts = [f"{name}: {_series_text(values, agg)}" for _i, name, agg, values in indicators]
+    # Periods of different lengths: a flow over "6 tháng" holds the first quarter's too.
+    mixed = len({parse_period(p).kind for p in ids}) > 1 and \
+        any(agg == "sum" for _i, _n, agg, _v in indicators)
+    if parts:
+        out.append("Một số chỉ tiêu chính của toàn tỉnh (chỉ tiêu đầu tiên của mỗi loại trong "
+                   "Kế hoạch: cộng dồn, thời điểm, tỷ lệ) qua các kỳ: " + "; ".join(parts)
+                   + f" (Biểu đồ {first + 2})." + (
+                       " Chỉ tiêu cộng dồn tính trong thời gian chốt số liệu của từng kỳ, nên "
+                       "kỳ 6 tháng, 9 tháng, năm bao gồm cả các quý trước trong năm." if mixed
+                       else ""))
+    out.append("Số liệu các kỳ trước được tổng hợp lại từ sổ theo dõi theo cùng cách tính của "
+               "báo cáo này (kể cả báo cáo đơn vị gửi sau khi chốt kỳ, nếu có); chi tiết tại "
+               "trang So sánh các kỳ của bảng tổng hợp gửi kèm.")
+    return out
+
+
+def annual_note(cons) -> list[str]:
+    """How a year's figures are made: from the units' annual returns, whose window is the
+    whole year, never by adding the year's quarters and halves (they overlap)."""
+    period = _period(cons.period)
+    if period.kind != "year":
+        return []
+    return [f"Số liệu cả năm {period.year} tổng hợp từ báo cáo năm của các đơn vị (số liệu "
+            f"tính từ {_day(period.cutoff_start)} đến {_day(period.cutoff_end)}): chỉ tiêu cộng "
+            "dồn là tổng của các đơn vị trong cả năm, chỉ tiêu thời điểm lấy số liệu cuối kỳ, "
+            "chỉ tiêu tỷ lệ tính từ tổng tử số và tổng mẫu số; không cộng thêm số liệu các kỳ "
+            "quý, 6 tháng, 9 tháng vì các kỳ này nằm trong năm (cộng lại sẽ tính trùng)."]
+
+
 def _level_rates(cons):
     rates = cons.rates
     return rates[rates["level"] != ""] if not rates.empty else rates
@@ -443,6 +608,15 @@ def index_paragraphs(plan, day: dt.date, index: str, chart: bool = False) -> lis
         out.append(f"Năm {score['year']}, Chỉ số {index} của tỉnh đạt {_score_text(score)}, "
                    f"{verb} {_score(abs(change))} điểm so với năm {latest['year']}.")
     return out
+
+
+def _year_caption(plan, index: str, number: int) -> str:
+    """'Biểu đồ 4. Điểm Chỉ số PAPI của tỉnh qua các năm; mục tiêu của Kế hoạch: …'"""
+    target = clean(plan.details.get("index_target", ""))
+    text = f"Biểu đồ {number}. Điểm Chỉ số {index} của tỉnh qua các năm"
+    if target:
+        text += f"; mục tiêu của Kế hoạch: Chỉ số {index} năm {_plan_year(plan)} {target}"
+    return text
 
 
 def _results_intro(cons, index, day, has_score_chart: bool) -> list[str]:
@@ -1008,8 +1182,10 @@ def _recipients(config, plan) -> list[str]:
     return [r + ";" for r in listed[:-1]] + [r + "." for r in listed[-1:]]
 
 
-def build_context(cons, config: dict) -> dict:
-    """Everything the template shows, as plain strings, lists and dicts (charts as PNG)."""
+def build_context(cons, config: dict, year_chart: bool = True) -> dict:
+    """Everything the template shows, as plain strings, lists and dicts (charts as PNG).
+    year_chart: False for a template from before the chart of scores by year (an
+    officer's own copy), so the charts after it keep their numbers."""
     plan = cons.plan
     period = _period(cons.period)
     day = report_date(config, cons)
@@ -1020,6 +1196,10 @@ def build_context(cons, config: dict) -> dict:
     scores = _known_scores(plan, day)
     score_chart = charts.scores_by_dimension(scores, plan.dimensions, index)
     subject = _subject(cons, period, index)
+    number = 3 if score_chart is None else 4  # after Biểu đồ 1-2 and the one by dimension
+    year_chart = charts.scores_by_year(_overall(scores), index, _baseline(plan, day)) \
+        if year_chart else None
+    first_trend = number + (year_chart is not None)
     context = {
         "co_quan_chu_quan": clean(config.get("managing_body", "")).upper(),
         "co_quan_ban_hanh": clean(config.get("issuing_body", "")).upper(),
@@ -1030,11 +1210,14 @@ def build_context(cons, config: dict) -> dict:
         "trich_yeu": subject,
         "kinh_gui": addressee(config, plan) + ".",
         "chi_so": index,
-        "mo_dau": _opening(cons, period, name, index),
+        "mo_dau": _replaced(cons, period, name) + _opening(cons, period, name, index),
         "trien_khai": _deployment(cons, period, name),
-        "ket_qua_chung": _results_intro(cons, index, day, score_chart is not None),
+        "ket_qua_chung": annual_note(cons) + _results_intro(cons, index, day,
+                                                            score_chart is not None),
         "noi_dung": _dimensions(cons, day),
         "danh_gia": _assessment(cons, day, index),
+        "so_sanh_ky": trend_paragraphs(cons, first_trend),
+        "bieu_do_ky": trend_charts(cons.trends, first_trend),
         "ton_tai": _shortcomings(cons) + _own_difficulties(cons),
         "nguyen_nhan": _causes(cons, difficulties),
         "nhiem_vu_toi": _next_tasks(cons, period, name, config),
@@ -1053,6 +1236,8 @@ def build_context(cons, config: dict) -> dict:
         "bieu_do_hoan_thanh": charts.completion_by_dimension(cons.dimensions, plan.dimensions),
         "bieu_do_diem": score_chart,
         "chu_thich_diem": charts.score_caption(scores, plan.dimensions, index),
+        "bieu_do_diem_nam": year_chart,
+        "chu_thich_diem_nam": _year_caption(plan, index, number),
         "thuoc_tinh": {"title": f"Báo cáo {subject.replace(NBSP, ' ')}",
                        "subject": subject.replace(NBSP, " "), "author": name,
                        "created": dt.datetime.combine(day, dt.time())},
@@ -1133,6 +1318,9 @@ def render(template: Path, context: dict) -> bytes:
     for key in CHART_KEYS:
         png = context.get(key)
         context[key] = InlineImage(tpl, io.BytesIO(png), width=CHART_WIDTH) if png else ""
+    context["bieu_do_ky"] = [{**c, "hinh": InlineImage(tpl, io.BytesIO(c["hinh"]),
+                                                       width=CHART_WIDTH)}
+                             for c in context.get("bieu_do_ky", [])]
     try:
         tpl.render(context, autoescape=True)
     except jinja2.TemplateError as exc:
@@ -1148,6 +1336,11 @@ def render(template: Path, context: dict) -> bytes:
     return normalise_zip(buffer.getvalue())
 
 
+def _has_tag(template: Path, tag: str) -> bool:
+    with zipfile.ZipFile(template) as book:
+        return tag.encode() in book.read("word/document.xml")
+
+
 def write_report(workspace, cons, path, pdf=None) -> list[Path]:
     """Write the .docx (and its PDF: pdf=True requires LibreOffice, None = when present).
 
@@ -1159,7 +1352,7 @@ def write_report(workspace, cons, path, pdf=None) -> list[Path]:
     if not template.is_file():
         raise UsageError(f"Không tìm thấy mẫu báo cáo {TEMPLATE_NAME}; chạy "
                          "'python -m generator.render.template_builder' để tạo lại.")
-    data = render(template, build_context(cons, config))
+    data = render(template, build_context(cons, config, _has_tag(template, "bieu_do_diem_nam")))
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
     written = [path]

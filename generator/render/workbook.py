@@ -48,6 +48,7 @@ SHEETS = {
     "notes": "Khó khăn, đề xuất",
     "changes": "So với kỳ trước",
     "corrections": "Số liệu gửi lại",
+    "trends": "So sánh các kỳ",
     "reconciliation": "Đối chiếu số liệu",
     "findings": "Lỗi và lưu ý",
 }
@@ -474,6 +475,49 @@ def corrections_sheet(book, cons, fmt) -> None:
     page_setup(sheet, top)
 
 
+TREND_KINDS = {"completion": "Nhiệm vụ hoàn thành", "on_time": "Gửi báo cáo đúng hạn",
+               "indicator": "Chỉ tiêu chính"}
+TREND_COUNTS = {"completion": "hoàn thành/có phát sinh", "on_time": "đúng hạn/phải báo cáo",
+                "indicator": "đơn vị báo cáo"}
+
+
+def trends_sheet(book, cons, fmt) -> None:
+    """This period beside every earlier closed period (consolidate.trends): per comparison
+    and item, each period's figure and the counts it is made from; only when there is an
+    earlier closed period."""
+    trends = cons.trends
+    if trends is None or trends.empty:
+        return
+    sheet = book.add_worksheet(SHEETS["trends"])
+    periods = list(dict.fromkeys(trends["period"]))
+    labels = dict(zip(trends["period"], trends["period_label"], strict=True))
+    columns = [("So sánh", 18, "text"), ("Mã", 8, "text"), ("Nội dung", 40, "text")]
+    for period in periods:
+        name = labels[period] + (" (kỳ này)" if period == cons.period.id else "")
+        columns += [(name[:1].upper() + name[1:], 13, "text"), ("Số lượng", 11, "text")]
+    top = _titles(sheet, cons, fmt, "So sánh với các kỳ báo cáo đã chốt", len(columns))
+    sheet.write_string(3, 0, "Mỗi kỳ tổng hợp lại từ sổ theo dõi theo cùng cách tính; chỉ tiêu "
+                             "chính: chỉ tiêu đầu tiên của mỗi loại (cộng dồn, thời điểm, tỷ "
+                             "lệ) trong Kế hoạch.", fmt.subtitle)
+    table(sheet, top, columns, [], fmt)
+    items = list(dict.fromkeys((r.kind, r.item, r.item_name, r.agg)
+                               for r in trends.itertuples()))
+    cell = {(r.kind, r.item, r.period): r for r in trends.itertuples()}
+    for row, (kind, item, name, agg) in enumerate(items, start=top + 1):
+        put(sheet, row, 0, TREND_KINDS[kind], "text", fmt)
+        put(sheet, row, 1, item, "text", fmt)
+        put(sheet, row, 2, name, "text", fmt)
+        for n, period in enumerate(periods):
+            rec = cell.get((kind, item, period))
+            value = rec.value if rec is not None else None
+            put(sheet, row, 3 + 2 * n, value, "pct" if agg == "ratio" else "num", fmt)
+            counts = (f"{fmt_int(rec.numerator)}/{fmt_int(rec.denominator)} "
+                      f"{TREND_COUNTS[kind]}" if rec is not None and rec.denominator else "")
+            put(sheet, row, 4 + 2 * n, counts, "text", fmt)
+    sheet.autofilter(top, 0, top + len(items), len(columns) - 1)
+    page_setup(sheet, top)
+
+
 def reconciliation_sheet(book, cons, fmt) -> None:
     sheet = book.add_worksheet(SHEETS["reconciliation"])
     columns = [("Mã huyện", 9, "text"), ("Đơn vị cấp huyện", 30, "text"),
@@ -558,6 +602,7 @@ def _write(cons, path: Path, key: bytes | None) -> Path:
         notes_sheet(book, cons, fmt)
         changes_sheet(book, cons, fmt)
         corrections_sheet(book, cons, fmt)
+        trends_sheet(book, cons, fmt)
         if cons.scope is None:
             reconciliation_sheet(book, cons, fmt)
         findings_sheet(book, cons, fmt)
