@@ -119,3 +119,22 @@ def test_scores_by_year_need_two_years():
     png, caught = drawn(lambda: charts.scores_by_year(overall, "PAPI", overall[1]))
     assert png.startswith(b"\x89PNG") and not caught
     assert png == charts.scores_by_year(overall, "PAPI", overall[1])
+
+
+def test_count_axes_read_in_vietnamese_style(monkeypatch):
+    """A count axis reads 2.000 like the bars' labels and the text, not 2000."""
+    from matplotlib.figure import Figure
+
+    saved, real = [], Figure.savefig
+
+    def keep(figure, *args, **kwargs):
+        saved.append(figure)
+        return real(figure, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    charts.indicators_by_period([("Số thôn, tổ dân phố (thôn, tổ)", "sum",
+                                  [2468.0, 2613.0, 2578.0]),
+                                 ("Tỷ lệ thôn", "ratio", [0.5, 0.6, 0.7])], PERIODS)
+    counts, shares = ([t.get_text() for t in ax.get_yticklabels()] for ax in saved[0].axes)
+    assert "2.000" in counts and not any(t.isdigit() and len(t) > 3 for t in counts)
+    assert "60%" in shares

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.font_manager import FontProperties  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
-from matplotlib.ticker import PercentFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from generator.render.template_builder import serif_font  # noqa: E402
 from generator.text import fmt_int, fmt_num  # noqa: E402
@@ -314,6 +314,8 @@ def indicators_by_period(indicators: list[tuple[str, str, list[float]]],
             ax.set_ylim(0, top * 1.18)
             if agg == "ratio":
                 ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            else:  # 3.000, as in the bar labels and the text, not matplotlib's 3000
+                ax.yaxis.set_major_formatter(COUNT_TICKS)
         handles = [Patch(color=c, label=f"{n + 1}. {p}")
                    for n, (c, p) in enumerate(zip(colors, periods, strict=True))]
         fig.legend(handles=_row_major(handles), loc="lower center", ncol=LEGEND_COLUMNS,
@@ -321,6 +323,10 @@ def indicators_by_period(indicators: list[tuple[str, str, list[float]]],
         use_serif(fig)
         fig.tight_layout(rect=(0, 0.06 * -(-len(periods) // LEGEND_COLUMNS), 1, 1))
         return _png(fig)
+
+
+# Count axes in Vietnamese style (1.250; 2,5); ticks are whole or one decimal.
+COUNT_TICKS = FuncFormatter(lambda v, _pos: fmt_num(v, 0 if float(v).is_integer() else 1))
 
 
 def _exact(score: float) -> str:
