@@ -15,7 +15,7 @@ from generator.forms import writer as forms
 from generator.intake import read as intake
 from generator.ledger.status import status
 from generator.plan.periods import parse_period
-from generator.vocab import STATUS_DONE, STATUSES, unit_file_name
+from generator.vocab import STATUS_DONE, STATUS_NA, STATUSES, unit_file_name
 
 PERIOD = parse_period("2022-Q3")
 
@@ -171,3 +171,27 @@ def test_received_time_is_office_hours():
     moment = simulate.received_time(rng, dt.date(2022, 9, 15), simulate.ON_TIME,
                                     dt.date(2022, 9, 14))
     assert 7 <= moment.hour <= 16 and moment.utcoffset() == dt.timedelta(hours=7)
+
+
+def test_longer_periods_hold_their_quarters_figures(default_plan):
+    """One unit's flows over 6 tháng and the year are at least those of the quarters they
+    hold (a year never shows fewer meetings than its third quarter); stocks are the last
+    quarter's, so the year's and the 6 months' differ as Q4's and Q2's do."""
+    unit = default_plan.units["02635"]
+    got = {}
+    for pid in ("2022-Q1", "2022-Q2", "2022-H1", "2022-Q3", "2022"):
+        period = parse_period(pid)
+        got[pid] = simulate.plan_return(default_plan, unit, period, 7, simulate.ON_TIME,
+                                        period.deadline(unit.level))
+    quiet = {tt for values in got.values() for tt, item in values["tasks"].items()
+             if item["status"] == STATUS_NA}
+    flows = [i for i in default_plan.indicators_for(unit.code)
+             if i.agg == "sum" and i.task not in quiet]
+    assert flows
+    figures = {pid: values["indicators"] for pid, values in got.items()}
+    for item in flows:
+        code = item.code
+        assert figures["2022-Q1"][code] <= figures["2022-H1"][code] <= figures["2022"][code]
+        assert figures["2022-Q3"][code] <= figures["2022"][code]
+    stocks = [i.code for i in default_plan.indicators_for(unit.code) if i.agg == "stock"]
+    assert all(figures["2022-H1"][c] == figures["2022-Q2"][c] for c in stocks)

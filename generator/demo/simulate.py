@@ -230,6 +230,8 @@ def plan_return(plan, unit, period, seed: int, kind: str, deadline: dt.date) -> 
                           "difficulty": difficulty}
     quiet = {tt for tt, item in tasks.items() if item["status"] == STATUS_NA}
     values = indicator_values(plan, unit, rng, quiet)
+    if _whole_quarters(period):  # the rng draws above stay: later draws are unchanged
+        values = period_values(plan, unit, seed, period, quiet)
     errors = []
     if kind == CONTENT_ERROR:
         errors = [rng.choice(ERROR_KINDS)]
@@ -268,6 +270,29 @@ def indicator_values(plan, unit, rng: random.Random, quiet=()) -> dict[str, floa
         if item.task in quiet and item.agg == "sum":
             values[item.code] = 0.0
     keep_rules(plan.rules, values, rng)
+    return values
+
+
+def _whole_quarters(period) -> list[int]:
+    """The quarters wholly inside a period: Q3 → [3], 6 tháng → [1, 2], năm → [1, 2, 3, 4];
+    a month → []."""
+    return [q for q in range(1, 5) if period.first_month <= 3 * q - 2 and
+            3 * q <= period.last_month]
+
+
+def period_values(plan, unit, seed: int, period, quiet=()) -> dict[str, float]:
+    """A unit's figures for a period of whole quarters, built from each quarter's figures
+    drawn once (the same quarter in every period that holds it): flows added over the
+    quarters, stocks the last quarter's. So one unit's Quý I ≤ 6 tháng ≤ năm, as real
+    returns read, and a year's report never shows fewer meetings than its third quarter."""
+    drawn = [indicator_values(plan, unit, _rng(seed, "quarter", unit.code, period.year, q),
+                              quiet) for q in _whole_quarters(period)]
+    values = {}
+    for code in drawn[-1]:
+        item = plan.indicator(code)
+        values[code] = drawn[-1][code] if item.agg == "stock" else \
+            float(sum(part[code] for part in drawn))
+    keep_rules(plan.rules, values, _rng(seed, "period", unit.code, period.id))
     return values
 
 
