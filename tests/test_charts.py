@@ -138,3 +138,19 @@ def test_count_axes_read_in_vietnamese_style(monkeypatch):
     counts, shares = ([t.get_text() for t in ax.get_yticklabels()] for ax in saved[0].axes)
     assert "2.000" in counts and not any(t.isdigit() and len(t) > 3 for t in counts)
     assert "60%" in shares
+
+
+def test_every_period_share_is_labelled(monkeypatch):
+    """A share too short to hold its label inside the bar is labelled after it: every
+    period's figure can be read, not only the long ones."""
+    from matplotlib.figure import Figure
+
+    saved, real = [], Figure.savefig
+
+    def keep(figure, *args, **kwargs):
+        saved.append(figure)
+        return real(figure, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    charts.shares_by_period(["Toàn Kế hoạch"], PERIODS, [[0.053, 0.026, 0.5]], "Tỷ lệ")
+    assert sorted(t.get_text() for t in saved[0].axes[0].texts) == ["2,6%", "5,3%", "50,0%"]

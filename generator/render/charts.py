@@ -104,6 +104,19 @@ def drop_unfit_labels(fig: Figure, pairs) -> int:
     return kept
 
 
+def _unfit_labels_after_bars(fig: Figure, pairs) -> None:
+    """A share too short to hold its label (5,3%) is labelled just after its bar, as a 0% is:
+    single bars leave the room to their right empty."""
+    renderer = fig.canvas.get_renderer()
+    for text, bar in pairs:
+        box, room = text.get_window_extent(renderer), bar.get_window_extent(renderer)
+        if box.width > room.width - LABEL_PAD_PX:
+            text.set_x(bar.get_width() + 0.005)
+            text.set_horizontalalignment("left")
+            text.set_color("#616161")
+            text.set_fontsize(7)
+
+
 def _stacked_barh(labels, series, legend, xlabel, labels_of, shares: bool) -> bytes:
     """Horizontal stacked bars, one per label, each segment labelled where the label fits.
 
@@ -284,7 +297,7 @@ def shares_by_period(items: list[str], periods: list[str], values: list[list[flo
                   bbox_to_anchor=(0.5, 1.0), ncol=LEGEND_COLUMNS, frameon=False, fontsize=9)
         use_serif(fig)
         fig.tight_layout()
-        drop_unfit_labels(fig, pairs)
+        _unfit_labels_after_bars(fig, pairs)
         return _png(fig)
 
 
