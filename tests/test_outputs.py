@@ -9,6 +9,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -23,6 +24,8 @@ from generator.office import verify_pdf
 from generator.plan.workbook import load_plan
 from generator.render.outputs import build_outputs, rebuild
 from generator.render.workbook import SHEETS
+from generator.web import actions
+from generator.web.jobs import Job
 from generator.workspace import find_workspace, init_workspace
 
 
@@ -283,3 +286,16 @@ def test_report_waits_for_a_collect_holding_the_lock(filled, plan, tmp_path):
     released = float(log.read_text().split()[-1])
     written = (out_dir(filled) / "TongHop_2022-Q3.xlsx").stat().st_mtime
     assert written >= released and done >= released
+
+
+def test_the_pages_report_action_takes_the_lock_once(filled, plan):
+    """The officer's page (issue 17) rebuilds through the same use case; report now takes
+    the ledger lock itself, so the action must not hold it around the call (two holders in
+    one process would wait for each other for ever)."""
+    job = Job("x", "Viết lại", sp.PERIOD.id)
+    worker = threading.Thread(target=actions.run_report, daemon=True,
+                              args=(job, filled, plan, sp.PERIOD))
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive()
+    assert {p.name for p in job.files} >= {"TongHop_2022-Q3.xlsx", "BaoCao_2022-Q3.docx"}
