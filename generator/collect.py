@@ -2,7 +2,11 @@
 
 receive (gather, archive) -> intake (read, validate) -> ledger (record) -> feedback for units
 whose latest file had findings -> consolidate -> render (workbook, Word report, PDF). The
-whole run holds the ledger lock, so two runs never interleave.
+whole run holds the ledger lock, so two runs (and a `report`) never interleave.
+
+No file stops the others: each is read, and each feedback written, in a worker process
+bounded in memory and time (intake.pool); a file that exhausts its worker is that file's
+finding. An output that cannot be written does not stop the other outputs (PartialWrite).
 """
 
 from __future__ import annotations
@@ -14,17 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import findings as F
-from generator.errors import InputError, UsageError
+from generator.errors import BaocaoError, InputError, PartialWrite, UsageError, write_error
+from generator.excel import system_temp_prefix
 from generator.intake import receive
 from generator.intake.evidence import weigh
-from generator.intake.pool import iter_many
+from generator.intake.pool import Failed, WorkerPool, iter_many, limits, run_each
 from generator.intake.read import read_form
 from generator.intake.safety import limit_bytes
 from generator.ledger.store import Closing, Ledger, sha256_of
 from generator.model import Receipt
 from generator.plan.periods import parse_period
 from generator.render import outputs
-from generator.render.feedback import write_feedback
+from generator.render.feedback import CONVERT_SECONDS, write_feedback, write_in_worker
 
 
 @dataclass
@@ -36,6 +41,7 @@ class CollectResult:
     outputs: list[Path] = field(default_factory=list)
     closed: Closing | None = None  # the period's sign-off: its outputs were left as signed
     after_close: list[Receipt] = field(default_factory=list)  # files recorded after it
+    refused: list[receive.Incoming] = field(default_factory=list)  # links, pipes: not read
 
     @property
     def accepted(self) -> list[Receipt]:
@@ -52,6 +58,9 @@ class CollectResult:
     def as_json(self) -> dict:
         document = {"period": self.period, "accepted": len(self.accepted),
                     "rejected": len(self.rejected), "held": len(self.held),
+                    "refused": [{"file": i.name,
+                                 "findings": [f.as_dict() for f in i.findings]}
+                                for i in self.refused],
                     "outputs": [str(p) for p in [*self.feedback, *self.outputs]]}
         if self.closed is not None:
             document["closed"] = self.closed.as_dict()
@@ -64,44 +73,79 @@ def collect(workspace, plan, period, sources=None, workers=None, scope=None,
     """Intake, ledger, feedback, then every output. pdf: None = the report's PDF when
     LibreOffice is present, False = none, True = required. A closed period's outputs are
     left as they were signed; what arrived after closing is listed. progress(done, total): see
-    take_in; once done == total, feedback and outputs are being written."""
+    take_in; once done == total, feedback and outputs are being written. Outputs that could
+    not be written raise PartialWrite once the others are, carrying this result."""
     sources = list(sources) if sources else receive.default_sources(workspace, period)
+    refused: list[receive.Incoming] = []
+    problems: list[BaocaoError] = []
     with Ledger(workspace) as ledger, ledger.lock():
-        receipts, new = take_in(ledger, workspace, plan, period, sources, workers, progress)
-        feedback = write_all_feedback(ledger, workspace, plan, period)
+        ledger.remove_leftovers()
+        outputs.clear_leftovers(workspace, period)
+        # One set of workers reads the files, then writes the feedback.
+        with WorkerPool(workers, limits(workspace).memory_mb) as pool:
+            receipts, new = take_in(ledger, workspace, plan, period, sources, workers, progress,
+                                    refused, pool=pool)
+            feedback = _written(problems, write_all_feedback, ledger, workspace, plan,
+                                period, workers, pool=pool)
         closed = ledger.closing(period.id)
         if closed is not None:
-            return CollectResult(period.id, receipts, new, feedback, [], closed,
-                                 ledger.after_closing(period.id))
-        written = outputs.build_outputs(workspace, plan, period, scope=scope, pdf=pdf)
-    return CollectResult(period.id, receipts, new, feedback, written)
+            written: list[Path] = []
+            result = CollectResult(period.id, receipts, new, feedback, written, closed,
+                                   ledger.after_closing(period.id), refused)
+        else:
+            written = _written(problems, outputs.build_outputs, workspace, plan, period,
+                               scope=scope, pdf=pdf)
+            result = CollectResult(period.id, receipts, new, feedback, written,
+                                   refused=refused)
+    if problems:
+        raise PartialWrite(problems, [*feedback, *written], result)
+    return result
 
 
-def take_in(ledger, workspace, plan, period, sources, workers=None, progress=None
+def _written(problems: list, step, *args, **kwargs) -> list[Path]:
+    """The paths step wrote; when some could not be written, their errors go to problems."""
+    try:
+        return list(step(*args, **kwargs))
+    except PartialWrite as exc:
+        problems += exc.problems
+        return exc.written
+
+
+def take_in(ledger, workspace, plan, period, sources, workers=None, progress=None,
+            refused: list | None = None, pool: WorkerPool | None = None
             ) -> tuple[list[Receipt], int]:
     """The intake half of collect, under the caller's lock: archive every file, read the
     new ones (both cores), record them in one transaction. (this run's receipts, new files)
     progress(done, total) is called with the new files' count, then after each is recorded
-    (the officer's page shows it)."""
+    (the officer's page shows it). Entries that are not files (links, pipes) are not
+    archived: appended to refused."""
     key = workspace.secret_key()
-    with tempfile.TemporaryDirectory(prefix="baocao-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=system_temp_prefix()) as tmp:
         incoming = receive.gather(sources, Path(tmp))
+        if refused is not None:
+            refused += [i for i in incoming if not i.keep]
+        incoming = [i for i in incoming if i.keep]
         # Archive first: nothing a unit sent is lost, whatever intake makes of it.
-        shas = [ledger.archive(item.path, item.name)[0] for item in incoming]
+        archived = [ledger.archive(i.path, i.name, _arrival(period, i)) for i in incoming]
         # Each distinct file once: its receipt if the ledger has it, else it is read below.
-        held = {sha: ledger.receipt(period.id, sha) for sha in dict.fromkeys(shas)}
-        fresh: dict[str, receive.Incoming] = {}
-        for item, sha in zip(incoming, shas, strict=True):
+        held = {sha: ledger.receipt(period.id, sha)
+                for sha in dict.fromkeys(sha for sha, _ in archived)}
+        fresh: dict[str, tuple[receive.Incoming, Path]] = {}
+        for item, (sha, path) in zip(incoming, archived, strict=True):
             if held[sha] is None and sha not in fresh:
-                fresh[sha] = item
-        # A stream: each file is recorded while the pool reads the next ones.
-        results = iter_many([i.path for i in fresh.values()], plan, period, key,
-                            workers=workers, limit_bytes=limit_bytes(workspace))
+                fresh[sha] = (item, path)
+        # The archived copy is what is read: exactly what was kept, nothing swapped in.
+        unread = [path for item, path in fresh.values() if not item.findings]
+        results = iter_many(unread, plan, period, key, workers=workers,
+                            limit_bytes=limit_bytes(workspace), limits=limits(workspace),
+                            pool=pool)
         if progress is not None:
             progress(0, len(fresh))
         with ledger.batch():
-            for done, ((sha, item), (_path, submission, found)) in enumerate(
-                    zip(fresh.items(), results, strict=True), start=1):
+            for done, (sha, (item, _path)) in enumerate(fresh.items(), start=1):
+                # A stream: each file is recorded while the pool reads the next ones.
+                _p, submission, found = next(results) if not item.findings else \
+                    (None, None, list(item.findings))
                 found = [dataclasses.replace(f, file=item.name) for f in found]
                 # The file name and the sender against the identity: a mismatch holds it.
                 found, unit = weigh(plan, submission, found, item.name, item.sender)
@@ -114,26 +158,53 @@ def take_in(ledger, workspace, plan, period, sources, workers=None, progress=Non
     return list(held.values()), len(fresh)
 
 
-def write_all_feedback(ledger, workspace, plan, period) -> list[Path]:
-    """A feedback workbook for each unit whose latest file had findings.
+def _arrival(period, item: receive.Incoming) -> dict:
+    """What the archive keeps beside the file, for `baocao ledger rebuild`."""
+    return {"period": period.id, "received_at": item.received_at.isoformat(),
+            "sender": item.sender, "source": item.source,
+            "findings": [f.as_dict() for f in item.findings]}
+
+
+def write_all_feedback(ledger, workspace, plan, period, workers=None,
+                       pool: WorkerPool | None = None) -> list[Path]:
+    """A feedback workbook for each unit whose latest file had findings, each written in a
+    bounded worker; a file that exhausts its worker gets the list alone.
 
     A unit whose latest file is clean has its older feedback removed, so an officer
     never forwards feedback on a file the unit has already replaced.
     """
-    written = []
+    jobs, problems = [], []
     for code, receipt in ledger.last_file_by_unit(period.id).items():
         if code not in plan.units:
             continue
         unit = plan.units[code]
         target = workspace.feedback_path(period, unit)
         if receipt.findings:
-            target.parent.mkdir(parents=True, exist_ok=True)
             mailed = receipt.received_at if receipt.sender else None
-            written.append(Path(write_feedback(ledger.archived(receipt), receipt.findings,
-                                               unit, period, target, receipt.file_name,
-                                               mailed, receipt.sender)))
+            jobs.append({"source_path": ledger.archived(receipt),
+                         "findings": receipt.findings, "unit": unit, "period": period,
+                         "target": target, "file_name": receipt.file_name,
+                         "mailed_at": mailed, "sender": receipt.sender})
         elif target.is_file():
-            target.unlink()
+            try:
+                target.unlink()
+            except OSError as exc:
+                problems.append(write_error(exc, target) or BaocaoError(str(exc)))
+    # A feedback may first convert an .xls with LibreOffice, under its own time limit.
+    bounds = limits(workspace)
+    bounds = dataclasses.replace(bounds, seconds=bounds.seconds + CONVERT_SECONDS)
+    written = []
+    # in_flight=1: a job carries every finding of a file, possibly more than a pipe holds.
+    for index, outcome in run_each(write_in_worker, jobs, workers, bounds, in_flight=1,
+                                   pool=pool):
+        if isinstance(outcome, Failed):
+            outcome = _list_alone(jobs[index])
+        if isinstance(outcome, BaocaoError):
+            problems.append(outcome)
+        else:
+            written.append(Path(outcome))
+    if problems:
+        raise PartialWrite(problems, written)
     return written
 
 
@@ -141,7 +212,8 @@ def confirm(workspace, plan, file, unit: str, confirmed_by: str, reason: str = "
             period=None) -> Receipt:
     """`baocao confirm`: settle a held file as `unit`'s report. The archived file is read
     again as that unit's (a broken signature or a form of another period is still refused),
-    recorded with who confirmed it, when and why, and the feedback files are refreshed."""
+    recorded with who confirmed it, when and why, and the feedback files are refreshed
+    (a feedback that cannot be written raises PartialWrite carrying the confirmed receipt)."""
     if unit not in plan.units:
         raise UsageError(f"Không có đơn vị mã '{unit}' trong kế hoạch {plan.number}.")
     with Ledger(workspace) as ledger, ledger.lock():
@@ -155,7 +227,10 @@ def confirm(workspace, plan, file, unit: str, confirmed_by: str, reason: str = "
                              f"{unit}: " + " ".join(f.message for f in found))
         confirmed = ledger.confirm(period.id, receipt.sha256, sub, found, confirmed_by,
                                    reason, dt.datetime.now().astimezone())
-        write_all_feedback(ledger, workspace, plan, period)
+        try:
+            write_all_feedback(ledger, workspace, plan, period)
+        except PartialWrite as exc:
+            raise PartialWrite(exc.problems, exc.written, confirmed) from None
     return confirmed
 
 
@@ -178,3 +253,11 @@ def _held_receipt(ledger, file, period) -> Receipt:
                             "Sổ theo dõi không có tệp nào chờ xác nhận."))
     raise UsageError(f"Có {len(found)} tệp chờ xác nhận tên '{file}': chỉ rõ kỳ (-p) hoặc "
                      f"mã băm của tệp. Các tệp: {names}.")
+
+
+def _list_alone(job: dict) -> Path | BaocaoError:
+    """The feedback as the list of findings only, written here: bounded, whatever the file."""
+    try:
+        return write_feedback(**job, own=False)
+    except BaocaoError as exc:
+        return exc

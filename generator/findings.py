@@ -275,6 +275,25 @@ CATALOGUE: dict[str, Rule] = {
                  "Lưu tệp với đúng phần mở rộng (.xlsx) rồi gửi lại"),
     "F013": Rule(ERROR, "Tệp nén bất thường: các thành phần chồng lên nhau",
                  "Chỉ điền vào biểu mẫu gốc rồi gửi lại; không gửi tệp nén đặc biệt"),
+    # --- bounded work per file, what arrives that is not a file (issue 18) ---
+    "F014": Rule(ERROR, "Ô {ref} có dữ liệu, nằm quá xa vùng của biểu mẫu (biểu mẫu chỉ dùng "
+                        "tới hàng {rows}, cột {cols})",
+                 "Xóa ô này (và các ô thừa ở xa vùng biểu mẫu) rồi gửi lại"),
+    "F015": Rule(WARNING, "Ô {ref} có dữ liệu, nằm quá xa vùng của biểu mẫu (biểu mẫu chỉ dùng "
+                          "tới hàng {rows}, cột {cols}); trang này không được đọc nên báo cáo "
+                          "vẫn được nhận",
+                 "Xóa ô này (và các ô thừa ở xa vùng biểu mẫu) rồi gửi lại"),
+    "F016": Rule(ERROR, "Chương trình phải dừng việc đọc tệp này: {reason}",
+                 "Mở tệp bằng Excel hoặc LibreOffice, xóa các hàng, cột, trang tính thừa, "
+                 "lưu lại dạng .xlsx rồi gửi lại"),
+    "F017": Rule(ERROR, "'{name}' là {what}, không phải tệp: không được đọc",
+                 "Chép chính tệp báo cáo (không phải lối tắt hay liên kết) vào thư mục rồi "
+                 "chạy lại"),
+    "F018": Rule(ERROR, "Thư không có tệp Excel đính kèm",
+                 "Đề nghị đơn vị gửi lại thư kèm tệp biểu mẫu Excel đã điền"),
+    "F019": Rule(ERROR, "Không đọc được thư: {reason}",
+                 "Mở thư bằng chương trình thư điện tử, lưu riêng tệp Excel đính kèm vào thư "
+                 "mục rồi chạy lại, hoặc đề nghị đơn vị gửi lại"),
     "F020": Rule(WARNING, "Văn bản gõ bằng bảng mã cũ {encoding} đã được chuyển sang "
                           "Unicode: '{text}'",
                  "Kiểm tra lại nội dung; lần sau gõ bằng bảng mã Unicode (phông Times "

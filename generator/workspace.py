@@ -90,6 +90,9 @@ date = ""
 [intake]
 # Dung lượng tối đa của một tệp đơn vị gửi về (MB)
 max_mb = 20
+# Mỗi tệp được đọc trong một tiến trình riêng có giới hạn: bộ nhớ (MB) và thời gian (giây)
+memory_mb = 1536
+seconds_per_file = 60
 
 [email]
 # Máy chủ gửi thư; mật khẩu lấy từ biến môi trường, không ghi vào tệp

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+
 import pytest
 from click.testing import CliRunner
 
@@ -45,3 +49,53 @@ def header_columns(sheet, labels) -> tuple[int, dict[str, int]]:
         if all(label in found for label in labels):
             return row[0].row, found
     raise AssertionError(f"no header row with {labels} in {sheet.title}")
+
+
+@pytest.fixture
+def small_disk():
+    """mount(folder, kilobytes, read_only=False): a tmpfs of that size on folder, unmounted
+    after the test; the test is skipped where it cannot mount (not root, no mount)."""
+    mounted = []
+
+    def mount(folder, kilobytes, read_only=False):
+        if os.name != "posix" or os.geteuid() != 0 or shutil.which("mount") is None:
+            pytest.skip("mounting a small disk needs root and mount(8)")
+        folder.mkdir(parents=True, exist_ok=True)
+        options = f"size={kilobytes}k" + (",ro" if read_only else "")
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in reversed(mounted):
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def fill_disk(folder, leave: int):
+    """Fill the file system holding folder until `leave` bytes are free."""
+    free = shutil.disk_usage(folder).free
+    with open(folder / "chiem-cho.bin", "wb") as stream:
+        stream.write(bytes(max(0, free - leave)))
+
+
+@pytest.fixture
+def immutable():
+    """lock(path): make a file impossible to replace or delete, even for root (chattr +i:
+    what a file open in Excel or a PDF reader is on Windows); undone after the test."""
+    locked = []
+
+    def lock(path):
+        if shutil.which("chattr") is None:
+            pytest.skip("needs chattr")
+        done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot lock a file here: {done.stderr.strip()}")
+        locked.append(path)
+        return path
+
+    yield lock
+    for path in locked:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)

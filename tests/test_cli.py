@@ -2,6 +2,7 @@
 
 import gettext
 import json
+import os
 import subprocess
 import sys
 
@@ -193,3 +194,56 @@ def test_missing_required_option_in_vietnamese(tmp_path):
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2
     assert "Lỗi cách dùng: Thiếu tùy chọn bắt buộc '-p' / '--period'." in result.stderr
+
+
+def test_crash_log_that_cannot_be_written_falls_back_to_stderr(monkeypatch, run, tmp_path):
+    def explode(_path):
+        raise RuntimeError("hỏng bất ngờ")
+
+    blocked = tmp_path / "tep-thuong"
+    blocked.write_text("không phải thư mục")
+    monkeypatch.setattr("generator.cli.app.check_plan", explode)
+    monkeypatch.setattr("tempfile.tempdir", str(blocked / "tmp"))  # every write there fails
+    result = run(["plan", "check"])
+    assert result.exit_code == 3
+    assert "Lỗi nội bộ. Không ghi được nhật ký lỗi" in result.stderr
+    assert "RuntimeError: hỏng bất ngờ" in result.stderr  # the details, once, on stderr
+    assert result.stderr.count("Traceback") == 1
+
+
+def test_control_characters_from_units_and_file_names_are_shown_escaped(tmp_path,
+                                                                          default_plan):
+    """A status cell holding _x001B_[2J (the reader decodes it to ESC [2J: clear screen)
+    and a file name holding escapes: printed as text, never sent to the terminal."""
+    import openpyxl
+    from conftest import header_columns
+    from test_collect import fill
+
+    from generator.forms import layout as formspec
+    from generator.forms.writer import write_form
+    from generator.plan.periods import parse_period
+
+    root = tmp_path / "ws"
+    init_workspace(root)
+    workspace = find_workspace(explicit=root)
+    period = parse_period("2022-Q3")
+    inbox = workspace.input_dir(period)
+    inbox.mkdir(parents=True)
+    path = inbox / "STP_\x1b]0;tieu-de\x07_\x1b[31mdo.xlsx"
+    write_form(default_plan, "STP", period, workspace.secret_key(), path)
+    fill(path, {t.tt for t, _ in default_plan.tasks_for("STP")})
+    book = openpyxl.load_workbook(path)
+    report = book[formspec.SHEET_REPORT]
+    head, at = header_columns(report, [formspec.REPORT_COLUMNS["status"]])
+    status_col = at[formspec.REPORT_COLUMNS["status"]]
+    row = next(r for r in range(head + 1, report.max_row + 1)
+               if report.cell(r, status_col).value)
+    report.cell(row, status_col).value = "_x001B_[2J_x001B_[31mĐã xong"
+    book.save(path)
+    done = subprocess.run([sys.executable, "-m", "generator.cli.app", "-w", str(root), "check",
+                           "-p", "2022-Q3"], capture_output=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "400"})  # one line per table row
+    shown = done.stdout.decode("utf-8")
+    assert b"\x1b" not in done.stdout and b"\x07" not in done.stdout
+    assert "Tình trạng '\\x1b[2J\\x1b[31mĐã xong' của nhiệm vụ" in shown
+    assert shown.count("STP_\\x1b]0;tieu-de\\x07_\\x1b[31mdo.xlsx") == 2  # both tables

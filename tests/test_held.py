@@ -18,9 +18,11 @@ from generator.collect import collect
 from generator.findings import CATALOGUE, message_for
 from generator.forms import layout as formspec
 from generator.forms import writer as forms
+from generator.ledger.rebuild import rebuild
 from generator.ledger.status import status
 from generator.ledger.store import Ledger
 from generator.plan.periods import parse_period
+from generator.signoff import close
 from generator.vocab import STATUS_ONGOING, workbook_name
 
 PERIOD = parse_period("2022-Q3")
@@ -200,3 +202,46 @@ def test_check_exits_1_on_any_error_finding_with_options_after_the_command(
     assert failed.exit_code == 1  # accepted, with an error the unit must fix
     assert "Thoát với mã 1 nếu có tệp có lỗi" in " ".join(
         run(["check", "--help"]).output.split())
+
+
+def ledger_view(workspace, plan):
+    """What the officer sees of a period: receipts, current returns, status, sign-off."""
+    with Ledger(workspace) as ledger:
+        receipts = [(r.file_name, r.unit, r.accepted, r.held, r.superseded, r.sender,
+                     r.received_at, tuples(r.findings)) for r in ledger.receipts(PERIOD.id)]
+        current = sorted((s.unit, sorted(results(s))) for s in
+                         ledger.current_submissions(PERIOD.id))
+        confirmed = [{k: v for k, v in c.items() if k != "id"}
+                     for c in ledger.confirmations(PERIOD.id)]
+        closings = [c.as_dict() for c in ledger.closings(PERIOD.id)]
+        after = [r.file_name for r in ledger.after_closing(PERIOD.id)]
+    return receipts, current, confirmed, closings, after, \
+        status(workspace, plan, PERIOD).as_json()
+
+
+def test_a_rebuilt_ledger_keeps_held_files_confirmations_and_the_sign_off(
+        copied, workspace, default_plan, run, tmp_path):
+    """Issue 18's rebuild on issue 11's and 15's records: a held file is held again (its
+    sender kept in the archive's metadata), the officer's confirmation and the period's
+    sign-off come over from the old ledger, and a file received after closing is still
+    listed as such."""
+    collect(workspace, default_plan, PERIOD, pdf=False)
+    held_only = ledger_view(workspace, default_plan)
+    assert held_only[0][-1][3] is True  # the emailed copy waits for the officer
+    assert rebuild(workspace, default_plan).files == 2
+    assert ledger_view(workspace, default_plan) == held_only
+
+    assert run(["confirm", COPIED_NAME, "--unit", COPIER, "--nguoi", "Hoa", "--ly-do",
+                "đã gọi điện"], workspace).exit_code == 0
+    close(workspace, PERIOD, number="125/BC-SNV", date="16/9/2022", who="Hoa")
+    late = workspace.input_dir(PERIOD) / "SYT_so-y-te_2022-Q3.xlsx"
+    form = forms.write_form(default_plan, "SYT", PERIOD, workspace.secret_key(),
+                            tmp_path / "syt.xlsx")
+    stamp(fill_unit(shutil.copyfile(form, late), default_plan, "SYT", "Sở Y tế họp"), 20)
+    collect(workspace, default_plan, PERIOD, pdf=False)
+    before = ledger_view(workspace, default_plan)
+    assert before[2][0]["confirmed_by"] == "Hoa" and before[4] == [late.name]
+
+    result = rebuild(workspace, default_plan)
+    assert (result.files, result.confirmations, result.closings) == (3, 1, 1)
+    assert ledger_view(workspace, default_plan) == before

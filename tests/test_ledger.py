@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import textwrap
 import time
 
 import pytest
+from conftest import fill_disk
 
 from generator import findings as F
 from generator.errors import UsageError
@@ -218,3 +220,91 @@ def test_new_ledger_opened_by_many_runs_at_once(tmp_path):
                                  stderr=subprocess.PIPE, text=True) for _ in range(8)]
         errors = [run.communicate(timeout=60)[1] for run in runs]
         assert [run.returncode for run in runs] == [0] * 8, errors
+# --------------------------------------------------------------------------- the archive as record
+
+def test_each_archived_file_keeps_its_arrivals_beside_it(workspace, tmp_path):
+    path = tmp_path / "STP.xlsx"
+    path.write_bytes(b"bao cao")
+    first = {"period": PERIOD, "received_at": at(12).isoformat(), "sender": "stp@laocai.gov.vn",
+             "source": "thu.eml", "findings": []}
+    with Ledger(workspace) as ledger:
+        sha, archived = ledger.archive(path, "Báo cáo STP.xlsx", first)
+        ledger.archive(path, "Báo cáo STP.xlsx", first)  # a re-run: the same arrival
+        ledger.archive(path, "STP-lan-2.xlsx", {**first, "received_at": at(13).isoformat()})
+        meta = json.loads(ledger.metadata_path(sha).read_text(encoding="utf-8"))
+    assert archived.read_bytes() == b"bao cao" and meta["sha256"] == sha
+    assert [(a["file_name"], a["sender"], a["received_at"]) for a in meta["arrivals"]] == [
+        ("Báo cáo STP.xlsx", "stp@laocai.gov.vn", at(12).isoformat()),
+        ("STP-lan-2.xlsx", "stp@laocai.gov.vn", at(13).isoformat())]
+
+
+def records(workspace, tmp_path, count=30):
+    with Ledger(workspace) as ledger:
+        for index in range(count):
+            send(ledger, tmp_path, f"f{index}.xlsx", bytes([index]) * 64, at(9),
+                 submission(f"U{index}", result="Đã tổ chức hội nghị " * 200))
+
+
+@pytest.mark.parametrize("damage", ["missing", "empty", "truncated"])
+def test_a_lost_ledger_beside_the_archive_is_refused_with_the_way_back(workspace, tmp_path,
+                                                                       damage):
+    records(workspace, tmp_path)
+    db = workspace.state_dir / "ledger.sqlite"
+    if damage == "missing":
+        db.unlink()
+    elif damage == "empty":
+        db.write_bytes(b"")
+    else:  # cut in the middle, as a copy or a disk failure leaves it
+        db.write_bytes(db.read_bytes()[:db.stat().st_size // 2])
+    with pytest.raises(UsageError) as raised:
+        Ledger(workspace)
+    message = str(raised.value)
+    assert "baocao ledger rebuild" in message and "30 tệp" in message
+    words = {"missing": "không còn", "empty": "rỗng (0 byte)", "truncated": "bị hỏng"}
+    assert words[damage] in message
+    assert damage == "truncated" or not db.exists() or db.stat().st_size == 0  # not created
+
+
+def test_a_new_workspace_opens_an_empty_ledger(workspace):
+    with Ledger(workspace) as ledger:
+        assert ledger.receipts(PERIOD) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_the_archive_never_follows_a_link(workspace, tmp_path):
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$bi-mat")
+    link = tmp_path / "STP_so-tu-phap_2022-Q3.xlsx"
+    link.symlink_to(secret)
+    with Ledger(workspace) as ledger, pytest.raises(UsageError, match="không phải một tệp"):
+        ledger.archive(link)
+    assert not list((workspace.state_dir / "archive").rglob("*"))
+
+
+def test_a_full_disk_under_the_ledger_is_a_clear_error(workspace, tmp_path, small_disk):
+    key = (workspace.state_dir / "secret.key").read_bytes()
+    small_disk(workspace.state_dir, 160)
+    (workspace.state_dir / "secret.key").write_bytes(key)
+    small_disk(workspace.state_dir / "archive", 4096)  # room for the files: SQLite fills up
+    with Ledger(workspace) as ledger:
+        send(ledger, tmp_path, "a.xlsx", b"a", at(9), submission("STP"))
+        fill_disk(workspace.state_dir, 24 * 1024)
+        with pytest.raises(UsageError, match="ổ đĩa đã đầy") as raised:
+            for index in range(40):
+                send(ledger, tmp_path, f"f{index}.xlsx", bytes([index]), at(10),
+                     submission(f"U{index}", result="Đã tổ chức hội nghị " * 300))
+        assert str(raised.value).startswith(
+            f"Không ghi được sổ theo dõi {workspace.state_dir / 'ledger.sqlite'}: ổ đĩa đã đầy")
+    (workspace.state_dir / "chiem-cho.bin").unlink()
+    with Ledger(workspace) as ledger:  # what was committed before stays whole
+        assert ledger.receipts(PERIOD)[0].file_name == "a.xlsx"
+
+
+def test_a_full_disk_under_the_archive_is_a_clear_error(workspace, tmp_path, small_disk):
+    small_disk(workspace.state_dir / "archive", 64)
+    big = tmp_path / "STP.xlsx"
+    big.write_bytes(os.urandom(200 * 1024))
+    with Ledger(workspace) as ledger, pytest.raises(UsageError, match="ổ đĩa đã đầy") as raised:
+        ledger.archive(big)
+    assert f"(thư mục {workspace.state_dir / 'archive'}" in str(raised.value)
+    assert [p.name for p in (workspace.state_dir / "archive").rglob("*") if p.is_file()] == []

@@ -4,17 +4,28 @@ read back by the province's intake."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 import smallplan as sp
+from conftest import requires_soffice
 from python_calamine import CalamineWorkbook
 
 from generator.consolidate.build import from_ledger
+from generator.errors import UsageError
 from generator.ledger.store import Ledger
+from generator.office import verify_pdf
 from generator.plan.workbook import load_plan
 from generator.render.outputs import build_outputs, rebuild
 from generator.render.workbook import SHEETS
+from generator.web import actions
+from generator.web.jobs import Job
 from generator.workspace import find_workspace, init_workspace
 
 
@@ -143,3 +154,148 @@ def test_report_help_is_vietnamese(run):
     assert "Viết lại bảng tổng hợp Excel và báo cáo Word" in result.output
     assert "Ví dụ:" in result.output and "baocao report -p 2022-Q3 --scope 080" in result.output
     assert "Cách dùng:" in result.output
+
+
+# --------------------------------------------------------------------------- outputs that are
+# what they say: written beside, checked, renamed; locked, read-only or full is exit 2
+
+
+def baocao(workspace, *args, env=None):
+    """The command in a real process: its own stderr, nothing swallowed."""
+    return subprocess.run([sys.executable, "-m", "generator.cli.app", "-w", str(workspace.root),
+                           *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def out_dir(workspace):
+    return workspace.root / "output" / "2022-Q3"
+
+
+def leftovers(folder):
+    return sorted(p.name for p in folder.rglob(".tmp-*"))
+
+
+def dead_pid() -> int:
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    return done.pid
+
+
+def test_outputs_share_one_mode_and_a_killed_runs_leftovers_go(filled, plan, run):
+    folder = out_dir(filled)
+    folder.mkdir(parents=True)
+    gone = dead_pid()
+    (folder / f".tmp-{gone}-a1b2.xlsx").write_bytes(b"half")
+    (folder / f".tmp-{gone}-c3d4").mkdir()  # a PDF conversion's folder
+    (folder / ".tmp-x7k2_q.xlsx").write_bytes(b"half")  # an older version's name
+    mine = folder / f".tmp-{os.getpid()}-e5f6.docx"  # a run still going: kept
+    mine.write_bytes(b"writing")
+    result = run(["report", "-p", "2022-Q3", "--no-pdf"], filled)
+    assert result.exit_code == 0, result.output
+    assert leftovers(folder) == [mine.name]
+    for name in ("TongHop_2022-Q3.xlsx", "BaoCao_2022-Q3.docx"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o644
+
+
+def test_a_report_that_cannot_be_replaced_is_named_and_the_rest_is_written(filled, plan, run,
+                                                                           immutable):
+    assert run(["report", "-p", "2022-Q3", "--no-pdf"], filled).exit_code == 0
+    docx = out_dir(filled) / "BaoCao_2022-Q3.docx"
+    before = docx.read_bytes()
+    immutable(docx)  # as a file open in Word is on Windows
+    result = baocao(filled, "report", "-p", "2022-Q3", "--no-pdf")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"Lỗi: Không ghi được {docx}: tệp đang mở trong chương "
+                                    "trình khác? Đóng tệp rồi chạy lại")
+    assert f"đã ghi {out_dir(filled) / 'TongHop_2022-Q3.xlsx'}" in result.stdout
+    assert "BaoCao" not in result.stdout and "Traceback" not in result.stderr
+    assert docx.read_bytes() == before and leftovers(out_dir(filled)) == []
+
+
+@requires_soffice
+def test_a_pdf_that_cannot_be_replaced_stays_old_and_is_named(filled, plan, run, immutable):
+    assert run(["report", "-p", "2022-Q3", "--pdf"], filled).exit_code == 0
+    pdf = out_dir(filled) / "BaoCao_2022-Q3.pdf"
+    assert stat.S_IMODE(pdf.stat().st_mode) == 0o644
+    before = pdf.read_bytes()
+    immutable(pdf)  # as a PDF open in a reader is on Windows
+    result = baocao(filled, "report", "-p", "2022-Q3", "--pdf")
+    assert result.returncode == 2
+    assert f"Không ghi được {pdf}: tệp đang mở trong chương trình khác?" in result.stderr
+    assert f"đã ghi {out_dir(filled) / 'BaoCao_2022-Q3.docx'}" in result.stdout
+    assert ".pdf" not in result.stdout  # "đã ghi" only for what was written
+    assert pdf.read_bytes() == before and leftovers(out_dir(filled)) == []
+
+
+def test_a_read_only_output_folder_is_exit_2(filled, plan, small_disk):
+    small_disk(filled.root / "output", 1024, read_only=True)
+    result = baocao(filled, "report", "-p", "2022-Q3", "--no-pdf")
+    assert result.returncode == 2, result.stderr
+    assert "chỉ cho phép đọc" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_full_disk_is_exit_2_naming_the_folder(filled, plan, small_disk):
+    small_disk(filled.root / "output", 16)
+    result = baocao(filled, "report", "-p", "2022-Q3", "--no-pdf")
+    assert result.returncode == 2, result.stderr
+    assert f"ổ đĩa đã đầy (thư mục {out_dir(filled)})" in result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    assert not (out_dir(filled) / "TongHop_2022-Q3.xlsx").exists()
+    assert leftovers(out_dir(filled)) == []
+
+
+@requires_soffice
+def test_a_disk_that_fills_during_the_pdf_leaves_no_pdf_and_says_so(filled, plan, run,
+                                                                     small_disk, tmp_path):
+    assert run(["report", "-p", "2022-Q3", "--pdf"], filled).exit_code == 0
+    sizes = {p.suffix: p.stat().st_size for p in out_dir(filled).iterdir()}
+    assert sizes[".pdf"] > 32 * 1024
+    shutil.rmtree(filled.root / "output")
+    room = sizes[".xlsx"] + sizes[".docx"] + 32 * 1024  # the workbook and report, not the PDF
+    small_disk(filled.root / "output", room // 1024)
+    result = baocao(filled, "report", "-p", "2022-Q3", "--pdf")
+    assert result.returncode == 2, result.stderr
+    pdf = out_dir(filled) / "BaoCao_2022-Q3.pdf"
+    assert f"Không ghi được {pdf}: ổ đĩa đã đầy (thư mục {out_dir(filled)})" in result.stderr
+    assert f"đã ghi {out_dir(filled) / 'BaoCao_2022-Q3.docx'}" in result.stdout
+    assert not pdf.exists() and leftovers(out_dir(filled)) == []
+
+
+def test_a_pdf_cut_short_is_never_taken(tmp_path):
+    whole = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" + b"x" * 20000
+    cut = tmp_path / "BaoCao.pdf"
+    cut.write_bytes(whole)  # no xref, no trailer: what a full disk leaves
+    with pytest.raises(UsageError, match="BaoCao.pdf do LibreOffice tạo ra bị hỏng"):
+        verify_pdf(cut)
+
+
+def test_report_waits_for_a_collect_holding_the_lock(filled, plan, tmp_path):
+    from test_ledger import HOLDER
+
+    log = tmp_path / "log.txt"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(filled.root), str(log), "2"])
+    try:
+        deadline = time.monotonic() + 30
+        while not (log.exists() and "start" in log.read_text()):
+            assert time.monotonic() < deadline and holder.poll() is None
+            time.sleep(0.05)
+        rebuild(filled, plan, sp.PERIOD, pdf=False)
+        done = time.time()
+    finally:
+        assert holder.wait(timeout=60) == 0
+    released = float(log.read_text().split()[-1])
+    written = (out_dir(filled) / "TongHop_2022-Q3.xlsx").stat().st_mtime
+    assert written >= released and done >= released
+
+
+def test_the_pages_report_action_takes_the_lock_once(filled, plan):
+    """The officer's page (issue 17) rebuilds through the same use case; report now takes
+    the ledger lock itself, so the action must not hold it around the call (two holders in
+    one process would wait for each other for ever)."""
+    job = Job("x", "Viết lại", sp.PERIOD.id)
+    worker = threading.Thread(target=actions.run_report, daemon=True,
+                              args=(job, filled, plan, sp.PERIOD))
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive()
+    assert {p.name for p in job.files} >= {"TongHop_2022-Q3.xlsx", "BaoCao_2022-Q3.docx"}

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 import pytest
 
 from generator.errors import UsageError
+from generator.findings import message_for
 from generator.intake.receive import gather
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -152,3 +153,87 @@ def test_forwarded_email_keeps_its_attachment_and_the_forward_date(tmp_path):
     (item,) = gather([eml], tmp_path / "work")
     assert item.name == "Báo cáo xã Cốc San.xlsx" and item.path.read_bytes() == b"inner workbook"
     assert item.received_at == dt.datetime(2022, 9, 9, 10, tzinfo=VN)
+
+
+# --------------------------------------------------------------------------- bad messages
+
+def nested(depth: int) -> bytes:
+    """A message whose multipart nests `depth` levels, a workbook at the bottom."""
+    head = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n'
+                   for i in range(depth))
+    tail = "".join(f"\n--b{i}--\n" for i in reversed(range(depth)))
+    leaf = ("Content-Type: application/vnd.ms-excel\nContent-Disposition: attachment; "
+            'filename="STP.xls"\n\nabc')
+    return ("From: stp@laocai.gov.vn\nDate: Thu, 15 Sep 2022 16:30:00 +0700\n"
+            "MIME-Version: 1.0\n" + head + leaf + tail).encode()
+
+
+def test_an_attachment_name_too_long_for_the_disk_keeps_its_whole_name(tmp_path):
+    name = "Báo cáo kết quả thực hiện Kế hoạch cải thiện Chỉ số PAPI " * 4 + "quý III.xlsx"
+    assert len(name) > 200 and len(name.encode()) > 255
+    eml = tmp_path / "thu.eml"
+    eml.write_bytes(mail([(name, b"PK\x03\x04 workbook", XLSX_TYPE)]))
+    (item,) = gather([eml], tmp_path / "work")
+    assert item.name == name and not item.findings
+    assert item.path.read_bytes() == b"PK\x03\x04 workbook"
+    assert item.path.suffix == ".xlsx" and len(item.path.name.encode()) <= 200
+
+
+@pytest.mark.parametrize(("content", "code", "reason"), [
+    (nested(1000), "F019", "thư lồng nhau quá nhiều tầng"),
+    (b"", "F019", "tệp thư rỗng"),
+    (mail([("anh.png", b"\x89PNG", ("image", "png"))]), "F018", None),
+    (bytes(range(256)) * 40, "F018", None),  # garbage: no header, no attachment
+])
+def test_a_bad_message_is_one_finding_on_that_message(tmp_path, content, code, reason):
+    folder = tmp_path / "thu"
+    folder.mkdir()
+    (folder / "hong.eml").write_bytes(content)
+    (folder / "tot.eml").write_bytes(mail([("STP.xlsx", b"one", XLSX_TYPE)]))
+    got = {i.name: i for i in gather([folder], tmp_path / "work")}
+    bad, good = got["hong.eml"], got["STP.xlsx"]
+    assert good.name == "STP.xlsx" and not good.findings
+    assert (bad.name, bad.path, bad.keep) == ("hong.eml", folder / "hong.eml", True)
+    (finding,) = bad.findings
+    params = {"reason": reason} if reason else {}
+    assert (finding.code, finding.message) == (code, message_for(code, **params))
+
+
+def test_a_message_nested_within_reason_is_still_read(tmp_path):
+    eml = tmp_path / "thu.eml"
+    eml.write_bytes(nested(20))
+    (item,) = gather([eml], tmp_path / "work")
+    assert item.name == "STP.xls" and item.path.read_bytes() == b"abc" and not item.findings
+
+
+# --------------------------------------------------------------------------- not files
+
+LINUX = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and symlinks")
+
+
+@LINUX
+def test_links_and_special_files_are_refused_and_never_opened(tmp_path):
+    secret = tmp_path / "mat-khau.txt"
+    secret.write_text("BAOCAO_SMTP_PASSWORD=bi-mat")
+    folder = tmp_path / "2022-Q3"
+    folder.mkdir()
+    (folder / "STP_so-tu-phap_2022-Q3.xlsx").symlink_to(secret)
+    (folder / "SYT_so-y-te_2022-Q3.xlsx").symlink_to(tmp_path / "khong-con")  # dangling
+    os.mkfifo(folder / "SXD_2022-Q3.xlsx")  # opening it would block forever
+    (folder / "SGDDT_2022-Q3.xlsx").mkdir()
+    (folder / "cu").mkdir()  # a plain subfolder: not read, not a finding
+    touch(folder / "STC_2022-Q3.xlsx", b"real", dt.datetime(2022, 9, 12, tzinfo=VN))
+    got = {i.name: i for i in gather([folder], tmp_path / "work")}
+    assert sorted(got) == ["SGDDT_2022-Q3.xlsx", "STC_2022-Q3.xlsx", "STP_so-tu-phap_2022-Q3.xlsx",
+                           "SXD_2022-Q3.xlsx", "SYT_so-y-te_2022-Q3.xlsx"]
+    assert got["STC_2022-Q3.xlsx"].keep and not got["STC_2022-Q3.xlsx"].findings
+    what = {"STP_so-tu-phap_2022-Q3.xlsx": "liên kết (symlink) tới tệp khác",
+            "SYT_so-y-te_2022-Q3.xlsx": "liên kết (symlink) tới tệp khác",
+            "SXD_2022-Q3.xlsx": "ống dẫn (FIFO)", "SGDDT_2022-Q3.xlsx": "một thư mục"}
+    for name, words in what.items():
+        (finding,) = got[name].findings
+        assert not got[name].keep
+        assert finding.message == message_for("F017", name=name, what=words)
+    # Named on its own, a link is refused too.
+    (alone,) = gather([folder / "STP_so-tu-phap_2022-Q3.xlsx"], tmp_path / "work")
+    assert not alone.keep and alone.findings[0].code == "F017"

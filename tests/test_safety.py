@@ -335,3 +335,179 @@ def test_members_with_vietnamese_names_are_not_overlapping(xlsx, tmp_path):
     path = rezip(xlsx, tmp_path / "ten.xlsx", add={"xl/media/ảnh chụp hội nghị.png": b"x" * 50,
                                                    "xl/media/b.png": b"y"})
     assert safety.screen(path) == []
+
+
+# --------------------------------------------------------------------------- sheet extent
+
+def far_book(path, cells=(), blanks=(), merges=()):
+    """A form-shaped workbook; cells/blanks/merges: (sheet, reference) to fill."""
+    book = new_workbook(path)
+    sheets = {name: book.add_worksheet(name) for name in ("Hướng dẫn", "Báo cáo", "Chỉ tiêu")}
+    grey = book.add_format({"bg_color": "#DDDDDD"})
+    for sheet in sheets.values():
+        sheet.write("A1", "TT")
+    for name, ref in cells:
+        sheets[name].write(ref, "x")
+    for name, ref in blanks:
+        sheets[name].write_blank(ref, None, grey)
+    for name, ref in merges:
+        sheets[name].merge_range(ref, "gộp", grey)
+    book.close()
+    return path
+
+
+def far(found):
+    return [(f.severity, f.code, f.sheet, f.cell) for f in found]
+
+
+@pytest.mark.parametrize(("sheet", "cell"), [("Báo cáo", "XFD1048576"),
+                                             ("Chỉ tiêu", "XFD1048576"),
+                                             ("Báo cáo", "A1048576"),  # a Ctrl+Down slip
+                                             ("Chỉ tiêu", "GS1")])
+def test_a_far_cell_on_a_sheet_intake_reads_is_an_error_naming_it(tmp_path, sheet, cell):
+    path = far_book(tmp_path / "STP.xlsx", cells=[(sheet, cell), (sheet, "C30")])
+    (found,) = safety.screen(path)
+    assert far([found]) == [(ERROR, "F014", sheet, cell)]
+    assert found.message == message_for("F014", sheet, cell, ref=cell, rows="20.000", cols="GR")
+    assert found.message.startswith(f"[{sheet}!{cell}] Ô {cell} có dữ liệu")
+    assert "Xóa ô này" in found.message
+
+
+def test_a_far_cell_on_a_sheet_nobody_reads_is_a_warning(tmp_path):
+    path = far_book(tmp_path / "STP.xlsx", cells=[("Hướng dẫn", "IV65536"),
+                                                  ("Báo cáo", "XFD1048576")])
+    assert far(safety.screen(path)) == [(ERROR, "F014", "Báo cáo", "XFD1048576"),
+                                        (WARNING, "F015", "Hướng dẫn", "IV65536")]
+    path = far_book(tmp_path / "SYT.xlsx", cells=[("Hướng dẫn", "XFD1048576")])
+    assert far(safety.screen(path)) == [(WARNING, "F015", "Hướng dẫn", "XFD1048576")]
+
+
+def test_only_cells_holding_something_count(tmp_path):
+    """Readers skip a formatted empty cell, so it may sit anywhere (its dimension says
+    A1:XFD1048576, as LibreOffice and Excel write after formatting whole rows); the
+    limits themselves are allowed."""
+    path = far_book(tmp_path / "STP.xlsx", blanks=[("Báo cáo", "XFD1048576")],
+                    cells=[("Báo cáo", "GR20000")])
+    with zipfile.ZipFile(path) as archive:
+        assert b'<dimension ref="A1:XFD1048576"/>' in archive.read("xl/worksheets/sheet2.xml")
+    assert safety.screen(path) == []
+
+
+def test_a_far_merged_area_or_hyperlink_counts(tmp_path):
+    """openpyxl (the feedback's reader) makes a cell for every cell of these ranges."""
+    path = far_book(tmp_path / "STP.xlsx", merges=[("Chỉ tiêu", "A5:XFD6")])
+    assert far(safety.screen(path)) == [(ERROR, "F014", "Chỉ tiêu", "XFD6")]
+    link = b'<hyperlinks><hyperlink ref="A1:B1048576" display="x" location="A1"/></hyperlinks>'
+    with zipfile.ZipFile(path) as archive:
+        guide = archive.read("xl/worksheets/sheet1.xml")
+    linked = rezip(path, tmp_path / "SYT.xlsx", replace={
+        "xl/worksheets/sheet1.xml": guide.replace(b"<pageMargins", link + b"<pageMargins")})
+    assert far(safety.screen(linked)) == [(ERROR, "F014", "Chỉ tiêu", "XFD6"),
+                                          (WARNING, "F015", "Hướng dẫn", "B1048576")]
+
+
+def test_large_sheet_parts_are_streamed_in_chunks(tmp_path, monkeypatch):
+    monkeypatch.setattr(safety, "KEEP_PART", 0)
+    monkeypatch.setattr(safety, "SCAN_CHUNK", 64)  # every cell straddles some boundary
+    path = far_book(tmp_path / "STP.xlsx", cells=[("Báo cáo", f"B{r}") for r in range(2, 60)]
+                    + [("Báo cáo", "AB40000")], blanks=[("Báo cáo", "XFD1048576")])
+    assert far(safety.screen(path)) == [(ERROR, "F014", "Báo cáo", "AB40000")]
+
+
+def test_the_reader_gets_the_inflated_sheets_from_the_screen(tmp_path):
+    path = far_book(tmp_path / "STP.xlsx", cells=[("Báo cáo", "C3")])
+    found, archive = safety.screen_open(path)
+    try:
+        assert found == [] and sorted(archive.inflated) == [
+            "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml", "xl/worksheets/sheet3.xml"]
+        with zipfile.ZipFile(path) as plain:
+            assert archive.read("xl/worksheets/sheet2.xml") == plain.read(
+                "xl/worksheets/sheet2.xml")
+        assert "xl/worksheets/sheet2.xml" not in archive.inflated  # handed over once
+    finally:
+        archive.close()
+
+
+@requires_soffice
+def test_a_far_cell_in_an_xls_is_an_error_on_any_sheet(tmp_path):
+    """calamine builds every sheet of an .xls when it opens it, read or not: the BIFF
+    records are scanned for the farthest cell."""
+    source = far_book(tmp_path / "STP.xlsx", cells=[("Hướng dẫn", "IV65536"),
+                                                    ("Báo cáo", "D12")])
+    xls = convert(source, "xls", tmp_path / "xls")
+    assert far(safety.screen(xls)) == [(ERROR, "F014", "Hướng dẫn", "IV65536")]
+    near = convert(far_book(tmp_path / "SYT.xlsx", cells=[("Hướng dẫn", "GR20000")]), "xls",
+                   tmp_path / "xls")
+    assert safety.screen(near) == []
+
+
+ODS_CONTENT = ('<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
+               'office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body>'
+               '<office:spreadsheet>{}</office:spreadsheet></office:body>'
+               '</office:document-content>')
+
+
+def ods_sheet(name, rows):
+    """A <table:table>; rows: (repeat, cells), cells: (repeat, text or None)."""
+    out = []
+    for repeat, cells in rows:
+        inner = "".join(
+            f'<table:table-cell table:number-columns-repeated="{n}"'
+            + (f' office:value-type="string"><text:p>{text}</text:p></table:table-cell>'
+               if text is not None else ' table:style-name="ce1"/>') for n, text in cells)
+        out.append(f'<table:table-row table:number-rows-repeated="{repeat}">{inner}'
+                   '</table:table-row>')
+    return f'<table:table table:name="{name}">{"".join(out)}</table:table>'
+
+
+def test_a_far_cell_in_an_ods_is_counted_through_repeated_rows_and_cells(tmp_path):
+    """LibreOffice's own format names no cell: rows and cells carry repeat counts. A styled
+    empty cell repeated to the sheet's edge is nothing; a value beyond the limits is the
+    same finding as in an .xlsx (an error on a sheet intake reads, else a warning), and a
+    value repeated counts to its last copy."""
+    form_like = [(1, [(1, "TT"), (2, None), (1, "Kết quả")]), (1048570, [(16384, None)])]
+    report = [(3, [(1, "1")]), (1048570, [(1, None)]), (1, [(1, "x")])]  # A1048574
+    guide = [(1, [(1, "Hướng dẫn"), (16380, None), (3, "x")])]  # XFD1 (3 copies)
+    indicators = [(19998, [(1, None)]), (2, [(200, None), (1, "y")])]  # GS19999:GS20000
+    path = _ods(tmp_path / "STP.ods", ODS_CONTENT.format(
+        ods_sheet("Hướng dẫn", guide) + ods_sheet("Báo cáo", report)
+        + ods_sheet("Chỉ tiêu", indicators) + ods_sheet("Thêm", form_like)))
+    assert far(safety.screen(path)) == [(ERROR, "F014", "Báo cáo", "A1048574"),
+                                        (ERROR, "F014", "Chỉ tiêu", "GS20000"),
+                                        (WARNING, "F015", "Hướng dẫn", "XFD1")]
+    near = [(19999, [(1, None)]), (1, [(199, None), (1, "z")])]  # GR20000: the limit itself
+    path = _ods(tmp_path / "SYT.ods", ODS_CONTENT.format(
+        ods_sheet("Báo cáo", near) + ods_sheet("Thêm", form_like)))
+    assert safety.screen(path) == []
+
+
+@requires_soffice
+def test_a_far_cell_in_an_ods_saved_by_libreoffice(tmp_path):
+    source = far_book(tmp_path / "STP.xlsx", cells=[("Báo cáo", "A1048576"),
+                                                    ("Hướng dẫn", "IV65536")])
+    ods = convert(source, "ods", tmp_path / "ods")
+    assert far(safety.screen(ods)) == [(ERROR, "F014", "Báo cáo", "A1048576"),
+                                       (WARNING, "F015", "Hướng dẫn", "IV65536")]
+    near = convert(far_book(tmp_path / "SYT.xlsx", cells=[("Báo cáo", "GR20000")],
+                            blanks=[("Chỉ tiêu", "XFD1048576")]), "ods", tmp_path / "ods")
+    assert safety.screen(near) == []
+
+
+def malformed_xls(source, target):
+    """A real .xls whose globals stop after BOF with a record longer than the stream (as in
+    Apache POI's 61300.xls): msoffcrypto's password check raises ParseError on it."""
+    shutil.copyfile(source, target)
+    ole = olefile.OleFileIO(str(target), write_mode=True)
+    stream = ole.openstream("Workbook").read()
+    bof = stream[:4 + struct.unpack_from("<H", stream, 2)[0]]
+    broken = bof + struct.pack("<HH", 0x1234, 0xFFFF)
+    ole.write_stream("Workbook", broken + bytes(len(stream) - len(broken)))
+    ole.close()
+    return target
+
+
+@requires_soffice
+def test_a_malformed_xls_is_screened_without_raising(xlsx, tmp_path):
+    path = malformed_xls(convert(xlsx, "xls", tmp_path / "xls"), tmp_path / "SNV_hong.xls")
+    assert safety.screen(path) == []  # not known to be encrypted: the reader decides

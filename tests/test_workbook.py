@@ -250,5 +250,5 @@ def test_open_in_excel_is_a_clear_message(cons, book_path, monkeypatch):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr("generator.excel.os.replace", locked)
-    with pytest.raises(UsageError, match="tệp đang mở trong Excel"):
+    with pytest.raises(UsageError, match="tệp đang mở trong chương trình khác"):
         write_workbook(cons, book_path)

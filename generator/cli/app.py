@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from generator import __version__
@@ -20,19 +19,23 @@ from generator.cli import i18n
 from generator.cli.base import (
     CONTEXT,
     State,
+    configure_logging,
     console,
     current_plan,
     err_console,
     handle_errors,
+    log_unraisable,
     pass_state,
     pdf_option,
     period_option,
     plan_option,
     scope_option,
+    shown,
     units_option,
+    visible,
 )
 from generator.cli.present import print_findings, print_mail_result
-from generator.errors import UsageError
+from generator.errors import PartialWrite, UsageError
 from generator.plan.workbook import check_plan
 from generator.text import fmt_date
 from generator.vocab import HELD, ON_TIME, STATE_BY_KEY, SUBMISSION_STATES
@@ -100,6 +103,7 @@ def cli(ctx, workspace_dir, as_json, debug):
       baocao collect -p 2022-Q3
     """
     ctx.obj = State(workspace_dir, as_json, debug)
+    configure_logging(debug)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -122,8 +126,8 @@ def init(state, directory, plan_name):
                          "created": [str(p) for p in created]})
         return
     for path in created:
-        console.print(f"  đã tạo {path}")
-    console.print(f"Không gian làm việc: {Path(directory).resolve()} "
+        console.print(f"  đã tạo {shown(path)}")
+    console.print(f"Không gian làm việc: {shown(Path(directory).resolve())} "
                   f"({len(created)} tệp, thư mục mới).")
 
 
@@ -158,11 +162,11 @@ def plan_check(state, file):
     else:
         print_findings(found)
         if loaded is not None:
-            console.print(f"Kế hoạch {loaded.number} hợp lệ: {len(loaded.dimensions)} nội dung, "
+            console.print(f"Kế hoạch {shown(loaded.number)} hợp lệ: {len(loaded.dimensions)} nội dung, "
                           f"{len(loaded.tasks)} nhiệm vụ, {len(loaded.units)} đơn vị, "
                           f"{len(loaded.indicators)} chỉ tiêu ({len(found)} lưu ý).")
         else:
-            console.print(f"Kế hoạch {path.name} có {len(errors)} lỗi.")
+            console.print(f"Kế hoạch {shown(path.name)} có {len(errors)} lỗi.")
     if errors:
         click.get_current_context().exit(1)
 
@@ -207,7 +211,7 @@ def forms(state, period, units):
         written = write_forms(workspace, plan_, period, list(units) or None, progress=advance)
     folder = workspace.forms_dir(period).relative_to(workspace.root)
     console.print(f"Đã ghi {len(written)} biểu mẫu kỳ {period.label} vào "
-                  f"{folder.as_posix()}/")
+                  f"{shown(folder.as_posix())}/")
 
 
 # ---- check (issue 4) ----
@@ -248,7 +252,7 @@ def check(state, period, sources):
         for item in result.files:
             verdict = "[green]Được nhận[/]" if item.accepted else \
                 "[blue]Chờ xác nhận[/]" if item.held else "[red]Bị từ chối[/]"
-            table.add_row(escape(item.file), item.unit or "", verdict, str(item.errors),
+            table.add_row(shown(item.file), shown(item.unit or ""), verdict, str(item.errors),
                           str(item.warnings))
         if result.files:
             console.print(table)
@@ -299,8 +303,8 @@ def confirm(state, file, unit, period, person, reason):
                          "reason": reason, "findings": [f.as_dict() for f in receipt.findings]})
         return
     print_findings(receipt.findings)
-    console.print(f"Đã xác nhận tệp {escape(receipt.file_name)} là báo cáo kỳ {receipt.period} "
-                  f"của đơn vị {unit} ({escape(who)}). Chạy 'baocao report -p {receipt.period}' "
+    console.print(f"Đã xác nhận tệp {shown(receipt.file_name)} là báo cáo kỳ {receipt.period} "
+                  f"của đơn vị {unit} ({shown(who)}). Chạy 'baocao report -p {receipt.period}' "
                   "để cập nhật bảng tổng hợp và báo cáo.")
 
 
@@ -341,24 +345,35 @@ def collect(state, period, sources, scope, pdf, fetch_first):
     if scope:
         scope_units(plan_, scope)  # a wrong code stops before anything is recorded
     fetched = run_fetch(state, period) if fetch_first else None
-    result = run_collect(state.workspace, plan_, period, sources or None, scope=scope, pdf=pdf)
+    try:
+        result = run_collect(state.workspace, plan_, period, sources or None, scope=scope,
+                             pdf=pdf)
+    except PartialWrite as exc:  # what was written is said, then what could not be
+        if exc.result is not None and not state.as_json:
+            _print_collected(period, exc.result)
+        raise
     if state.as_json:
         state.emit_json({**result.as_json(), **({"fetch": fetched.as_json()} if fetched else {})})
         return
+    _print_collected(period, result)
+
+
+def _print_collected(period, result) -> None:
     errors = [f for r in [*result.held, *result.rejected] for f in r.findings
               if f.severity == F.ERROR]
-    print_findings(errors)
+    print_findings(errors + [f for item in result.refused for f in item.findings])
+    refused = f", {len(result.refused)} mục không phải tệp" if result.refused else ""
     console.print(f"Kỳ {period.label}: {len(result.receipts)} tệp ({result.new} tệp mới), "
                   f"{len(result.accepted)} hợp lệ, "
                   + (f"{len(result.held)} chờ xác nhận ('baocao confirm'), " if result.held
-                     else "") + f"{len(result.rejected)} bị từ chối.")
+                     else "") + f"{len(result.rejected)} bị từ chối{refused}.")
     if result.feedback:
         console.print(f"Tệp phản hồi cho {len(result.feedback)} đơn vị: "
-                      f"{result.feedback[0].parent}")
+                      f"{shown(result.feedback[0].parent)}")
     for path in result.outputs:
-        console.print(f"  đã ghi {path}")
+        console.print(f"  đã ghi {shown(path)}")
     if result.closed is not None:
-        console.print(escape(result.closed.message(period)))
+        console.print(shown(result.closed.message(period)))
         print_after_close(result.after_close)
 
 
@@ -366,8 +381,8 @@ def print_after_close(receipts) -> None:
     if receipts:
         console.print(f"Nhận sau khi chốt ({len(receipts)} tệp, đã lưu trữ):")
         for r in receipts:
-            console.print(f"  {fmt_date(r.received_at.date())}  {r.unit or ''}  {r.file_name}",
-                          markup=False)
+            console.print(visible(f"  {fmt_date(r.received_at.date())}  {r.unit or ''}  "
+                                  f"{r.file_name}"), markup=False)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -405,8 +420,9 @@ def status(state, period, show_all):
         received = fmt_date(u.receipt.received_at.date()) if u.receipt else ""
         label = STATE_BY_KEY[u.state].label
         if u.state == HELD.key:  # the file the officer must settle
-            label = f"{label}: {escape(u.receipt.file_name)}"
-        table.add_row(u.code, plan_.units[u.code].name, fmt_date(u.deadline), received, label)
+            label = f"{label}: {shown(u.receipt.file_name)}"
+        table.add_row(shown(u.code), shown(plan_.units[u.code].name), fmt_date(u.deadline),
+                      received, label)
     if rows:
         console.print(table)
     counts = ", ".join(f"{len(report.codes(s.key))} {s.label.lower()}" for s in SUBMISSION_STATES)
@@ -415,8 +431,8 @@ def status(state, period, show_all):
         console.print("Tệp chờ xác nhận: xem lỗi F110, F111 bằng 'baocao check', rồi xử lý bằng "
                       "'baocao confirm TỆP --unit MÃ --ly-do \"…\"'.", markup=False)
     if closed is not None:
-        console.print(f"Kỳ đã chốt ngày {fmt_date(closed.at.date())} ({escape(closed.who)}"
-                      f"{', báo cáo số ' + escape(closed.number) if closed.number else ''}).")
+        console.print(f"Kỳ đã chốt ngày {fmt_date(closed.at.date())} ({shown(closed.who)}"
+                      f"{', báo cáo số ' + shown(closed.number) if closed.number else ''}).")
         print_after_close(after)
 
 
@@ -449,9 +465,9 @@ def close_command(state, period, number, date, who):
     if state.as_json:
         state.emit_json({"period": period.id, "closed": closing.as_dict()})
         return
-    console.print(f"Đã chốt kỳ {period.label} ({escape(closing.who)}); "
-                  f"{len(closing.outputs)} tệp giữ nguyên: {', '.join(closing.outputs)}.",
-                  markup=False)
+    console.print(visible(f"Đã chốt kỳ {period.label} ({closing.who}); "
+                          f"{len(closing.outputs)} tệp giữ nguyên: "
+                          f"{', '.join(closing.outputs)}."), markup=False)
 
 
 @cli.command("reopen", context_settings=CONTEXT)
@@ -475,7 +491,7 @@ def reopen_command(state, period, reason, who):
     if state.as_json:
         state.emit_json({"period": period.id, "reopened": item.as_dict()})
         return
-    console.print(f"Đã mở lại kỳ {period.label}: {item.reason}", markup=False)
+    console.print(visible(f"Đã mở lại kỳ {period.label}: {item.reason}"), markup=False)
 
 
 @cli.command("history", context_settings=CONTEXT)
@@ -514,7 +530,7 @@ def history_command(state, period, unit):
     for index, (r, _sub) in enumerate(versions, 1):
         verdict = ("Không hợp lệ" if not r.accepted else
                    "Đã được thay thế" if r.superseded else "Đang dùng")
-        table.add_row(str(index), escape(r.file_name),
+        table.add_row(str(index), shown(r.file_name),
                       r.received_at.strftime("%d/%m/%Y %H:%M"), verdict)
     console.print(table)
     if found:
@@ -522,8 +538,8 @@ def history_command(state, period, unit):
         for label in ("Nội dung", "Cũ", "Mới", "Tệp cũ → tệp mới"):
             changes.add_column(label, overflow="fold")
         for c in found:
-            changes.add_row(escape(c.where), escape(c.old), escape(c.new),
-                            escape(f"{c.old_file} → {c.new_file}"))
+            changes.add_row(shown(c.where), shown(c.old), shown(c.new),
+                            shown(f"{c.old_file} → {c.new_file}"))
         console.print(changes)
 
 
@@ -556,14 +572,20 @@ def report(state, period, pdf, scope, day):
     workspace = state.workspace
     if day:  # this run's date, over [report] date (not written to baocao.toml)
         workspace.config.setdefault("report", {})["date"] = day
-    paths = rebuild(workspace, current_plan(state), period, scope=scope, pdf=pdf)
+    try:
+        paths = rebuild(workspace, current_plan(state), period, scope=scope, pdf=pdf)
+    except PartialWrite as exc:
+        if not state.as_json:
+            for path in exc.written:
+                console.print(f"  đã ghi {shown(path)}")
+        raise
     if state.as_json:  # the JSON document only (its shape is a contract)
         state.emit_json({"period": period.id, "outputs": [str(p) for p in paths]})
         return
     for warning in config_warnings(workspace.section("report")):
-        err_console.print(f"[bold yellow]Lưu ý:[/] {escape(warning)}", markup=True)
+        err_console.print(f"[bold yellow]Lưu ý:[/] {shown(warning)}", markup=True)
     for path in paths:
-        console.print(f"  đã ghi {path}")
+        console.print(f"  đã ghi {shown(path)}")
     console.print(f"Kỳ {period.label}: đã ghi {len(paths)} tệp kết quả.")
 
 # ---- mail fetch, collect --fetch (issue 16) ----
@@ -587,7 +609,7 @@ def run_fetch(state, period, move_to=None, mark_read=False, keep_interrupted=Fal
                            progress=lambda done, total, *_: bar.update(job, completed=done,
                                                                        total=total))
         for line in summary_lines(result):
-            console.print(line, markup=False)
+            console.print(visible(line), markup=False)
     if result.interrupted and not keep_interrupted:
         raise UsageError(result.interrupted)
     return result
@@ -626,7 +648,7 @@ def mail_fetch(state, period, move_to, mark_read):
     if state.as_json:  # the partial result on stdout, the reason on stderr, exit 2
         state.emit_json(result.as_json())
         if result.interrupted:
-            err_console.print(f"[bold red]Lỗi:[/] {escape(result.interrupted)}")
+            err_console.print(f"[bold red]Lỗi:[/] {shown(result.interrupted)}")
             click.get_current_context().exit(2)
     if result.failed:
         click.get_current_context().exit(1)
@@ -641,6 +663,56 @@ class MailCommand(Command):
             mail_ctx = click.Context(Command(info_name), info_name=info_name, parent=parent)
             return mail_fetch.make_context("fetch", list(args[1:]), parent=mail_ctx, **extra)
         return super().make_context(info_name, args, parent=parent, **extra)
+
+# ---- ledger (issue 18) ----
+
+
+@cli.group("ledger", context_settings=CONTEXT)
+def ledger_group():
+    """Sổ theo dõi (.baocao/ledger.sqlite) và kho lưu trữ các tệp đã nhận.
+
+    \b
+    Ví dụ:
+      baocao ledger rebuild
+    """
+
+
+@ledger_group.command("rebuild", context_settings=CONTEXT)
+@pass_state
+@handle_errors
+def ledger_rebuild(state):
+    """Dựng lại sổ theo dõi từ kho lưu trữ (.baocao/archive/): đọc lại mọi tệp đã nhận cùng
+    thông tin lưu kèm (tên tệp gốc, người gửi, ngày nhận, kỳ), ghi lại biên nhận, tình trạng
+    và việc tệp sau thay tệp trước như khi thu nhận (tệp chờ xác nhận lại chờ xác nhận).
+    Dùng khi sổ bị xóa, rỗng hoặc hỏng. Nếu sổ cũ còn đọc được, thư đã gửi, các lần xác nhận
+    tệp chờ xác nhận và các lần chốt, mở lại kỳ được chép sang. Sổ cũ (nếu có) được giữ lại
+    với tên ledger-cu-NGÀY-GIỜ.sqlite, không bị xóa.
+
+    \b
+    Ví dụ:
+      baocao ledger rebuild
+      baocao --json ledger rebuild
+    """
+    from generator.ledger.rebuild import rebuild as rebuild_ledger
+
+    workspace = state.workspace
+    workspace.require()
+    result = rebuild_ledger(workspace, current_plan(state))
+    if state.as_json:
+        state.emit_json(result.as_json())
+        return
+    for period_id, count in result.periods.items():
+        console.print(f"  kỳ {shown(period_id)}: {count} tệp")
+    console.print(f"Đã dựng lại sổ theo dõi từ kho lưu trữ: {result.files} tệp.")
+    if result.confirmations or result.closings:
+        console.print(f"Giữ từ sổ cũ: {result.confirmations} lần xác nhận tệp chờ xác nhận, "
+                      f"{result.closings} lần chốt hoặc mở lại kỳ.")
+    if result.old_ledger is not None:
+        console.print(f"Sổ cũ được giữ lại ở {shown(result.old_ledger)}.")
+    if result.without_metadata:
+        console.print(f"[yellow]{result.without_metadata} tệp trong kho lưu trữ không có "
+                      "thông tin nhận kèm theo (lưu bởi phiên bản trước) nên không dựng lại "
+                      "được; thu nhận lại các tệp đó bằng 'baocao collect'.[/]")
 
 # ---- mail, demo (issue 7) ----
 
@@ -734,7 +806,7 @@ def demo(state, directory, period, seed, plan_name, periods):
         state.emit_json(result.as_json())
         return
     for line in summary_lines(result):
-        console.print(line, markup=False)
+        console.print(visible(line), markup=False)
 
 
 # ---- serve (issue 17) ----
@@ -767,10 +839,10 @@ def serve(state, port, host, no_browser):
     root = state.workspace.require()
     if not is_loopback(host):
         err_console.print(f"[bold yellow]Lưu ý:[/] trang mở cho mọi máy kết nối được tới "
-                          f"{escape(host)}:{port}, không chỉ máy này.")
+                          f"{shown(host)}:{port}, không chỉ máy này.")
     try:
         run_server(root, host, port, open_browser=not no_browser,
-                   announce=lambda line: console.print(line, markup=False))
+                   announce=lambda line: console.print(visible(line), markup=False))
     except OSError as exc:
         raise UsageError(f"Không mở được trang ở {host}:{port} ({exc.strerror or exc}). Cổng "
                          "có thể đang được chương trình khác dùng: chọn cổng khác, ví dụ "
@@ -778,13 +850,14 @@ def serve(state, port, host, no_browser):
 
 
 def main(argv=None):
+    sys.unraisablehook = log_unraisable
     try:
         # Without standalone mode click returns ctx.exit's code instead of exiting.
         code = cli.main(args=argv, prog_name="baocao", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        err_console.print(f"[bold red]Lỗi cách dùng:[/] {escape(exc.format_message())}")
+        err_console.print(f"[bold red]Lỗi cách dùng:[/] {shown(exc.format_message())}")
         err_console.print("Xem hướng dẫn: baocao --help")
         sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
     except click.Abort:

@@ -3,13 +3,23 @@ the options declared once, and the mapping of library errors to exit codes.
 
 Library code raises BaocaoError subclasses with Vietnamese messages; this layer prints them
 and maps them to exit codes (0 done, 1 input errors, 2 usage, 3 internal), never a traceback
-unless --debug.
+unless --debug. A file that cannot be written (locked, read-only, disk full) or a damaged
+ledger is a usage error naming it, wherever it surfaces.
+
+Text from units and file names may hold control characters (a status cell holding
+"_x001B_[2J" decodes to ESC [2J: clear screen): everything printed goes through shown()
+or visible(), which print them escaped. Library warnings, and anything a dying object
+reports on its way out, go to the log (with --debug), never the terminal.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
+import re
+import sqlite3
+import sys
 import tempfile
 import traceback
 from pathlib import Path
@@ -18,7 +28,8 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from generator.errors import BaocaoError
+from generator.errors import BaocaoError, UsageError, write_error
+from generator.ledger.store import REBUILD_HINT
 from generator.plan.periods import parse_period
 from generator.plan.workbook import load_plan
 from generator.workspace import SHIPPED_PLANS, find_workspace
@@ -26,6 +37,64 @@ from generator.workspace import SHIPPED_PLANS, find_workspace
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+CRASH_LOG = "baocao-loi.log"
+DEBUG_LOG = "baocao-debug.log"
+log = logging.getLogger("baocao")
+
+# C0 and C1 controls (newline and tab aside), and the bidirectional overrides that reorder
+# what a terminal shows.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(value) -> str:
+    """The text with its control characters written out (ESC as \\x1b): shown, not obeyed."""
+    return _CONTROL.sub(lambda m: _escape_char(m.group()), str(value))
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def shown(value) -> str:
+    """visible(), and safe inside rich markup ('[email]' stays literal)."""
+    return escape(visible(value))
+
+
+_LOG_HANDLER: logging.Handler | None = None
+
+
+def configure_logging(debug: bool) -> Path | None:
+    """Warnings of libraries (openpyxl, pypdf) and the workers' output go to a log file
+    with --debug and nowhere otherwise: never to the terminal. The log's path, if any."""
+    global _LOG_HANDLER
+    root = logging.getLogger()
+    if _LOG_HANDLER is not None:  # an earlier command in this process (tests, the demo)
+        root.removeHandler(_LOG_HANDLER)
+        _LOG_HANDLER.close()
+    logging.captureWarnings(True)
+    path = None
+    if debug:
+        try:
+            path = Path(tempfile.gettempdir()) / DEBUG_LOG
+            _LOG_HANDLER = logging.FileHandler(path, encoding="utf-8")
+        except OSError:
+            path, _LOG_HANDLER = None, logging.NullHandler()
+        _LOG_HANDLER.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        root.setLevel(logging.DEBUG)
+    else:
+        # A handler on the root keeps logging's last resort (stderr) from printing them.
+        _LOG_HANDLER = logging.NullHandler()
+        root.setLevel(logging.WARNING)
+    root.addHandler(_LOG_HANDLER)
+    return path
+
+
+def log_unraisable(hook_args) -> None:
+    """sys.unraisablehook: an exception in a destructor (a ZipFile left open by a write
+    the disk cut short) is logged, not printed as 'Exception ignored in ...'."""
+    log.debug("Exception ignored in %r", hook_args.object,
+              exc_info=(hook_args.exc_type, hook_args.exc_value, hook_args.exc_traceback))
 
 
 class State:
@@ -106,21 +175,51 @@ def handle_errors(func):
         state = ctx.find_object(State)
         try:
             return func(*args, **kwargs)
-        except BaocaoError as exc:
-            if state and state.debug:
-                raise
-            # escape: a message may hold "[email]" or a unit's text, not rich markup.
-            err_console.print(f"[bold red]Lỗi:[/] {escape(str(exc))}", markup=True)
-            ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except Exception:
+        except Exception as exc:
             if state and state.debug:
                 raise
-            log = Path(tempfile.gettempdir()) / "baocao-loi.log"
-            log.write_text(traceback.format_exc(), encoding="utf-8")
-            err_console.print(f"[bold red]Lỗi nội bộ.[/] Chi tiết đã ghi vào {log}; "
-                              "gửi tệp này cho nhóm phát triển, hoặc chạy lại với --debug.")
-            ctx.exit(3)
+            known = exc if isinstance(exc, BaocaoError) else known_failure(exc)
+            if known is None:
+                report_crash(traceback.format_exc())
+                ctx.exit(3)
+            # shown: a message may hold "[email]", a unit's text, a file's name.
+            err_console.print(f"[bold red]Lỗi:[/] {shown(known)}", markup=True)
+            ctx.exit(known.exit_code)
 
     return wrapper
+
+
+def known_failure(exc: Exception) -> BaocaoError | None:
+    """A failure with a known cause outside the program: a file that cannot be written
+    (locked, read-only, disk full), a damaged ledger. None for a bug."""
+    if isinstance(exc, sqlite3.DatabaseError):
+        return _LedgerFailure(exc)
+    return write_error(exc, getattr(exc, "filename", None) or "")
+
+
+class _LedgerFailure(UsageError):
+    """An SQLite failure the ledger did not map itself (a damaged page met mid-run)."""
+
+    def __init__(self, exc):
+        if "full" in str(exc):
+            text = "Không ghi được sổ theo dõi: ổ đĩa đã đầy. Giải phóng chỗ trống rồi chạy lại."
+        else:
+            text = f"Sổ theo dõi (.baocao/ledger.sqlite) bị lỗi: {exc}. {REBUILD_HINT}"
+        super().__init__(text)
+
+
+def report_crash(text: str) -> None:
+    """The traceback to the crash log; to stderr when the log cannot be written."""
+    try:
+        path = Path(tempfile.gettempdir()) / CRASH_LOG
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        err_console.print(f"[bold red]Lỗi nội bộ.[/] Không ghi được nhật ký lỗi "
+                          f"({shown(exc.strerror or exc)}); chi tiết dưới đây, gửi cho nhóm "
+                          "phát triển:", markup=True)
+        sys.stderr.write(visible(text))
+        return
+    err_console.print(f"[bold red]Lỗi nội bộ.[/] Chi tiết đã ghi vào {shown(path)}; "
+                      "gửi tệp này cho nhóm phát triển, hoặc chạy lại với --debug.")

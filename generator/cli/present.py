@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.markup import escape
 from rich.table import Table
 
 from generator import findings as F
-from generator.cli.base import console
+from generator.cli.base import console, shown, visible
 
 
 def print_findings(found) -> None:
@@ -20,21 +19,22 @@ def print_findings(found) -> None:
     for f in found:
         level = "[red]Lỗi[/]" if f.severity == F.ERROR else "[yellow]Lưu ý[/]"
         where = f"{f.sheet}!{f.cell}" if f.cell else f.sheet
-        table.add_row(level, f.code, escape(Path(f.file).name), escape(where), escape(f.message))
+        table.add_row(level, shown(f.code), shown(Path(f.file).name), shown(where),
+                      shown(f.message))
     console.print(table)
 
 
 def print_mail_result(result, folder, send_now) -> None:
     if not send_now:
-        console.print(f"Đã ghi {len(result.drafts)} thư nháp (.eml) vào {folder}.")
+        console.print(f"Đã ghi {len(result.drafts)} thư nháp (.eml) vào {shown(folder)}.")
     else:
         console.print(f"Đã gửi {len(result.sent)} thư; {len(result.skipped)} thư đã gửi "
                       "trước đây nên không gửi lại.")
     if result.failed:
         console.print(f"[red]Không gửi được {len(result.failed)} thư:[/]")
         for item, reason in result.failed:
-            console.print(f"  {item.unit or ', '.join(item.recipients)}: {reason}",
+            console.print(visible(f"  {item.unit or ', '.join(item.recipients)}: {reason}"),
                           markup=False)
     if result.no_email:
         console.print("Đơn vị chưa có địa chỉ thư điện tử trong kế hoạch (trang DonVi): "
-                      f"{', '.join(result.no_email)}.")
+                      f"{shown(', '.join(result.no_email))}.")

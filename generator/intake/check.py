@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import findings as F
+from generator.excel import system_temp_prefix
 from generator.intake import receive, safety
 from generator.intake.evidence import weigh
+from generator.intake.pool import limits as pool_limits
 from generator.intake.pool import read_many
 
 
@@ -58,15 +60,20 @@ class CheckResult:
 
 
 def check_files(workspace, plan, period, sources=None, workers=None) -> CheckResult:
-    """`baocao check`: read every returned file (folders, files, saved emails), record nothing."""
+    """`baocao check`: read every returned file (folders, files, saved emails), record
+    nothing. Each file is read in a worker bounded in memory and time (intake.pool)."""
     key = workspace.secret_key()
     sources = list(sources) if sources else receive.default_sources(workspace, period)
-    with tempfile.TemporaryDirectory(prefix="baocao-check-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=system_temp_prefix("check")) as tmp:
         incoming = receive.gather(sources, Path(tmp))
-        results = read_many([i.path for i in incoming], plan, period, key, workers=workers,
-                            limit_bytes=safety.limit_bytes(workspace))
+        # A message without a workbook, a link, a pipe: judged already, never read.
+        to_read = [i for i in incoming if not i.findings]
+        read = read_many([i.path for i in to_read], plan, period, key, workers=workers,
+                         limit_bytes=safety.limit_bytes(workspace), limits=pool_limits(workspace))
+    results = dict(zip((id(i) for i in to_read), read, strict=True))
     files = []
-    for item, (_path, submission, found) in zip(incoming, results, strict=True):
+    for item in incoming:
+        _path, submission, found = results.get(id(item), (None, None, list(item.findings)))
         found = [dataclasses.replace(f, file=item.name) for f in found]
         found, unit = weigh(plan, submission, found, item.name, item.sender)
         held = F.is_held(found)

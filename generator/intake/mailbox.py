@@ -35,12 +35,12 @@ import re
 import socket
 import ssl
 import tempfile
-import zipfile
 from dataclasses import asdict, dataclass, field
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from generator.errors import UsageError
+from generator.excel import system_temp_prefix
 from generator.intake import receive, safety
 from generator.intake.book import Book, is_panic
 from generator.intake.rules import read_identity
@@ -548,7 +548,7 @@ def _attachments(message) -> list:
 def _identity_period(parts, limit: int) -> str | None:
     """The period named in the hidden identity sheet of the first workbook that has one."""
     try:
-        with tempfile.TemporaryDirectory(prefix="baocao-thu-") as workdir:
+        with tempfile.TemporaryDirectory(prefix=system_temp_prefix("thu")) as workdir:
             for index, part in enumerate(parts):
                 payload = part.get_payload(decode=True) or b""
                 suffix = Path(part.get_filename() or "").suffix.lower()
@@ -563,11 +563,11 @@ def _identity_period(parts, limit: int) -> str | None:
 
 
 def _read_period(path: Path, limit: int) -> str | None:
-    """Screened like intake does (size, zip bomb); .ods (refused by the screen as not
-    Excel) is read when its zip is within the same bounds."""
+    """Screened like intake does (size, zip bomb, a cell far beyond the form: the reader
+    would build the whole rectangle up to it); a file the screen refuses is not read."""
     screened, archive = safety.screen_open(path, limit)
     try:
-        if safety.is_rejected(screened) and not _small_ods(path, limit):
+        if safety.is_rejected(screened):
             return None
         identity = read_identity(Book(path, archive))
     except Exception:  # a broken workbook: intake will say why, here the period is unknown
@@ -584,20 +584,6 @@ def _read_period(path: Path, limit: int) -> str | None:
         return parse_period(value).id if value else None
     except UsageError:
         return None
-
-
-def _small_ods(path: Path, limit: int) -> bool:
-    try:
-        if path.stat().st_size > limit:
-            return False
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            total = sum(i.file_size for i in archive.infolist())
-            return ("mimetype" in names and b"spreadsheet" in archive.read("mimetype")[:100]
-                    and total <= safety.MAX_UNCOMPRESSED
-                    and len(names) <= safety.MAX_MEMBERS)
-    except (OSError, ValueError, zipfile.BadZipFile):
-        return False
 
 
 # --------------------------------------------------------------------------- the run

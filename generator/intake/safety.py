@@ -1,9 +1,12 @@
 """File-level checks on a returned file before anything parses it.
 
-`screen(path)` looks only at the file's first bytes, the zip directory, the OLE
+`screen(path)` looks at the file's first bytes, the zip directory, the OLE
 directory and the first bytes of each XML part, so it stays cheap for 10.000
-files and never decompresses a large member. An error finding means "do not
-parse this file"; a warning (macros present) lets intake go on.
+files and never decompresses a large member whole. It also takes each sheet's
+extent (the farthest cell holding something), streamed: a reader builds the whole
+rectangle up to that cell, so one stray value in XFD1048576 would cost 2^34 cells.
+An error finding means "do not parse this file"; a warning (macros present, a far
+cell on a sheet intake never reads) lets intake go on.
 """
 
 from __future__ import annotations
@@ -11,18 +14,21 @@ from __future__ import annotations
 import codecs
 import functools
 import re
+import struct
 import zipfile
 from pathlib import Path, PurePosixPath
+from xml.parsers import expat
 from xml.parsers.expat import ExpatError
 
 import defusedxml
 import defusedxml.ElementTree
 import olefile
 from msoffcrypto import OfficeFile
-from msoffcrypto.exceptions import FileFormatError
 
 from generator.findings import ERROR, Finding, finding
-from generator.text import fmt_num
+from generator.forms import layout as formspec
+from generator.intake.book import _sheet_members as sheet_members
+from generator.text import fmt_int, fmt_num, fold
 
 DEFAULT_LIMIT_MB = 20
 MAX_UNCOMPRESSED = 200 * 1024 * 1024  # all members together, from the zip directory
@@ -48,6 +54,20 @@ OTHER_MAGIC = (
     (b"\x1f\x8b", "tệp nén gzip"),
 )
 MACRO_EXTS = {".xlsm", ".xltm", ".xlam"}
+
+# A form uses a few hundred rows and a dozen columns (a district's return a few thousand
+# rows); a cell beyond these is a slip (Ctrl+Down, a stray key) or an attack.
+MAX_ROWS = 20_000
+MAX_COLS = 200
+# The sheets intake reads: a far cell there is an error (reading would build the whole
+# rectangle); on another sheet of an .xlsx it is only a warning, as no reader opens it.
+READ_SHEETS = frozenset(fold(n) for n in (formspec.SHEET_IDENTITY, formspec.SHEET_REPORT,
+                                           formspec.SHEET_INDICATORS, formspec.SHEET_CHILDREN))
+# Sheet parts up to this size are inflated whole and kept for the reader's own pass
+# (book.py reads the same parts again); larger ones are streamed in chunks.
+KEEP_PART = 4 * 1024 * 1024
+SCAN_CHUNK = 1024 * 1024
+SCAN_OVERLAP = 512
 
 
 def limit_bytes(workspace) -> int:
@@ -124,11 +144,25 @@ def describe(head: bytes) -> str:
 
 # --------------------------------------------------------------------------- OOXML (zip)
 
+class ScreenedZip(zipfile.ZipFile):
+    """The screened workbook's zip: read() hands out the sheet parts the extent scan has
+    already inflated (once each), so screening costs the reader no second inflation."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.inflated: dict[str, bytes] = {}
+
+    def read(self, name, pwd=None):
+        key = name.filename if isinstance(name, zipfile.ZipInfo) else name
+        data = self.inflated.pop(key, None)
+        return data if data is not None else super().read(name, pwd)
+
+
 def _screen_zip(path: Path, name: str) -> tuple[list[Finding], zipfile.ZipFile | None]:
     """(findings, the open archive when no finding is an error)."""
     archive = None
     try:
-        archive = zipfile.ZipFile(path)
+        archive = ScreenedZip(path)
         found = _zip_findings(archive, name)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
             NotImplementedError) as exc:
@@ -157,7 +191,9 @@ def _zip_findings(archive: zipfile.ZipFile, name: str) -> list[Finding]:
     found = _check_xml_parts(archive, members, name)
     if found:
         return found
-    out = []
+    out = _ods_extents(archive, name) if ODS_CONTENT in names else _zip_extents(archive, name)
+    if is_rejected(out):
+        return out
     suffix = PurePosixPath(name).suffix.lower()
     if "xl/vbaProject.bin" in names or suffix in MACRO_EXTS or \
             any(n.startswith(ODF_MACRO_DIRS) for n in names):
@@ -322,21 +358,215 @@ def _parse_verdict(head: bytes) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------- sheet extent
+
+# A cell that may lie beyond the limits: two or three column letters, or a row of five or
+# more digits. Every cell of a normal form fails this at its first bytes, so one regex
+# pass over a part finds nothing quickly; the few matches are then measured exactly.
+_FAR_CELL = re.compile(rb'r="([A-Z]{2,3}[0-9]{1,7}|[A-Z][0-9]{5,7})"')
+# A range reaching beyond the limits, on the elements openpyxl (the feedback's reader)
+# expands cell by cell: merged areas and hyperlinks. <dimension ref> is no such element:
+# readers ignore it, and LibreOffice writes A1:AMJ1048576 after whole columns are formatted.
+_FAR_RANGE = re.compile(rb'ref="[A-Z]{1,3}[0-9]{1,7}:([A-Z]{2,3}[0-9]{1,7}|[A-Z][0-9]{5,7})"')
+_EXPANDED = (b"mergeCell", b"hyperlink")
+
+
+def cell_position(ref: str) -> tuple[int, int]:
+    """'XFD1048576' -> (1048576, 16384): 1-based row and column. By hand: openpyxl's
+    helper would load openpyxl (0,2 s) into every reading process."""
+    letters = ref.rstrip("0123456789")
+    column = 0
+    for ch in letters:
+        column = column * 26 + ord(ch) - 64
+    return int(ref[len(letters):]), column
+
+
+def _beyond(row: int, column: int) -> bool:
+    return row > MAX_ROWS or column > MAX_COLS
+
+
+def _far_refs(data: bytes, stop: int) -> list[str]:
+    """References beyond the limits, of cells holding something or of merged areas and
+    hyperlinks, among the matches that start before stop (the rest are the next chunk's)."""
+    out = []
+    for match in _FAR_CELL.finditer(data):
+        if match.start() >= stop:
+            break
+        ref = match.group(1).decode("ascii")
+        if _attribute(data, match.start()) and _beyond(*cell_position(ref)) \
+                and _holds_value(data, match.end()):
+            out.append(ref)
+    for match in _FAR_RANGE.finditer(data):
+        if match.start() >= stop:
+            break
+        ref = match.group(1).decode("ascii")
+        if _attribute(data, match.start()) and _beyond(*cell_position(ref)) \
+                and _element(data, match.start()).endswith(_EXPANDED):
+            out.append(ref)
+    return out
+
+
+def _attribute(data: bytes, start: int) -> bool:
+    """The match starts an attribute (after whitespace), not the tail of another name."""
+    return start == 0 or data[start - 1:start] in (b" ", b"\t", b"\r", b"\n")
+
+
+def _element(data: bytes, start: int) -> bytes:
+    """The name of the element whose start tag holds position start."""
+    opening = data.rfind(b"<", 0, start)
+    return data[opening + 1:start].split(None, 1)[0] if opening >= 0 else b""
+
+
+def _holds_value(data: bytes, after: int) -> bool:
+    """Whether the <c> element whose r attribute ends at `after` has content. A styled
+    empty cell (<c r=".." s="3"/>) is skipped by readers, so it does not count."""
+    close = data.find(b">", after)
+    if close < 0:
+        return True  # cut off at the chunk's end: count it, to be safe
+    if data[close - 1:close] == b"/":
+        return False
+    return not data.startswith(b"</", close + 1)
+
+
+def _part_far_refs(archive: ScreenedZip, member: zipfile.ZipInfo) -> list[str]:
+    """The far references of one sheet part: inflated whole (and kept for the reader) up
+    to KEEP_PART, else streamed in overlapping chunks."""
+    if member.file_size <= KEEP_PART:
+        data = zipfile.ZipFile.read(archive, member)
+        archive.inflated[member.filename] = data
+        return _far_refs(data, len(data))
+    out, tail = [], b""
+    with archive.open(member) as stream:
+        while True:
+            chunk = stream.read(SCAN_CHUNK)
+            data = tail + chunk
+            if not chunk:
+                return out + _far_refs(data, len(data))
+            stop = max(0, len(data) - SCAN_OVERLAP)
+            out += _far_refs(data, stop)
+            tail = data[stop:]
+
+
+def _zip_extents(archive: ScreenedZip, name: str) -> list[Finding]:
+    """One finding per sheet with a far cell: the farthest one, by row then column."""
+    present = {m.filename: m for m in archive.infolist()}
+    out = []
+    for sheet, part in sheet_members(archive).items():
+        member = present.get(part)
+        if member is None:
+            continue
+        refs = _part_far_refs(archive, member)
+        if refs:
+            out.append(_far_finding(name, sheet, refs, read=fold(sheet) in READ_SHEETS))
+    return sorted(out, key=lambda f: f.severity != ERROR)
+
+
+# OpenDocument (.ods): content.xml holds every sheet; rows and cells carry repeat counts
+# instead of references, so positions are counted while the part streams through expat.
+_TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_ODS_CELLS = frozenset({f"{_TABLE_NS} table-cell", f"{_TABLE_NS} covered-table-cell"})
+
+
+class _OdsExtent:
+    """expat handlers that keep, per sheet, the farthest cell holding something (a value
+    or any content: text, a note). A styled empty cell repeated to the sheet's edge, as
+    LibreOffice writes after formatting whole rows or columns, does not count; a cell
+    with content repeated does, to its last copy (a reader builds every copy)."""
+
+    def __init__(self):
+        self.sheet = ""
+        self.row = 0  # rows of the sheet before the current one
+        self.rows = 1  # the current row's repeat count
+        self.column = 0  # cells of the row before the current one
+        self.cell: tuple[int, int] | None = None  # (first column, repeat) of an open cell
+        self.filled = False
+        self.far: dict[str, tuple[int, int]] = {}  # sheet -> farthest (row, column)
+
+    def start(self, tag: str, attrs: dict) -> None:
+        if self.cell is not None:  # anything inside a cell is content
+            self.filled = True
+        elif tag in _ODS_CELLS:
+            repeat = _count(attrs.get(f"{_TABLE_NS} number-columns-repeated"))
+            self.cell = (self.column, repeat)
+            self.column += repeat
+            self.filled = f"{_OFFICE_NS} value-type" in attrs
+        elif tag == f"{_TABLE_NS} table-row":
+            self.rows = _count(attrs.get(f"{_TABLE_NS} number-rows-repeated"))
+            self.column = 0
+        elif tag == f"{_TABLE_NS} table":
+            self.sheet = attrs.get(f"{_TABLE_NS} name", "")
+            self.row = 0
+
+    def end(self, tag: str) -> None:
+        if tag in _ODS_CELLS and self.cell is not None:
+            first, repeat = self.cell
+            last = (self.row + self.rows, first + repeat)
+            if self.filled and _beyond(*last) and last > self.far.get(self.sheet, (0, 0)):
+                self.far[self.sheet] = last
+            self.cell = None
+        elif tag == f"{_TABLE_NS} table-row":
+            self.row += self.rows
+
+
+def _count(value) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def _ods_extents(archive: zipfile.ZipFile, name: str) -> list[Finding]:
+    """One finding per sheet of an .ods with a far cell, as for an .xlsx; content.xml is
+    streamed in chunks (its declarations were refused before, by _check_xml_parts)."""
+    scan = _OdsExtent()
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartElementHandler, parser.EndElementHandler = scan.start, scan.end
+    try:
+        with archive.open(ODS_CONTENT) as stream:
+            while chunk := stream.read(SCAN_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except (ExpatError, KeyError, zipfile.BadZipFile, OSError, EOFError):
+        pass  # a damaged part: the reader rejects the file with its own finding
+    out = [_far_finding(name, sheet, [f"{_column_letters(column)}{row}"],
+                        read=fold(sheet) in READ_SHEETS)
+           for sheet, (row, column) in scan.far.items()]
+    return sorted(out, key=lambda f: f.severity != ERROR)
+
+
+def _far_finding(name: str, sheet: str, refs, read: bool) -> Finding:
+    ref = max(refs, key=lambda r: cell_position(r))
+    return finding("F014" if read else "F015", file=name, sheet=sheet, cell=ref, ref=ref,
+                   rows=fmt_int(MAX_ROWS), cols=_column_letters(MAX_COLS))
+
+
+def _column_letters(column: int) -> str:
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 # --------------------------------------------------------------------------- OLE2 (.xls)
 
 def _screen_ole(path: Path, name: str) -> list[Finding]:
     try:
         with olefile.OleFileIO(str(path)) as ole:
             streams = {"/".join(entry) for entry in ole.listdir()}
+            book = next((s for s in ("Workbook", "Book") if s in streams), None)
+            data = ole.openstream(book).read() if book else b""
     except (OSError, ValueError, IndexError, olefile.olefile.OleFileError) as exc:
         return [finding("F009", file=name, reason=_reason(exc))]
     if "EncryptedPackage" in streams or "EncryptionInfo" in streams:
         # An encrypted .xlsx travels inside an OLE container.
         return [finding("F004", file=name)]
-    if "Workbook" in streams or "Book" in streams:
+    if book:
         if _encrypted(path):
             return [finding("F004", file=name)]
-        return []
+        return _xls_extents(data, name)
     if "WordDocument" in streams:
         what = "tài liệu Word (.doc)"
     elif "PowerPoint Document" in streams:
@@ -353,9 +583,55 @@ def _encrypted(path: Path) -> bool:
     try:
         with open(path, "rb") as stream:
             return bool(OfficeFile(stream).is_encrypted())
-    except (FileFormatError, OSError, ValueError, AssertionError, IndexError, KeyError,
-            NotImplementedError):
+    except Exception:  # noqa: BLE001 - a BIFF stream it cannot parse (ParseError, and
+        # others on fuzzed files) is not a known encrypted file; the reader decides.
         return False
+
+
+# BIFF records (MS-XLS 2.3): a worksheet's cells carry their row and column first.
+_RECORD = struct.Struct("<HH")
+_BOF, _BOUNDSHEET = 0x0809, 0x0085
+_VALUE_CELLS = frozenset({0x0006, 0x00FD, 0x0203, 0x0204, 0x0205, 0x027E, 0x00D6})
+_MULRK = 0x00BD  # several RK cells in one row: the last column ends the record
+
+
+def _xls_extents(data: bytes, name: str) -> list[Finding]:
+    """Far cells of an .xls, from one pass over its BIFF records (cheap next to parsing).
+    Every one is an error: calamine builds every sheet of an .xls when opening it."""
+    names: dict[int, str] = {}  # stream offset of a sheet's BOF -> its name
+    far: dict[str, list[str]] = {}
+    sheet, pos, biff8 = None, 0, True
+    while pos + 4 <= len(data):
+        kind, size = _RECORD.unpack_from(data, pos)
+        body = pos + 4
+        if kind == _BOF:
+            sheet = names.get(pos)
+            if pos == 0 and size >= 2:
+                biff8 = struct.unpack_from("<H", data, body)[0] == 0x0600
+        elif kind == _BOUNDSHEET and size >= 8:
+            offset = struct.unpack_from("<I", data, body)[0]
+            names[offset] = _biff_sheet_name(data[body + 6:body + size], biff8)
+        elif sheet is not None and size >= 6 and (kind in _VALUE_CELLS or kind == _MULRK):
+            row, column = _RECORD.unpack_from(data, body)
+            if kind == _MULRK:
+                column = struct.unpack_from("<H", data, body + size - 2)[0]
+            if _beyond(row + 1, column + 1):
+                far.setdefault(sheet, []).append(f"{_column_letters(column + 1)}{row + 1}")
+        pos = body + size
+    return [_far_finding(name, sheet, refs, read=True) for sheet, refs in far.items()]
+
+
+def _biff_sheet_name(raw: bytes, biff8: bool) -> str:
+    """A BOUNDSHEET name: a length byte, then (BIFF8) a flags byte and Latin-1 or
+    UTF-16 characters, or (BIFF5) code-page bytes."""
+    if not raw:
+        return "?"
+    count = raw[0]
+    if not biff8:
+        return raw[1:1 + count].decode("cp1252", errors="replace")
+    wide = len(raw) > 1 and raw[1] & 1
+    chars = raw[2:2 + count * (2 if wide else 1)]
+    return chars.decode("utf-16-le" if wide else "latin-1", errors="replace")
 
 
 def is_rejected(findings) -> bool:

@@ -7,7 +7,13 @@ earlier one for the period; both stay. A receipt is keyed by (period, sha256),
 so the same file twice is one receipt and re-running changes nothing.
 
 Writers hold an OS-level lock on <state>/ledger.lock (fcntl on POSIX, msvcrt on
-Windows) for a whole collect run, and every change is one SQLite transaction.
+Windows) for a whole collect or report run, and every change is one SQLite transaction.
+
+The archive is the record of what arrived: beside each archived file, <sha>.json lists
+its arrivals (period, original name, sender, time of receipt, findings made before
+reading), so `baocao ledger rebuild` (rebuild.py) can make the ledger again. A ledger
+that is missing, empty or damaged while the archive holds files is refused with that
+advice, never taken as "nothing received".
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sqlite3
+import stat
 import time
 from pathlib import Path
 
-from generator.errors import UsageError
+from generator.errors import UsageError, write_error
+from generator.excel import remove_leftovers, temp_prefix
 from generator.findings import Finding
 from generator.model import Receipt, Submission, TaskReport
 from generator.text import fmt_date
@@ -164,11 +171,60 @@ def _findings_in(text: str) -> list[Finding]:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
+        return _sha256_stream(stream)
+
+
+def _sha256_stream(stream) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
+
+
+def _open_regular(path: Path):
+    """The file opened for reading, refusing a link (never followed into the archive:
+    /etc/shadow named like a form) and anything that is not a regular file."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0) \
+        | getattr(os, "O_NONBLOCK", 0)  # a FIFO must not block the open
+    refused = UsageError(f"{path} không phải một tệp thông thường (liên kết hoặc tệp đặc "
+                         "biệt) nên không được lưu trữ. Chép chính tệp vào thư mục rồi chạy lại.")
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise refused from None
+        raise UsageError(f"Không đọc được tệp {path}: {exc.strerror or exc}.") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise refused
+    return os.fdopen(fd, "rb")
+
+
+def read_metadata(path: Path) -> dict | None:
+    """An archived file's metadata, or None when it is missing or unreadable."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("arrivals"), list) else None
+
+
+def archived_count(archive_dir: Path) -> int:
+    """How many received files the archive holds (metadata and temporary files aside)."""
+    count = 0
+    for shard in _scandir(archive_dir):
+        if shard.is_dir(follow_symlinks=False):
+            count += sum(1 for e in _scandir(shard.path)
+                         if not e.name.startswith(".") and not e.name.endswith(".json"))
+    return count
+
+
+def _scandir(folder) -> list[os.DirEntry]:
+    try:
+        return list(os.scandir(folder))
+    except OSError:
+        return []
 
 
 def _utc(moment: dt.datetime) -> str:
@@ -286,14 +342,21 @@ class Closing:
                 f"mở lại kỳ: baocao reopen -p {period.id} --ly-do \"lý do\".")
 
 
-class Ledger:
-    """The workspace's ledger. Use as a context manager, or call close()."""
+REBUILD_HINT = "Chạy 'baocao ledger rebuild' để dựng lại sổ từ kho lưu trữ."
 
-    def __init__(self, workspace):
+
+class Ledger:
+    """The workspace's ledger. Use as a context manager, or call close().
+
+    check=False opens a ledger file however it looks (rebuild's fresh file)."""
+
+    def __init__(self, workspace, path: Path | None = None, check: bool = True):
         self.state_dir = Path(workspace.state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.path = self.state_dir / DB_NAME
+        self.path = Path(path) if path is not None else self.state_dir / DB_NAME
         self.archive_dir = self.state_dir / ARCHIVE_DIR
+        if check:
+            self._refuse_lost()
         try:
             # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) in _tx.
             self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
@@ -302,11 +365,42 @@ class Ledger:
             with FileLock(self.state_dir / SCHEMA_LOCK_NAME):
                 self._db.executescript(SCHEMA)
                 _add_columns(self._db)
+            if check:
+                self._verify()
         except sqlite3.DatabaseError as exc:
-            raise UsageError(f"Không mở được sổ theo dõi {self.path}: {exc}. Tệp này có thể "
-                             "bị hỏng; khôi phục từ bản sao lưu.") from None
+            with contextlib.suppress(AttributeError, sqlite3.Error):
+                self._db.close()
+            raise self.failure(exc) from None
         self._db.row_factory = sqlite3.Row
         self._batch = False
+
+    def _refuse_lost(self) -> None:
+        """A missing or zero-length ledger beside a non-empty archive lost its records;
+        opening it would report every unit as not having sent anything."""
+        size = self.path.stat().st_size if self.path.exists() else None
+        if size and size > 0:
+            return
+        count = archived_count(self.archive_dir)
+        if count:
+            state = "không còn" if size is None else "rỗng (0 byte)"
+            raise UsageError(f"Sổ theo dõi {self.path} {state} trong khi kho lưu trữ "
+                             f"{self.archive_dir} có {count} tệp đã nhận. {REBUILD_HINT}")
+
+    def _verify(self) -> None:
+        """Damaged pages show up here rather than midway through a run."""
+        verdict = self._db.execute("PRAGMA quick_check").fetchone()[0]
+        if verdict != "ok":
+            raise sqlite3.DatabaseError(verdict)
+
+    def failure(self, exc: sqlite3.DatabaseError) -> UsageError:
+        """The usage error (exit 2) for an SQLite failure: disk full, or a damaged file."""
+        if "full" in str(exc) or getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL":
+            return UsageError(f"Không ghi được sổ theo dõi {self.path}: ổ đĩa đã đầy (thư mục "
+                              f"{self.state_dir}). Giải phóng chỗ trống trên ổ đĩa rồi chạy "
+                              "lại.")
+        count = archived_count(self.archive_dir)
+        return UsageError(f"Không mở được sổ theo dõi {self.path}: {exc}. Tệp này bị hỏng; "
+                          f"kho lưu trữ có {count} tệp đã nhận. {REBUILD_HINT}")
 
     def close(self) -> None:
         self._db.close()
@@ -337,13 +431,17 @@ class Ledger:
         if self._batch:  # already inside batch(): its transaction covers this change
             yield self._db
             return
-        self._db.execute("BEGIN IMMEDIATE")
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise self.failure(exc) from None
 
     # ---- archive
 
@@ -353,16 +451,63 @@ class Ledger:
         suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
         return self.archive_dir / sha[:2] / f"{sha}{suffix}"
 
-    def archive(self, path: Path, file_name: str | None = None) -> tuple[str, Path]:
-        """Copy a received file into the archive by content hash; (sha256, archived path)."""
-        sha = sha256_of(path)
-        target = self.archive_path(sha, file_name or Path(path).name)
-        if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, target)  # never a half-written file under the final name
+    def archive(self, path: Path, file_name: str | None = None, arrival: dict | None = None
+                ) -> tuple[str, Path]:
+        """Copy a received file into the archive by content hash; (sha256, archived path).
+
+        Only a regular file is taken, opened without following a link. arrival (period,
+        received_at, sender, source, findings) is added to the file's metadata, once."""
+        file_name = file_name or Path(path).name
+        with _open_regular(path) as stream:
+            sha = _sha256_stream(stream)
+            target = self.archive_path(sha, file_name)
+            try:
+                if not target.is_file():
+                    stream.seek(0)
+                    self._store(stream, target)
+                if arrival is not None:
+                    self._note_arrival(sha, {"file_name": file_name, **arrival})
+            except OSError as exc:
+                raise write_error(exc, target) or exc from None
         return sha, target
+
+    @staticmethod
+    def _store(stream, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{temp_prefix()}{target.name}")
+        try:
+            with open(tmp, "wb") as out:
+                for block in iter(lambda: stream.read(1 << 20), b""):
+                    out.write(block)
+            os.replace(tmp, target)  # never a half-written file under the final name
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def metadata_path(self, sha: str) -> Path:
+        return self.archive_dir / sha[:2] / f"{sha}.json"
+
+    def _note_arrival(self, sha: str, arrival: dict) -> None:
+        """Add one arrival to <sha>.json; the same arrival again (a re-run) changes nothing."""
+        path = self.metadata_path(sha)
+        data = read_metadata(path) or {"sha256": sha, "arrivals": []}
+        same = ("period", "file_name", "received_at", "source")
+        if any(all(a.get(k) == arrival.get(k) for k in same) for a in data["arrivals"]):
+            return
+        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+        data["arrivals"].append({**arrival, "archived_at": stamp})
+        tmp = path.with_name(f"{temp_prefix()}{path.name}")
+        try:
+            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def remove_leftovers(self) -> None:
+        """Temporary files a killed run left in the state folder and the archive (a
+        half-copied file, metadata, a rebuild's new ledger); a live run's are kept."""
+        for folder in (self.state_dir, *(Path(e.path) for e in _scandir(self.archive_dir)
+                                         if e.is_dir(follow_symlinks=False))):
+            remove_leftovers(folder)
 
     def archived(self, receipt: Receipt) -> Path:
         return self.archive_path(receipt.sha256, receipt.file_name)
@@ -553,13 +698,24 @@ class Ledger:
     def _closing_row(self, period_id, action, who, at, **values) -> Closing:
         at = at or dt.datetime.now().astimezone()
         item = Closing(str(period_id), action, at, who, **values)
+        self.record_closing(item)
+        return item
+
+    def record_closing(self, item: Closing) -> None:
+        """Store one sign-off or reopening as it is (rebuild carries them over)."""
         with self._tx() as db:
             db.execute("INSERT INTO closings (period, action, at, who, reason, number, date, "
                        "outputs, last_receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (item.period, action, at.isoformat(), who, item.reason, item.number,
-                        item.date, json.dumps(item.outputs, sort_keys=True),
+                       (item.period, item.action, item.at.isoformat(), item.who, item.reason,
+                        item.number, item.date, json.dumps(item.outputs, sort_keys=True),
                         item.last_receipt))
-        return item
+
+    def last_receipt_of(self, period_id: str, shas) -> int:
+        """The highest receipt number among these files of the period (0 for none)."""
+        shas = set(shas)
+        rows = self._db.execute("SELECT id, sha256 FROM receipts WHERE period = ?",
+                                (str(period_id),))
+        return max((row[0] for row in rows if row[1] in shas), default=0)
 
     def closings(self, period_id: str) -> list[Closing]:
         """The period's sign-offs and reopenings, oldest first."""

@@ -27,6 +27,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from generator.errors import UsageError
+from generator.excel import atomic_path
 from generator.forms import layout as formspec
 from generator.ledger.status import status
 from generator.ledger.store import Ledger
@@ -362,7 +363,8 @@ def write_drafts(batch: Batch, folder: Path, prune: bool = True) -> list[Path]:
         path = folder / item.draft_name
         data = draft.as_bytes(policy=email.policy.SMTP)
         if not path.is_file() or path.read_bytes() != data:
-            path.write_bytes(data)
+            with atomic_path(path) as tmp:  # never half a message under a draft's name
+                tmp.write_bytes(data)
         written.append(path)
     return written
 

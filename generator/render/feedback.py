@@ -6,6 +6,11 @@ offending cell filled and carrying a comment by "Sở Nội vụ", and a first s
 "Phản hồi" listing every finding. The identity sheet is left exactly as it was, so
 the fixed file is accepted as the unit's form again. A file that cannot be opened
 safely (rejected by safety.screen, or unreadable) gets a workbook holding only the list.
+
+The work is bounded by what the file holds, never by its extent: only cells that exist
+are visited (a stray value in XFD1048576 costs one cell, not 2^34), and collect runs each
+feedback in a worker process under a memory and time limit (intake.pool), falling back to
+the list alone for a file that exhausts it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from generator import office
 from generator.errors import BaocaoError
-from generator.excel import FIXED_CREATED, atomic_path
+from generator.excel import FIXED_CREATED, atomic_path, system_temp_prefix, verify_zip
 from generator.findings import ERROR, WARNING, location
 from generator.forms import layout as formspec
 from generator.intake import safety
@@ -39,21 +44,24 @@ HEADERS = ("Mức", "Mã", "Trang tính", "Ô", "Nội dung")
 WIDTHS = (11, 8, 18, 8, 95)
 HEADER_ROW = 5
 FIXED_ZIP_TIME = (2022, 1, 1, 0, 0, 0)
+CONVERT_SECONDS = 60  # an .xls to .xlsx by LibreOffice, within the worker's own time limit
 
 
 def write_feedback(source_path, findings, unit, period, target, file_name: str | None = None,
-                   mailed_at: dt.datetime | None = None, sender: str = "") -> Path:
+                   mailed_at: dt.datetime | None = None, sender: str = "",
+                   own: bool = True) -> Path:
     """Write the feedback workbook for one unit's file; returns target. file_name: the
     file's name as the unit sent it (the archive names it by hash); mailed_at and sender:
-    the email that brought it, when it came by mail."""
+    the email that brought it, when it came by mail. own=False: the list alone, without
+    opening the unit's file."""
     source_path, target = Path(source_path), Path(target)
     findings = sorted(findings, key=lambda f: f.severity != ERROR)  # errors first, stable
-    with tempfile.TemporaryDirectory(prefix="baocao-phan-hoi-") as tmp:
-        book, own = open_copy(source_path, Path(tmp))
+    with tempfile.TemporaryDirectory(prefix=system_temp_prefix("phan-hoi")) as tmp:
+        book, own = open_copy(source_path, Path(tmp)) if own else (_blank(), False)
         marked = mark_cells(book, findings) if own else set()
         received = received_text(file_name or source_path.name, mailed_at, sender)
         summary_sheet(book, findings, unit, period, received, own, marked)
-        with atomic_path(target) as part:
+        with atomic_path(target, verify=verify_zip) as part:
             book.save(part)
             make_deterministic(part)
     return target
@@ -66,6 +74,15 @@ def received_text(file_name: str, mailed_at: dt.datetime | None, sender: str) ->
     who = f" của {sender}" if sender else ""
     return (f"{file_name} (đính kèm thư{who} gửi lúc {mailed_at:%H:%M} "
             f"{fmt_date_long(mailed_at.date())})")
+
+
+def write_in_worker(job: dict) -> Path | BaocaoError:
+    """write_feedback(**job) for a worker process (intake.pool.run_each): a usage error
+    (the target locked, the disk full) comes back as a value, to be reported."""
+    try:
+        return write_feedback(**job)
+    except BaocaoError as exc:
+        return exc
 
 
 # --------------------------------------------------------------------------- opening
@@ -114,7 +131,7 @@ def _from_other(source: Path, tmp: Path, suffix: str) -> openpyxl.Workbook:
     copy = tmp / f"nguon{suffix}"
     shutil.copyfile(source, copy)
     try:
-        converted = office.convert(copy, "xlsx", tmp / "xlsx")
+        converted = office.convert(copy, "xlsx", tmp / "xlsx", timeout=CONVERT_SECONDS)
     except BaocaoError:
         book = _rebuild(copy)
     else:
@@ -151,12 +168,13 @@ def _drop_previous_feedback(book) -> None:
     if SHEET in book.sheetnames:
         book.remove(book[SHEET])
     for sheet in book.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                if cell.comment is not None and cell.comment.author == AUTHOR:
-                    cell.comment = None
-                    if _fill_color(cell) in COLORS.values():
-                        cell.fill = PatternFill(fill_type=None)
+        # The cells the sheet holds, not iter_rows(): that creates every cell of the used
+        # range, 2^34 of them when a stray value sits in XFD1048576.
+        for cell in list(sheet._cells.values()):
+            if cell.comment is not None and cell.comment.author == AUTHOR:
+                cell.comment = None
+                if _fill_color(cell) in COLORS.values():
+                    cell.fill = PatternFill(fill_type=None)
 
 
 def _fill_color(cell) -> str:

@@ -29,8 +29,8 @@ from holidays.countries.vietnam import Vietnam
 
 from generator import office
 from generator.consolidate.frames import KIND_DIFFICULTY, KIND_PROPOSAL
-from generator.errors import UsageError
-from generator.excel import atomic_path
+from generator.errors import PartialWrite, UsageError
+from generator.excel import atomic_path, verify_zip
 from generator.plan.periods import Period, parse_period
 from generator.plan.workbook import LEVEL_LABELS, LEVELS, ROLE_LEAD
 from generator.render import charts
@@ -1353,7 +1353,7 @@ def write_report(workspace, cons, path, pdf=None) -> list[Path]:
         raise UsageError(f"Không tìm thấy mẫu báo cáo {TEMPLATE_NAME}; chạy "
                          "'python -m generator.render.template_builder' để tạo lại.")
     data = render(template, build_context(cons, config, _has_tag(template, "bieu_do_diem_nam")))
-    with atomic_path(path) as tmp:
+    with atomic_path(path, verify=verify_zip) as tmp:
         tmp.write_bytes(data)
     written = [path]
     if pdf is False:
@@ -1363,5 +1363,8 @@ def write_report(workspace, cons, path, pdf=None) -> list[Path]:
             raise UsageError(f"Đã ghi {path.name} nhưng chưa tạo được bản PDF. "
                              f"{office.INSTALL_HINT}")
         return written
-    written.append(office.convert(path, "pdf", path.parent))
+    try:  # a PDF that cannot be made or replaced leaves the .docx written
+        written.append(office.to_pdf(path, path.with_suffix(".pdf")))
+    except UsageError as exc:
+        raise PartialWrite([exc], written) from None
     return written

@@ -22,7 +22,7 @@ import pandas as pd
 from generator import vocab
 from generator.consolidate.tasks import status_sentence
 from generator.errors import UsageError
-from generator.excel import atomic_path, new_workbook
+from generator.excel import atomic_path, new_workbook, verify_zip
 from generator.forms.writer import add_return_sheets
 from generator.plan.workbook import AGG_LABELS, LEVEL_LABELS
 from generator.text import fmt_date, fmt_int
@@ -590,7 +590,7 @@ def write_workbook(cons, path: Path, key: bytes | None = None) -> Path:
 
 
 def _write(cons, path: Path, key: bytes | None) -> Path:
-    with atomic_path(path) as tmp:
+    with atomic_path(path, verify=verify_zip) as tmp:
         book = new_workbook(tmp)
         fmt = Formats(book)
         overview(book, cons, fmt)

@@ -3,8 +3,8 @@ folder, forms, uploads into input/<period>/, collect, mail fetch, mail, report, 
 held file, closing a period. Nothing here keeps state of its own: what the page does, the
 commands see (input/, output/, the ledger).
 
-Writers are serialised by the ledger's lock, as `collect` is: collect takes it itself; the
-other actions take it around their call, so two tabs, or the page and a command, never
+Writers are serialised by the ledger's lock, as `collect` is: collect and report take it
+themselves; the other actions take it around their call, so two tabs, or the page and a command, never
 write at the same time. A job that must wait says so on the page.
 """
 
@@ -248,10 +248,10 @@ def run_mail(job, workspace, plan, period, kind: str, send: bool) -> None:
 
 
 def run_report(job, workspace, plan, period) -> None:
-    """`baocao report -p`."""
-    with serialised(workspace, job):
-        job.progress("Đang viết bảng tổng hợp, báo cáo Word và PDF")
-        job.files += rebuild(workspace, plan, period)
+    """`baocao report -p` (the use case takes the ledger lock itself, as collect does)."""
+    job.progress(WAITING if lock_busy(workspace) else
+                 "Đang viết bảng tổng hợp, báo cáo Word và PDF")
+    job.files += rebuild(workspace, plan, period)
 
 
 # --------------------------------------------------------------------------- issue 11, 15
