@@ -14,6 +14,7 @@ import getpass
 
 from generator.errors import UsageError
 from generator.ledger.store import Closing, Ledger, sha256_of
+from generator.plan.workbook import load_plan
 
 
 def signed_outputs(workspace, period) -> list:
@@ -30,7 +31,10 @@ def who_default() -> str:
         return "không rõ"
 
 
-def close(workspace, period, number: str = "", date: str = "", who: str = "") -> Closing:
+def close(workspace, period, number: str = "", date: str = "", who: str = "",
+          plan=None) -> Closing:
+    """Sign the period off; the ledger also records the plan (number, version) it was
+    reported under (default: the workspace's plan), for comparisons across plans."""
     config = workspace.section("report")
     with Ledger(workspace) as ledger, ledger.lock():
         held = ledger.closing(period.id)
@@ -45,7 +49,9 @@ def close(workspace, period, number: str = "", date: str = "", who: str = "") ->
                              f"{period.id}' hoặc 'baocao report -p {period.id}' trước khi chốt.")
         return ledger.close_period(period.id, {p.name: sha256_of(p) for p in paths},
                                    who or who_default(), number or str(config.get("number", "")),
-                                   date or str(config.get("date", "")))
+                                   date or str(config.get("date", "")),
+                                   plan=plan if plan is not None else
+                                   load_plan(workspace.plan_path))
 
 
 def reopen(workspace, period, reason: str, who: str = "") -> Closing:

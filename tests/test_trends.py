@@ -5,21 +5,26 @@ the ledger with the consolidation functions alone."""
 from __future__ import annotations
 
 import math
+import shutil
 
 import pytest
 from docx import Document
 from python_calamine import CalamineWorkbook
 
+from generator import signoff
+from generator.collect import collect
 from generator.consolidate.build import consolidate, from_ledger
+from generator.demo import simulate
 from generator.demo.run import run_demo, summary_lines
+from generator.forms.writer import write_forms
 from generator.ledger.status import status
 from generator.ledger.store import Ledger
 from generator.plan.periods import parse_period
-from generator.plan.workbook import load_plan
+from generator.plan.workbook import LEVELS, load_plan
 from generator.render.wordreport import trend_series
 from generator.render.workbook import SHEETS
 from generator.vocab import ON_TIME, STATUS_DONE, STATUS_NA
-from generator.workspace import find_workspace
+from generator.workspace import CONFIG_NAME, DEFAULT_PLAN, SHIPPED_PLANS, find_workspace
 
 PERIODS = [parse_period(p) for p in ("2022-Q1", "2022-H1", "2022-Q3", "2022")]
 # A few departments, a district and two of its communes (through the district's return):
@@ -143,3 +148,129 @@ def test_demo_takes_one_period_or_several_not_both(tmp_path, run):
     bad = run(["demo", str(tmp_path / "d"), "--periods", "2022-Q1,quy-3"])
     assert bad.exit_code == 2 and "quy-3" in bad.output
     assert not (tmp_path / "d").exists()
+
+
+# ---- across the 2025 reform: a period of the 2022 plan, then one of today's plan
+
+OLD_PERIOD, NEW_PERIOD = parse_period("2022-Q3"), parse_period("2025-Q3")
+# Today's departments and Phường Lào Cai, made of the two 2022 communes above.
+NEW_UNITS = ["SNV", "STP", "SYT", "STC", "02647"]
+
+
+@pytest.fixture(scope="module")
+def reform(tmp_path_factory):
+    """One workspace: a 2022-plan period run and closed, then the workspace switched to
+    the shipped 2025 plan and a period of it collected (its report compares the two)."""
+    root = tmp_path_factory.mktemp("reform") / "ws"
+    run_demo(root, period=OLD_PERIOD, units=UNITS, pdf=False)
+    workspace = find_workspace(explicit=root)
+    signoff.close(workspace, OLD_PERIOD, who="Hoa")
+    shutil.copy(SHIPPED_PLANS["lao-cai-2025"], root / "input" / "ke-hoach-2025.xlsx")
+    config = root / CONFIG_NAME
+    text = config.read_text(encoding="utf-8")
+    assert 'file = "input/ke-hoach.xlsx"' in text
+    config.write_text(text.replace('file = "input/ke-hoach.xlsx"',
+                                   'file = "input/ke-hoach-2025.xlsx"'), encoding="utf-8")
+    workspace = find_workspace(explicit=root)
+    plan = load_plan(workspace.plan_path)
+    write_forms(workspace, plan, NEW_PERIOD, units=NEW_UNITS)
+    simulate.fill_returns(workspace, plan, NEW_PERIOD, workspace.input_dir(NEW_PERIOD), seed=7,
+                          units=NEW_UNITS)
+    collect(workspace, plan, NEW_PERIOD, pdf=False)
+    return workspace, load_plan(DEFAULT_PLAN), plan
+
+
+def carried_by_hand(workspace, old_plan, plan) -> dict[str, float]:
+    """The old period's province figure of each indicator in today's plan: each old unit's
+    own figures from the ledger put on its new unit by the plan's links (a province body on
+    its own code), then today's rules: flows summed, a stock at its highest reporting level,
+    a ratio from the summed parts of the units that have both."""
+    with Ledger(workspace) as ledger:
+        subs = ledger.current_submissions(OLD_PERIOD.id)
+    old = consolidate(old_plan, OLD_PERIOD, subs, status(workspace, old_plan, OLD_PERIOD, subs))
+    new_of = {link.old: link.new for link in plan.links}
+    carried: dict[str, dict[str, float]] = {}
+    for row in old.unit_indicators.itertuples():
+        if old_plan.indicator(row.code).agg == "ratio":
+            continue
+        target = new_of.get(row.unit) or (row.unit if row.unit in plan.units and
+                                          plan.units[row.unit].level == row.level else None)
+        if target is not None:
+            mine = carried.setdefault(target, {})
+            mine[row.code] = mine.get(row.code, 0.0) + row.value
+
+    def total(code: str) -> float:
+        reporters = plan.reporters(code)
+        if plan.indicator(code).agg == "stock":
+            top = min(LEVELS.index(plan.units[u].level) for u in reporters)
+            reporters = {u for u in reporters if LEVELS.index(plan.units[u].level) == top}
+        found = [carried[u][code] for u in reporters if code in carried.get(u, {})]
+        return sum(found) if found else math.nan
+
+    out = {}
+    for indicator in plan.indicators:
+        if indicator.agg != "ratio":
+            out[indicator.code] = total(indicator.code)
+        elif plan.reporters(indicator.num) == plan.reporters(indicator.den):
+            pairs = [(v[indicator.num], v[indicator.den]) for u, v in carried.items()
+                     if u in plan.reporters(indicator.num) and indicator.num in v
+                     and indicator.den in v]
+            den = sum(d for _n, d in pairs)
+            out[indicator.code] = sum(n for n, _d in pairs) / den if den else math.nan
+        else:
+            out[indicator.code] = total(indicator.num) / total(indicator.den)
+    return out
+
+
+def test_a_period_of_the_2022_plan_is_carried_to_todays_units(reform):
+    workspace, old_plan, plan = reform
+    with Ledger(workspace) as ledger:
+        held = ledger.closing(OLD_PERIOD.id)
+    assert (held.plan_number, held.plan_version) == (old_plan.number, old_plan.version)
+    cons = from_ledger(workspace, plan, NEW_PERIOD)
+    ids, _labels, rows = trend_series(cons.trends, "indicator")
+    assert ids == [OLD_PERIOD.id, NEW_PERIOD.id]
+    want = carried_by_hand(workspace, old_plan, plan)
+    assert [item for item, *_ in rows] == ["CT1.1a", "CT1.3a", "CT1.3r"]
+    for item, _name, _agg, values in rows:
+        assert values[0] == pytest.approx(want[item], nan_ok=True), item
+    # The communes' stock (Duyên Hải and Lào Cai of 2022, today's Phường Lào Cai) arrives.
+    assert want["CT1.3a"] > 0 and not math.isnan(want["CT1.3r"])
+    # On time: the total and the levels today's plan has; no district level any more.
+    _ids, _labels, levels = trend_series(cons.trends, "on_time")
+    assert {item for item, *_ in levels} <= {"", "tinh", "xa"}
+    with Ledger(workspace) as ledger:
+        subs = ledger.current_submissions(OLD_PERIOD.id)
+    report = status(workspace, old_plan, OLD_PERIOD, subs)
+    total = next(values for item, *_x, values in levels if item == "")
+    assert total[0] == pytest.approx(sum(u.state == ON_TIME.key for u in report.units)
+                                     / len(report.units))
+    _ids, _labels, dimensions = trend_series(cons.trends, "completion")
+    assert [name for _i, name, *_x in dimensions][:-1] == \
+        [short for _n, short in plan.dimensions.values()]
+    assert not any(math.isnan(values[0]) for *_x, values in dimensions)
+
+
+def test_the_report_and_workbook_say_the_old_units_were_carried_over(reform):
+    workspace, old_plan, plan = reform
+    olds = {link.old for link in plan.links}
+    news = {link.new for link in plan.links}
+    districts = sum(u.level == "huyen" for u in old_plan.units.values())
+    sentence = (f"Số liệu quý III năm 2022 (báo cáo theo Kế hoạch số {old_plan.number} ngày 30 "
+                "tháng 6 năm 2022, trước khi sắp xếp đơn vị hành chính) được chuyển sang các "
+                f"đơn vị hiện nay theo bảng chuyển đổi của Kế hoạch: {len(olds)} đơn vị cấp xã "
+                f"cũ thành {len(news)} đơn vị cấp xã hiện nay; cấp huyện không còn nên số liệu "
+                f"riêng của {districts} đơn vị cấp huyện không chuyển sang đơn vị nào")
+    assert (len(olds), len(news), districts) == (152, 48, 9)
+    text = "\n".join(p.text for p in
+                     Document(str(workspace.report_path(NEW_PERIOD.id))).paragraphs)
+    assert "So với 1 kỳ báo cáo trước đã chốt (quý III năm 2022)" in text
+    assert sentence in text
+    sheet = CalamineWorkbook.from_path(str(workspace.workbook_path(NEW_PERIOD.id))) \
+        .get_sheet_by_name(SHEETS["trends"]).to_python()
+    assert sentence in sheet[3][0]
+    header = next(r for r in sheet if r[0] == "So sánh")
+    assert header[3] == "Quý III năm 2022" and header[5] == "Quý III năm 2025 (kỳ này)"
+    want = carried_by_hand(workspace, old_plan, plan)
+    row = next(r for r in sheet if r[0] == "Chỉ tiêu chính" and r[1] == "CT1.3a")
+    assert row[3] == pytest.approx(want["CT1.3a"])

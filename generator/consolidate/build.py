@@ -25,7 +25,7 @@ from generator.consolidate.register import (
     wall_clock,
 )
 from generator.consolidate.tasks import dimension_frame, task_frames
-from generator.consolidate.trends import earlier_closed, trends_frame
+from generator.consolidate.trends import carried_note, earlier_closed, plan_of, trends_frame
 from generator.ledger.history import period_changes, since_signed
 from generator.ledger.status import status
 from generator.ledger.store import Ledger
@@ -110,7 +110,7 @@ def from_ledger(workspace, plan: Plan, period: Period, scope: str | None = None
             changes = period_changes(ledger, period.id, scope_units(plan, scope))
             # The sign-off covers the province's outputs, not a district's (--scope).
             replaces = since_signed(ledger, period.id, plan.units) if scope is None else None
-            closed = {p: ledger.current_submissions(p.id) for p in
+            closed = {p: (ledger.current_submissions(p.id), ledger.closing(p.id)) for p in
                       (earlier_closed(ledger, period) if scope is None else [])}
         previous = None
         if earlier:
@@ -122,8 +122,12 @@ def from_ledger(workspace, plan: Plan, period: Period, scope: str | None = None
                            previous=previous, scope=scope)
         cons.corrections = corrections_frame(plan, changes)
         cons.replaces = replaces
-        cons.trends = trends_frame([consolidate(plan, p, subs, status(workspace, plan, p, subs))
-                                    for p, subs in closed.items()], cons)
+        # Each earlier period with the plan it was reported under (trends.plan_of).
+        plans = {p: plan_of(closing, plan) for p, (_subs, closing) in closed.items()}
+        earlier_cons = [consolidate(plans[p], p, subs, status(workspace, plans[p], p, subs))
+                        for p, (subs, _closing) in closed.items()]
+        cons.trends = trends_frame(earlier_cons, cons)
+        cons.trends_note = carried_note(earlier_cons, plan)
         return cons
 
 

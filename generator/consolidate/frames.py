@@ -109,6 +109,8 @@ class Consolidation:
     replaces: object = None
     # This period beside every earlier closed period of the workspace (trends.py).
     trends: pd.DataFrame = field(default_factory=lambda: frame("trends", []))
+    # How earlier periods of another plan were carried to this plan's units ('' if none).
+    trends_note: str = ""
     # Each unit's effective submission (own file, else its district's child), for writers.
     data: dict[str, Submission] = field(default_factory=dict, repr=False)
 

@@ -188,7 +188,7 @@ def simulate_closed(workspace, plan, period, seed: int, units=None, pdf=None) ->
     simulate.fill_returns(workspace, plan, period, workspace.input_dir(period), seed=seed,
                           units=units)
     collect(workspace, plan, period, pdf=pdf)
-    signoff.close(workspace, period, who=DEMO_SIGNER)
+    signoff.close(workspace, period, who=DEMO_SIGNER, plan=plan)
 
 
 def key_figures(workspace, plan, period) -> dict:

@@ -201,13 +201,16 @@ def _copy_closings(old: Path, ledger: Ledger) -> int:
     are 'received after closing') is the same file in the new ledger's numbering."""
     rows = _old_rows(old, "SELECT * FROM closings ORDER BY id")
     for row in rows:
+        # The plan it was reported under: no such column in a ledger older than that.
+        plan = [row[c] if c in row.keys() else "" for c in ("plan_number", "plan_version")]  # noqa: SIM118 (a Row's "in" looks at values)
         before = {r["sha256"] for r in _old_rows(
             old, "SELECT sha256 FROM receipts WHERE period = ? AND id <= ?",
             (row["period"], row["last_receipt"]))}
         ledger.record_closing(Closing(
             row["period"], row["action"], dt.datetime.fromisoformat(row["at"]), row["who"],
             row["reason"], row["number"], row["date"], json.loads(row["outputs"] or "{}"),
-            ledger.last_receipt_of(row["period"], before)))
+            ledger.last_receipt_of(row["period"], before),
+            *plan))
     return len(rows)
 
 

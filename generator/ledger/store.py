@@ -305,6 +305,9 @@ else:
 ADDED_COLUMNS = (
     ("receipts", "held", "INTEGER NOT NULL DEFAULT 0"),  # waiting for `baocao confirm`
     ("receipts", "sender", "TEXT NOT NULL DEFAULT ''"),  # From address of an emailed file
+    # The plan a closed period was reported under ('' in an older ledger: the current one).
+    ("closings", "plan_number", "TEXT NOT NULL DEFAULT ''"),
+    ("closings", "plan_version", "TEXT NOT NULL DEFAULT ''"),
 )
 
 
@@ -331,6 +334,8 @@ class Closing:
     date: str = ""  # the report's date, dd/mm/yyyy
     outputs: dict = dataclasses.field(default_factory=dict)  # file name -> sha256
     last_receipt: int = 0
+    plan_number: str = ""  # the plan the period was reported under ('' = the current plan)
+    plan_version: str = ""  # that plan's content hash (Plan.version)
 
     def as_dict(self) -> dict:
         return {**dataclasses.asdict(self), "at": self.at.isoformat()}
@@ -681,12 +686,15 @@ class Ledger:
     # ---- sign-off of a period (baocao close / reopen)
 
     def close_period(self, period_id: str, outputs: dict[str, str], who: str, number: str = "",
-                     date: str = "", at: dt.datetime | None = None) -> Closing:
-        """Record the period as signed off with its outputs' hashes."""
+                     date: str = "", at: dt.datetime | None = None, plan=None) -> Closing:
+        """Record the period as signed off with its outputs' hashes and the plan (number,
+        version) it was reported under."""
         last = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM receipts WHERE period = ?",
                                 (str(period_id),)).fetchone()[0]
         return self._closing_row(period_id, "close", who, at, number=number, date=date,
-                                 outputs=outputs, last_receipt=last)
+                                 outputs=outputs, last_receipt=last,
+                                 plan_number=plan.number if plan is not None else "",
+                                 plan_version=plan.version if plan is not None else "")
 
     def reopen_period(self, period_id: str, reason: str, who: str,
                       at: dt.datetime | None = None) -> Closing:
@@ -705,10 +713,11 @@ class Ledger:
         """Store one sign-off or reopening as it is (rebuild carries them over)."""
         with self._tx() as db:
             db.execute("INSERT INTO closings (period, action, at, who, reason, number, date, "
-                       "outputs, last_receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       "outputs, last_receipt, plan_number, plan_version) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (item.period, item.action, item.at.isoformat(), item.who, item.reason,
                         item.number, item.date, json.dumps(item.outputs, sort_keys=True),
-                        item.last_receipt))
+                        item.last_receipt, item.plan_number, item.plan_version))
 
     def last_receipt_of(self, period_id: str, shas) -> int:
         """The highest receipt number among these files of the period (0 for none)."""
@@ -723,7 +732,7 @@ class Ledger:
                                 (str(period_id),)).fetchall()
         return [Closing(r["period"], r["action"], dt.datetime.fromisoformat(r["at"]), r["who"],
                         r["reason"], r["number"], r["date"], json.loads(r["outputs"]),
-                        r["last_receipt"]) for r in rows]
+                        r["last_receipt"], r["plan_number"], r["plan_version"]) for r in rows]
 
     def closing(self, period_id: str) -> Closing | None:
         """The sign-off in force (None when the period is open)."""

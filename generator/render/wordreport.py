@@ -468,6 +468,8 @@ def trend_paragraphs(cons, first: int) -> list[str]:
                        " Chỉ tiêu cộng dồn tính trong thời gian chốt số liệu của từng kỳ, nên "
                        "kỳ 6 tháng, 9 tháng, năm bao gồm cả các quý trước trong năm." if mixed
                        else ""))
+    if getattr(cons, "trends_note", ""):  # earlier periods of the plan before the reform
+        out.append(cons.trends_note)
     out.append("Số liệu các kỳ trước được tổng hợp lại từ sổ theo dõi theo cùng cách tính của "
                "báo cáo này (kể cả báo cáo đơn vị gửi sau khi chốt kỳ, nếu có); chi tiết tại "
                "trang So sánh các kỳ của bảng tổng hợp gửi kèm.")

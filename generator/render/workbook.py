@@ -498,7 +498,8 @@ def trends_sheet(book, cons, fmt) -> None:
     top = _titles(sheet, cons, fmt, "So sánh với các kỳ báo cáo đã chốt", len(columns))
     sheet.write_string(3, 0, "Mỗi kỳ tổng hợp lại từ sổ theo dõi theo cùng cách tính; chỉ tiêu "
                              "chính: chỉ tiêu đầu tiên của mỗi loại (cộng dồn, thời điểm, tỷ "
-                             "lệ) trong Kế hoạch.", fmt.subtitle)
+                             "lệ) trong Kế hoạch." + (f" {cons.trends_note}" if
+                                                      cons.trends_note else ""), fmt.subtitle)
     table(sheet, top, columns, [], fmt)
     items = list(dict.fromkeys((r.kind, r.item, r.item_name, r.agg)
                                for r in trends.itertuples()))
