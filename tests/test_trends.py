@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import sqlite3
 
 import pytest
 from docx import Document
@@ -14,6 +15,7 @@ from python_calamine import CalamineWorkbook
 from generator import signoff
 from generator.collect import collect
 from generator.consolidate.build import consolidate, from_ledger
+from generator.consolidate.trends import plan_of
 from generator.demo import simulate
 from generator.demo.run import run_demo, summary_lines
 from generator.forms.writer import write_forms
@@ -274,3 +276,31 @@ def test_the_report_and_workbook_say_the_old_units_were_carried_over(reform):
     want = carried_by_hand(workspace, old_plan, plan)
     row = next(r for r in sheet if r[0] == "Chỉ tiêu chính" and r[1] == "CT1.3a")
     assert row[3] == pytest.approx(want["CT1.3a"])
+
+
+def test_a_period_closed_before_plans_were_recorded_counts_as_the_current_plans(
+        workspace, default_plan):
+    """An older ledger's sign-offs have no plan: the columns are added empty, and such a
+    period is compared under the current plan, as before; a recorded 2022 plan is found
+    among the shipped plans."""
+    today = load_plan(SHIPPED_PLANS["lao-cai-2025"])
+    with Ledger(workspace) as ledger:
+        path = ledger.path
+    with sqlite3.connect(path) as db:  # the closings table as the first ledgers made it
+        db.execute("DROP TABLE closings")
+        db.execute("CREATE TABLE closings (id INTEGER PRIMARY KEY, period TEXT NOT NULL, "
+                   "action TEXT NOT NULL, at TEXT NOT NULL, who TEXT NOT NULL, reason TEXT NOT "
+                   "NULL DEFAULT '', number TEXT NOT NULL DEFAULT '', date TEXT NOT NULL "
+                   "DEFAULT '', outputs TEXT NOT NULL DEFAULT '{}', last_receipt INTEGER NOT "
+                   "NULL DEFAULT 0)")
+        db.execute("INSERT INTO closings (period, action, at, who) VALUES "
+                   "('2022-Q1', 'close', '2022-04-20T09:00:00+07:00', 'Hoa')")
+    db.close()
+    with Ledger(workspace) as ledger:
+        held = ledger.closing("2022-Q1")
+        recorded = ledger.close_period("2022-Q3", {}, "Hoa", plan=default_plan)
+        assert ledger.closing("2022-Q3") == recorded
+    assert (held.who, held.plan_number, held.plan_version) == ("Hoa", "", "")
+    assert plan_of(held, today) is today
+    assert plan_of(recorded, today).version == default_plan.version
+    assert plan_of(recorded, default_plan) is default_plan
