@@ -117,7 +117,12 @@ class Page:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
     def text(self) -> str:
-        return self.find("main").text
+        """The page's main text; read again if the page was replaced while reading."""
+        return self.wait(lambda _d: self.find("main").text, timeout=30)
+
+    def says(self, words: str, timeout: float = 30) -> bool:
+        """Wait until the page (after a click that loads another) shows `words`."""
+        return self.wait(lambda _d: words in self.find("main").text, timeout)
 
     def click(self, text: str) -> None:
         """Click the button or link that reads `text`."""
@@ -358,7 +363,7 @@ def test_csrf_and_size_limit_in_the_browser(page, workspace, default_plan, tmp_p
     p.find("input[name=ky]").send_keys("2022-Q4")
     p.driver.execute_script("document.querySelector('input[name=csrf_token]').remove()")
     p.click("Tạo kỳ")
-    assert CSRF_REFUSED in p.text()
+    assert p.says(CSRF_REFUSED)
     assert not workspace.input_dir(parse_period("2022-Q4")).exists()
 
     big = forms.write_form(default_plan, "STP", PERIOD, bytes(32), tmp_path / "STP_lon.xlsx")
@@ -429,8 +434,8 @@ def test_mail_drafts_reviewed_then_sent(page, workspace, small):
         p.click("Thư")
         p.shot("10-thu")
         p.driver.find_element(By.PARTIAL_LINK_TEXT, "UBND xã Một").click()
-        assert p.find("h1").text == ("Biểu mẫu báo cáo quý III năm 2022 - 12/KH-UBND - "
-                                     "UBND xã Một")
+        assert p.wait(lambda _d: p.find("h1").text == (
+            "Biểu mẫu báo cáo quý III năm 2022 - 12/KH-UBND - UBND xã Một"), timeout=30)
         assert "x1@t.vn" in p.text() and unit_file_name(small.units["X1"], PERIOD) in p.text()
         assert "Hạn gửi báo cáo: ngày 10 tháng 9 năm 2022." in p.find("pre.body").text
         p.shot("11-xem-thu")
