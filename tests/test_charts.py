@@ -6,6 +6,7 @@ import io
 import warnings
 
 import pandas as pd
+import pytest
 from matplotlib.image import imread
 
 from generator.render import charts
@@ -121,17 +122,23 @@ def test_scores_by_year_need_two_years():
     assert png == charts.scores_by_year(overall, "PAPI", overall[1])
 
 
-def test_count_axes_read_in_vietnamese_style(monkeypatch):
-    """A count axis reads 2.000 like the bars' labels and the text, not 2000."""
+@pytest.fixture
+def saved(monkeypatch) -> list:
+    """The figures the charts save, to read their texts as drawn."""
     from matplotlib.figure import Figure
 
-    saved, real = [], Figure.savefig
+    figures, real = [], Figure.savefig
 
     def keep(figure, *args, **kwargs):
-        saved.append(figure)
+        figures.append(figure)
         return real(figure, *args, **kwargs)
 
     monkeypatch.setattr(Figure, "savefig", keep)
+    return figures
+
+
+def test_count_axes_read_in_vietnamese_style(saved):
+    """A count axis reads 2.000 like the bars' labels and the text, not 2000."""
     charts.indicators_by_period([("Số thôn, tổ dân phố (thôn, tổ)", "sum",
                                   [2468.0, 2613.0, 2578.0]),
                                  ("Tỷ lệ thôn", "ratio", [0.5, 0.6, 0.7])], PERIODS)
@@ -140,17 +147,8 @@ def test_count_axes_read_in_vietnamese_style(monkeypatch):
     assert "60%" in shares
 
 
-def test_every_period_share_is_labelled(monkeypatch):
+def test_every_period_share_is_labelled(saved):
     """A share too short to hold its label inside the bar is labelled after it: every
     period's figure can be read, not only the long ones."""
-    from matplotlib.figure import Figure
-
-    saved, real = [], Figure.savefig
-
-    def keep(figure, *args, **kwargs):
-        saved.append(figure)
-        return real(figure, *args, **kwargs)
-
-    monkeypatch.setattr(Figure, "savefig", keep)
     charts.shares_by_period(["Toàn Kế hoạch"], PERIODS, [[0.053, 0.026, 0.5]], "Tỷ lệ")
     assert sorted(t.get_text() for t in saved[0].axes[0].texts) == ["2,6%", "5,3%", "50,0%"]
