@@ -28,7 +28,8 @@ import docx
 import openpyxl
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
+                                        TimeoutException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
@@ -110,27 +111,33 @@ class Page:
     def open(self, path: str) -> None:
         self.driver.get(self.base + path)
 
-    def find(self, css: str):
-        return self.driver.find_element(By.CSS_SELECTOR, css)
+    def find(self, css: str, timeout: float = 30):
+        """The element, waiting for it: after a click the next page may still be loading."""
+        return self.wait(lambda d: d.find_element(By.CSS_SELECTOR, css), timeout)
 
     def all(self, css: str):
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
     def text(self) -> str:
         """The page's main text; read again if the page was replaced while reading."""
-        return self.wait(lambda _d: self.find("main").text, timeout=30)
+        return self.wait(lambda d: d.find_element(By.CSS_SELECTOR, "main").text, timeout=30)
 
     def says(self, words: str, timeout: float = 30) -> bool:
         """Wait until the page (after a click that loads another) shows `words`."""
-        return self.wait(lambda _d: words in self.find("main").text, timeout)
+        return self.wait(lambda d: words in d.find_element(By.CSS_SELECTOR, "main").text,
+                         timeout)
 
-    def click(self, text: str) -> None:
-        """Click the button or link that reads `text`."""
-        for element in self.all("button, a"):
-            if element.text.strip() == text and element.is_enabled():
-                element.click()
-                return
-        raise AssertionError(f"no button or link '{text}' on {self.driver.current_url}")
+    def click(self, text: str, timeout: float = 30) -> None:
+        """Click the button or link that reads `text`, waiting for it: the page a previous
+        click loads may not be there yet."""
+        def target(_d):
+            return next((e for e in self.all("button, a")
+                         if e.text.strip() == text and e.is_enabled()), False)
+        try:
+            element = self.wait(target, timeout)
+        except TimeoutException:
+            raise AssertionError(f"no button or link '{text}' on {self.driver.current_url}")
+        element.click()
 
     def wait(self, check, timeout: float = 300):
         return WebDriverWait(self.driver, timeout, poll_frequency=0.2, ignored_exceptions=(
@@ -570,7 +577,7 @@ def test_held_file_is_settled_with_one_button(page, workspace, collected):
     Select(form.find_element(By.NAME, "don_vi")).select_by_value("SGDDT")
     form.find_element(By.NAME, "ly_do").send_keys("Đã gọi điện: xã gửi nhầm mẫu của xã bạn")
     form.find_element(By.TAG_NAME, "button").click()
-    assert "Đã xác nhận tệp là báo cáo của đơn vị SGDDT." in p.find(".flash").text
+    assert p.says("Đã xác nhận tệp là báo cáo của đơn vị SGDDT.")
     p.open(f"/ky/{PERIOD.id}/nop")
     assert p.states()["SGDDT"] == ON_TIME.key
 
@@ -585,7 +592,7 @@ def test_close_the_period_from_the_results_page(page, workspace, collected):
     p.open(f"/ky/{PERIOD.id}/ket-qua")
     p.click("Chốt kỳ")
     p.click("Chốt kỳ ngay")
-    assert "Đã chốt kỳ quý III năm 2022." in p.find(".flash").text
+    assert p.says("Đã chốt kỳ quý III năm 2022.")
     p.open(f"/ky/{PERIOD.id}/nhan")
     p.click(f"Thu nhận các tệp đã có trong input/{PERIOD.id}/")
     p.job_done()
