@@ -28,8 +28,11 @@ import docx
 import openpyxl
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
-                                        TimeoutException)
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
@@ -136,7 +139,8 @@ class Page:
         try:
             element = self.wait(target, timeout)
         except TimeoutException:
-            raise AssertionError(f"no button or link '{text}' on {self.driver.current_url}")
+            raise AssertionError(
+                f"no button or link '{text}' on {self.driver.current_url}") from None
         element.click()
 
     def wait(self, check, timeout: float = 300):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import io
 import re
 import struct
 import zipfile
@@ -114,10 +115,17 @@ def screen_open(path: Path, limit_bytes: int | None = None
                             limit=human_size(limit))], None
         with open(path, "rb") as stream:
             head = stream.read(512)
+            # A workbook within the size limit is taken into memory whole, once: the
+            # screen then opens its parts without going back to the disk for each.
+            data = head + stream.read(limit + 1 - len(head)) if head.startswith(ZIP_MAGIC) \
+                else b""
     except OSError as exc:
         return [finding("F011", file=name, reason=exc.strerror or type(exc).__name__)], None
+    if len(data) > limit:  # it grew after the size was taken
+        return [finding("F001", file=name, size=human_size(len(data)),
+                        limit=human_size(limit))], None
     if head.startswith(ZIP_MAGIC):
-        return _screen_zip(path, name)
+        return _screen_zip(io.BytesIO(data), name)
     if head.startswith(OLE_MAGIC):
         return _screen_ole(path, name), None
     return [finding("F003", file=name, what=describe(head))], None
@@ -158,11 +166,11 @@ class ScreenedZip(zipfile.ZipFile):
         return data if data is not None else super().read(name, pwd)
 
 
-def _screen_zip(path: Path, name: str) -> tuple[list[Finding], zipfile.ZipFile | None]:
+def _screen_zip(source, name: str) -> tuple[list[Finding], zipfile.ZipFile | None]:
     """(findings, the open archive when no finding is an error)."""
     archive = None
     try:
-        archive = ScreenedZip(path)
+        archive = ScreenedZip(source)
         found = _zip_findings(archive, name)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
             NotImplementedError) as exc:
@@ -301,8 +309,7 @@ def _check_xml_parts(archive: zipfile.ZipFile, members, name: str) -> list[Findi
         part = member.filename
         if not part.lower().endswith((".xml", ".rels", ".vml")) or member.file_size == 0:
             continue
-        with archive.open(member) as stream:
-            head = stream.read(XML_HEAD)
+        head = _head(archive, member)
         scan = _as_utf8(head)
         # Declarations and comments both open with "<!": one regex pass (quicker than
         # `bytes in`) clears the usual part that has neither.
@@ -316,6 +323,21 @@ def _check_xml_parts(archive: zipfile.ZipFile, members, name: str) -> list[Findi
             if found:
                 return found
     return []
+
+
+_SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")
+
+
+def _head(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+    """The first XML_HEAD bytes of a part. A worksheet part the extent scan will inflate
+    whole is inflated whole now, once, and kept for it."""
+    if isinstance(archive, ScreenedZip) and member.file_size <= KEEP_PART \
+            and _SHEET_PART.fullmatch(member.filename):
+        data = zipfile.ZipFile.read(archive, member)
+        archive.inflated[member.filename] = data
+        return data[:XML_HEAD]
+    with archive.open(member) as stream:
+        return stream.read(XML_HEAD)
 
 
 _WIDE = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -432,8 +454,9 @@ def _part_far_refs(archive: ScreenedZip, member: zipfile.ZipInfo) -> list[str]:
     """The far references of one sheet part: inflated whole (and kept for the reader) up
     to KEEP_PART, else streamed in overlapping chunks."""
     if member.file_size <= KEEP_PART:
-        data = zipfile.ZipFile.read(archive, member)
-        archive.inflated[member.filename] = data
+        data = archive.inflated.get(member.filename)
+        if data is None:
+            data = archive.inflated[member.filename] = zipfile.ZipFile.read(archive, member)
         return _far_refs(data, len(data))
     out, tail = [], b""
     with archive.open(member) as stream:

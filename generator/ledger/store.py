@@ -456,6 +456,12 @@ class Ledger:
         suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
         return self.archive_dir / sha[:2] / f"{sha}{suffix}"
 
+    @staticmethod
+    def fingerprint(path: Path) -> str:
+        """The sha256 a file would be archived under (a regular file only, as archive)."""
+        with _open_regular(path) as stream:
+            return _sha256_stream(stream)
+
     def archive(self, path: Path, file_name: str | None = None, arrival: dict | None = None
                 ) -> tuple[str, Path]:
         """Copy a received file into the archive by content hash; (sha256, archived path).
@@ -478,7 +484,8 @@ class Ledger:
 
     @staticmethod
     def _store(stream, target: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.is_dir():  # an exist_ok mkdir costs more than this look
+            target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f"{temp_prefix()}{target.name}")
         try:
             with open(tmp, "wb") as out:
@@ -542,19 +549,21 @@ class Ledger:
         with self._tx() as db:
             if db.execute("SELECT 1 FROM receipts WHERE period = ? AND sha256 = ?",
                           (period_id, sha)).fetchone():
-                new = False
-            else:
-                new = True
-                stamp, utc = received_at.isoformat(), _utc(received_at)
-                db.execute("INSERT INTO receipts (period, sha256, file_name, unit, received_at, "
-                           "received_utc, accepted, findings, held, sender) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           (period_id, sha, file_name, unit, stamp, utc,
-                            int(submission is not None), _findings_out(findings), int(held),
-                            sender))
-                if submission is not None:
-                    self._insert_submission(db, period_id, sha, stamp, utc, submission)
-        return self.receipt(period_id, sha), new
+                return self.receipt(period_id, sha), False
+            stamp, utc = received_at.isoformat(), _utc(received_at)
+            stored = _findings_out(findings)
+            db.execute("INSERT INTO receipts (period, sha256, file_name, unit, received_at, "
+                       "received_utc, accepted, findings, held, sender) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (period_id, sha, file_name, unit, stamp, utc,
+                        int(submission is not None), stored, int(held), sender))
+            if submission is not None:
+                self._insert_submission(db, period_id, sha, stamp, utc, submission)
+        # What was just written, as receipt() would read it back (without reading it).
+        return Receipt(file_name=file_name, sha256=sha, period=period_id,
+                       received_at=dt.datetime.fromisoformat(stamp), unit=unit,
+                       accepted=submission is not None, findings=_findings_in(stored),
+                       held=bool(held), sender=sender), True
 
     def _insert_submission(self, db, period_id: str, sha: str, stamp: str, utc: str,
                            submission: Submission) -> None:
