@@ -189,6 +189,8 @@ class WorkerPool:
         self.workers[self.workers.index(worker)] = self.start()
 
     def close(self) -> None:
+        for worker in self.workers:  # all told first, so they wind down together
+            worker.tell_stop()
         for worker in self.workers:
             worker.stop()
         self.workers = []
@@ -220,12 +222,15 @@ class _Worker:
         except OSError:
             return ""
 
+    def tell_stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
+
     def stop(self, kill: bool = False) -> None:
         if kill and self.process.is_alive():
             self.process.kill()
         else:
-            with contextlib.suppress(OSError, ValueError):
-                self.conn.send(None)
+            self.tell_stop()
         self.process.join(5)
         if self.process.is_alive():
             self.process.kill()
@@ -337,9 +342,9 @@ def _serve(conn, memory_mb: int, log_path: str, parent: int) -> None:
         try:
             message = conn.recv()  # unbounded: unpickling imports the function's module
         except (EOFError, OSError):
-            return
+            _leave()
         if message is None:
-            return
+            _leave()
         if message[0] == "batch":
             func, (setup, args) = message[1], message[2]
             if setup is not None:
@@ -349,6 +354,15 @@ def _serve(conn, memory_mb: int, log_path: str, parent: int) -> None:
         with _memory_limit(memory_mb):
             result = _call(func, item, memory_mb)
         conn.send((index, result))
+
+
+def _leave() -> None:
+    """Exit at once: the interpreter's orderly shutdown (freeing every cached text and
+    plan object) costs a worker most of a second, and the parent waits for it."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
 
 
 def _call(func, item, memory_mb: int):
