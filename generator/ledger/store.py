@@ -132,18 +132,15 @@ def _task_to_dict(task: TaskReport) -> dict:
 _TASK_FIELD_SET = frozenset(_TASK_FIELDS)
 
 
-def _task_from_dict(data: dict, fresh: bool = False) -> TaskReport:
-    """`fresh`: the dict was just decoded for this report alone, so it is used, not copied."""
+def _task_from_dict(data: dict) -> TaskReport:
     if data.keys() != _TASK_FIELD_SET:  # an older or newer ledger's fields: keep ours
         values = {k: v for k, v in data.items() if k in _TASK_FIELD_SET}
         values["completed_on"] = _day_in(values.get("completed_on"))
         return TaskReport(**values)
-    # Every field, as this version stores them: the dict becomes the report's attributes
-    # without a keyword call (400.000 reports at 10.000 returns: half the decoding time).
-    values = data if fresh else dict(data)
-    values["completed_on"] = _day_in(values["completed_on"])
-    task = object.__new__(TaskReport)
-    task.__dict__ = values
+    # Every field, as this version stores them: passed by position, the dict neither copied
+    # nor unpacked by name (400.000 reports at 10.000 returns).
+    task = TaskReport(*map(data.__getitem__, _TASK_FIELDS))
+    task.completed_on = _day_in(task.completed_on)
     return task
 
 
@@ -161,20 +158,14 @@ def submission_to_dict(sub: Submission) -> dict:
 _SUBMISSION_FIELD_SET = frozenset(f.name for f in dataclasses.fields(Submission))
 
 
-def submission_from_dict(data: dict, fresh: bool = False) -> Submission:
-    """`fresh`: `data` was just decoded for this call alone (its task dicts are reused)."""
+def submission_from_dict(data: dict) -> Submission:
     values = {k: v for k, v in data.items() if k in _SUBMISSION_FIELD_SET}
-    values["tasks"] = {tt: _task_from_dict(t, fresh) for tt, t in data.get("tasks", {}).items()}
+    values["tasks"] = {tt: _task_from_dict(t) for tt, t in data.get("tasks", {}).items()}
     values["indicators"] = dict(data.get("indicators", {}))
     values["prepared_on"] = _day_in(data.get("prepared_on"))
-    values["extra_tasks"] = [_task_from_dict(t, fresh) for t in data.get("extra_tasks", [])]
-    values["children"] = [submission_from_dict(c, fresh) for c in data.get("children", [])]
+    values["extra_tasks"] = [_task_from_dict(t) for t in data.get("extra_tasks", [])]
+    values["children"] = [submission_from_dict(c) for c in data.get("children", [])]
     return Submission(**values)
-
-
-def _decoded(text: str) -> Submission:
-    """A submission from the JSON stored in the ledger."""
-    return submission_from_dict(json.loads(text), fresh=True)
 
 
 def _findings_out(findings) -> str:
@@ -662,7 +653,7 @@ class Ledger:
         """The latest accepted submission of each unit (children included), by unit code."""
         rows = self._db.execute("SELECT data FROM submissions WHERE period = ? AND "
                                 "superseded = 0 ORDER BY unit", (str(period_id),))
-        return [_decoded(row["data"]) for row in rows]
+        return [submission_from_dict(json.loads(row["data"])) for row in rows]
 
     def latest_receipt_by_unit(self, period_id: str) -> dict[str, Receipt]:
         """The receipt that stands for each unit: that of its current (latest accepted)
@@ -777,7 +768,7 @@ class Ledger:
         period_id = str(period_id)
         rows = self._db.execute("SELECT sha256, data, superseded FROM submissions WHERE "
                                 "period = ? AND unit = ?", (period_id, unit)).fetchall()
-        data = {r["sha256"]: _decoded(r["data"]) for r in rows}
+        data = {r["sha256"]: submission_from_dict(json.loads(r["data"])) for r in rows}
         current = {r["sha256"] for r in rows if not r["superseded"]}
         out = [self._receipt(r) for r in self._db.execute(
             "SELECT * FROM receipts WHERE period = ? AND unit = ? ORDER BY received_utc, id",
