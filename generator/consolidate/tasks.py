@@ -211,12 +211,16 @@ def dimension_frame(plan: Plan, tasks: pd.DataFrame) -> pd.DataFrame:
     """Tasks per dimension by overall status; the counts (not reported included) add up to
     the dimension's tasks. share_done: of the tasks that arose (not "Không phát sinh")."""
     rows = []
+    # Each dimension's statuses, in plain lists: a pandas selection per dimension and status
+    # costs more than the whole count.
+    statuses: dict[int, list[str]] = {}
+    for number, status in zip(tasks["dimension"], tasks["status"], strict=True):
+        statuses.setdefault(number, []).append(status)
     for number, (name, _short) in sorted(plan.dimensions.items()):
-        part = tasks[tasks["dimension"] == number]
-        if part.empty:
+        part = statuses.get(number)
+        if not part:
             continue
-        counts = {s.key: int((part["status"] == s.value).sum())
-                  for s in (*TASK_STATUSES, NOT_REPORTED)}
+        counts = {s.key: part.count(s.value) for s in (*TASK_STATUSES, NOT_REPORTED)}
         arose = len(part) - counts[NOT_APPLICABLE.key]
         rows.append({"dimension": number, "name": name, "tasks": len(part), **counts,
                      "share_done": counts[DONE.key] / arose if arose else 0.0})
