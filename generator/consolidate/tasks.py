@@ -20,7 +20,7 @@ report (its cadence), task not done.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 
 import pandas as pd
 
@@ -122,7 +122,7 @@ _NO_REPORT = ("", None, "", "")
 def task_frames(plan: Plan, period: Period, units: list[str], data):
     inside = set(units)
     following = plan.next_period(period)
-    reports = _reports_by_task(units, data)
+    place, reports = _reports_by_task(units, data)
     task_rows = []
     # task_units is built column by column (at 10.000 units it has 400.000 rows: a dict or
     # tuple per row, and pandas transposing them, cost more than the consolidation itself).
@@ -133,15 +133,17 @@ def task_frames(plan: Plan, period: Period, units: list[str], data):
         partners = [c for c in task.partners if c in inside and c not in lead_set]
         if not leads and not partners:
             continue
-        reported = reports.get(task.tt, {})
-        said, completed_on, results, difficulties = zip(
-            *[reported.get(c, _NO_REPORT) for c in leads + partners], strict=True)
+        members = leads + partners
+        reported = reports.get(task.tt)
+        mine = ([reported[place[c]] or _NO_REPORT for c in members] if reported is not None
+                else [_NO_REPORT] * len(members))
+        said, completed_on, results, difficulties = zip(*mine, strict=True)
         # Judged on every responsible unit that reported: the counts shown with the status
         # are the same units' (a task is never "done" with 6/10 units done).
         status = overall_status(said)
         task_rows.append(_task_row(plan, period, task, status, said, following))
         columns["tt"] += [task.tt] * len(said)
-        columns["unit"] += leads + partners
+        columns["unit"] += members
         columns["role"] += [ROLE_LEAD] * len(leads) + [ROLE_PARTNER] * len(partners)
         columns["status"] += said
         columns["completed_on"] += completed_on
@@ -154,21 +156,26 @@ def task_frames(plan: Plan, period: Period, units: list[str], data):
 _REPORT_COLUMNS = ("tt", "unit", "role", "status", "completed_on", "result", "difficulty")
 
 
-def _reports_by_task(units: list[str], data) -> dict[str, dict[str, tuple]]:
-    """tt -> unit -> (status said, completed_on, result, difficulty) of each report.
+def _reports_by_task(units: list[str], data) -> tuple[dict[str, int], dict[str, list]]:
+    """(unit -> its place in `units`, tt -> the report of the unit at each place: (status
+    said, completed_on, result, difficulty), None where the unit sent none).
 
     Read unit by unit, as the reports lie in memory: gathered task by task, 400.000 reports
     scattered over a gigabyte cost seconds in cache misses."""
-    out: dict[str, dict[str, tuple]] = defaultdict(dict)
+    place = {code: n for n, code in enumerate(units)}
+    out: dict[str, list] = {}
     cleaned = _Cleaned()
-    for code in units:  # the plan's code strings: the lookups by task find them as they are
+    for n, code in enumerate(units):
         sub = data.get(code)
         if sub is None:
             continue
         for tt, report in sub.tasks.items():
-            out[tt][code] = (_SAID.get(report.status, ""), report.completed_on,
-                             cleaned[report.result], cleaned[report.difficulty])
-    return out
+            reports = out.get(tt)
+            if reports is None:
+                reports = out[tt] = [None] * len(units)
+            reports[n] = (_SAID.get(report.status, ""), report.completed_on,
+                          cleaned[report.result], cleaned[report.difficulty])
+    return place, out
 
 
 class _Cleaned(dict):
