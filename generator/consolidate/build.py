@@ -49,7 +49,11 @@ def consolidate(plan: Plan, period: Period, submissions, status_report, previous
     inside = set(units)
     submissions = [s for s in submissions if s.unit in inside]
     data, direct = effective_data(submissions)
-    data = {c: s for c, s in data.items() if c in inside}
+    # Keyed by the plan's own code strings, the objects `units` holds: the frames look units
+    # up by code a million times at 10.000 returns, and an identical key needs no text
+    # compared (a decoded code is an equal string elsewhere in memory).
+    same = {c: c for c in units}
+    data = {same[c]: s for c, s in data.items() if c in inside}
     own = own_values(plan, data)
     columns = by_code(own)  # once for every figure below
     tasks, task_units = task_frames(plan, period, units, data)
