@@ -63,6 +63,19 @@ def test_submission_json_round_trip_keeps_dates_and_none():
     assert data["prepared_on"] == "2022-09-12"
 
 
+def test_task_stored_by_another_version_keeps_this_versions_fields():
+    stored = submission_to_dict(submission("STP"))
+    old = stored["tasks"]["1"]
+    del old["text"]  # an older ledger: no "text" yet
+    stored["tasks"]["2"]["added_later"] = "x"  # a newer one: a field this version lacks
+    back = submission_from_dict(stored)
+    assert back.tasks["1"] == TaskReport("1", "Chủ trì", STATUS_DONE, dt.date(2022, 8, 30),
+                                         "Đã tổ chức 3 hội nghị", "", 9)
+    assert back.tasks["2"].difficulty == "Thiếu kinh phí"
+    assert old["completed_on"] == "2022-08-30"  # the stored dict is read, not changed
+    assert stored["tasks"]["1"] is old
+
+
 def test_later_file_supersedes_earlier_and_both_stay(workspace, tmp_path):
     with Ledger(workspace) as ledger:
         send(ledger, tmp_path, "STP_v1.xlsx", b"first", at(10), submission("STP", "lần 1"))

@@ -12,6 +12,7 @@ from generator.consolidate.checks import area_findings, carried_findings
 from generator.consolidate.frames import Consolidation, effective_data, frame, scope_units
 from generator.consolidate.indicators import (
     areas,
+    by_code,
     indicator_frames,
     own_values,
     reconciliation_frame,
@@ -48,17 +49,22 @@ def consolidate(plan: Plan, period: Period, submissions, status_report, previous
     inside = set(units)
     submissions = [s for s in submissions if s.unit in inside]
     data, direct = effective_data(submissions)
-    data = {c: s for c, s in data.items() if c in inside}
+    # Keyed by the plan's own code strings, the objects `units` holds: the frames look units
+    # up by code a million times at 10.000 returns, and an identical key needs no text
+    # compared (a decoded code is an equal string elsewhere in memory).
+    same = {c: c for c in units}
+    data = {same[c]: s for c, s in data.items() if c in inside}
     own = own_values(plan, data)
+    columns = by_code(own)  # once for every figure below
     tasks, task_units = task_frames(plan, period, units, data)
-    indicators, unit_indicators = indicator_frames(plan, units, scope, own)
+    indicators, unit_indicators = indicator_frames(plan, units, scope, own, columns)
     findings = standing_findings(status_report) if findings is None else findings
     subs, rates = submission_frames(plan, units, status_report, findings)
     coverage = coverage_frame(plan, scope, data)
     files = {u.code: u.receipt.file_name for u in status_report.units if u.receipt}
     carried = carried_findings(plan, data, direct, units, files)
     checked = [(code, f) for code in units for f in carried.get(code, [])]
-    checked += area_findings(plan, areas(plan, units, scope), own)
+    checked += area_findings(plan, areas(plan, units, scope), own, columns)
     total = rates[rates["level"] == ""]
     counts = total.iloc[0].to_dict() if not total.empty else {}
     applicable = int((tasks["status"] != STATUS_NA).sum())
@@ -85,7 +91,7 @@ def consolidate(plan: Plan, period: Period, submissions, status_report, previous
         indicators=indicators, unit_indicators=unit_indicators, submissions=subs,
         rates=rates, notes=notes_frame(plan, units, data),
         changes=changes_frame(indicators, tasks, previous),
-        reconciliation=reconciliation_frame(plan, units, direct, own),
+        reconciliation=reconciliation_frame(plan, units, direct, own, columns),
         findings=findings_frame(units, findings, checked), coverage=coverage, data=data)
 
 

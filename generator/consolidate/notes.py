@@ -27,6 +27,7 @@ from generator.vocab import STATUS_DONE, STATUS_NOT_STARTED, STATUS_ONGOING
 def notes_frame(plan: Plan, units, data) -> pd.DataFrame:
     rows = []
     tasks = {t.tt: t for t in plan.tasks}
+    notes = _Notes()
     for code in units:
         sub = data.get(code)
         if sub is None:
@@ -34,14 +35,14 @@ def notes_frame(plan: Plan, units, data) -> pd.DataFrame:
         name = plan.units[code].name
         for tt, report in sub.tasks.items():
             # Most tasks carry no difficulty: "" needs no text check (it is never a note).
-            if report.difficulty == "" or not _meaningful(report.difficulty):
+            if report.difficulty == "" or (text := notes[report.difficulty]) is None:
                 continue
             task = tasks.get(tt)
             if task is not None:
                 rows.append({"dimension": task.dimension,
                              "dimension_name": plan.dimensions.get(task.dimension, ("",))[0],
                              "unit": code, "unit_name": name, "kind": KIND_DIFFICULTY,
-                             "tt": tt, "text": clean_text(report.difficulty)})
+                             "tt": tt, "text": text})
         for kind, text in ((KIND_DIFFICULTY, sub.difficulties), (KIND_PROPOSAL, sub.proposals)):
             if _meaningful(text):
                 rows.append({"dimension": 0, "dimension_name": GENERAL_DIMENSION, "unit": code,
@@ -74,6 +75,15 @@ def _extra_row(plan: Plan, code: str, name: str, report) -> dict:
 
 def _meaningful(text) -> bool:
     return fold(text).strip(" .") not in EMPTY_NOTES
+
+
+class _Notes(dict):
+    """text -> clean_text(text), or None when it says nothing (_meaningful), made once per
+    distinct text: most repeat ("Không", "Không có khó khăn") across 400.000 reports."""
+
+    def __missing__(self, text):
+        self[text] = note = clean_text(text) if _meaningful(text) else None
+        return note
 
 
 def changes_frame(current_ind, current_tasks, previous: Consolidation | None) -> pd.DataFrame:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from generator.consolidate.crosswalk import carry_over, from_consolidation
 from generator.consolidate.frames import TOTAL_LEVEL_NAME, Consolidation, frame
-from generator.consolidate.indicators import figure
+from generator.consolidate.indicators import by_code, figure
 from generator.errors import UsageError
 from generator.plan.periods import Period, parse_period
 from generator.plan.workbook import LEVEL_LABELS, load_plan
@@ -138,8 +138,9 @@ def carried_rows(old: Consolidation, plan) -> list[dict]:
     own = carried_values(old, plan)
     base = {"period": old.period.id, "period_label": old.period.label, "closed": True}
     codes = {i.code: i.agg for i in old.plan.indicators}
+    columns = by_code(own)
     for indicator in key_indicators(plan):
-        found = figure(plan, indicator, list(plan.units), own) \
+        found = figure(plan, indicator, list(plan.units), own, columns) \
             if codes.get(indicator.code) == indicator.agg else None
         rows.append({**base, "kind": "indicator", "item": indicator.code,
                      "item_name": _indicator_name(indicator), "agg": indicator.agg,

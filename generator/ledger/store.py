@@ -133,11 +133,15 @@ _TASK_FIELD_SET = frozenset(_TASK_FIELDS)
 
 
 def _task_from_dict(data: dict) -> TaskReport:
-    # Filter only when an older or newer ledger stored fields this version lacks.
-    values = dict(data) if data.keys() <= _TASK_FIELD_SET else \
-        {k: v for k, v in data.items() if k in _TASK_FIELD_SET}
-    values["completed_on"] = _day_in(values.get("completed_on"))
-    return TaskReport(**values)
+    if data.keys() != _TASK_FIELD_SET:  # an older or newer ledger's fields: keep ours
+        values = {k: v for k, v in data.items() if k in _TASK_FIELD_SET}
+        values["completed_on"] = _day_in(values.get("completed_on"))
+        return TaskReport(**values)
+    # Every field, as this version stores them: passed by position, the dict neither copied
+    # nor unpacked by name (400.000 reports at 10.000 returns).
+    task = TaskReport(*map(data.__getitem__, _TASK_FIELDS))
+    task.completed_on = _day_in(task.completed_on)
+    return task
 
 
 def submission_to_dict(sub: Submission) -> dict:
@@ -151,9 +155,11 @@ def submission_to_dict(sub: Submission) -> dict:
     return data
 
 
+_SUBMISSION_FIELD_SET = frozenset(f.name for f in dataclasses.fields(Submission))
+
+
 def submission_from_dict(data: dict) -> Submission:
-    known = {f.name for f in dataclasses.fields(Submission)}
-    values = {k: v for k, v in data.items() if k in known}
+    values = {k: v for k, v in data.items() if k in _SUBMISSION_FIELD_SET}
     values["tasks"] = {tt: _task_from_dict(t) for tt, t in data.get("tasks", {}).items()}
     values["indicators"] = dict(data.get("indicators", {}))
     values["prepared_on"] = _day_in(data.get("prepared_on"))
