@@ -37,7 +37,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.demo import simulate  # noqa: E402
 from generator.forms import layout as formspec  # noqa: E402
 from generator.plan.deadlines import parse_deadline  # noqa: E402
 from generator.plan.periods import parse_period  # noqa: E402
@@ -94,6 +93,10 @@ def _identity_fields(plan_version: str, plan_number: str, code: str, key: bytes)
 def make_parts(plan: Plan, template: Path, seed: int = 1) -> dict:
     """The template's zip members plus VARIANTS filled report/indicator sheets, built once;
     each return then only needs its identity and one distinct value written in."""
+    # Imported here, not at the top: the pool's workers (spawned) import this script, and
+    # `baocao collect`'s workers import only the command line, not the demo and its pandas.
+    from generator.demo import simulate
+
     form = simulate.FormParts(template)
     unit = plan.units["X00000"]
     first = next(i.code for i in plan.indicators if i.agg == "sum" and not any(
