@@ -19,7 +19,7 @@ from generator.collect import collect
 from generator.forms import layout as formspec
 from generator.forms import writer as forms
 from generator.intake.receive import Incoming, guess_unit
-from generator.ledger.store import Ledger
+from generator.ledger.store import ARRIVALS_LOG, Ledger, read_arrivals
 from generator.plan.periods import parse_period
 from generator.vocab import unit_file_name
 
@@ -114,8 +114,12 @@ def test_collect_records_archives_and_is_idempotent(ws, made, default_plan):
     assert listing["Phản hồi"]["B6"].value == "F003"
     dump = db_dump(ws)
     archive = sorted(p.relative_to(ws.state_dir) for p in (ws.state_dir / "archive").rglob("*.*"))
-    # The rejected file is kept too, each beside its metadata (for `ledger rebuild`).
-    assert len([p for p in archive if p.suffix != ".json"]) == 3 and len(archive) == 6
+    log = ws.state_dir / "archive" / ARRIVALS_LOG
+    # The rejected file is kept too, each with its arrival in the log (for `ledger rebuild`).
+    assert len([p for p in archive if p.name != ARRIVALS_LOG]) == 3 and len(archive) == 4
+    assert sorted(a["file_name"] for a in read_arrivals(log.parent)) == sorted(
+        r.file_name for r in first.receipts)
+    logged = log.read_bytes()
 
     answered = answer.read_bytes()
     again = collect(ws, default_plan, PERIOD, pdf=False)
@@ -124,6 +128,7 @@ def test_collect_records_archives_and_is_idempotent(ws, made, default_plan):
     assert db_dump(ws) == dump
     assert sorted(p.relative_to(ws.state_dir)
                   for p in (ws.state_dir / "archive").rglob("*.*")) == archive
+    assert log.read_bytes() == logged  # the same arrivals again: nothing appended
     with Ledger(ws) as ledger:
         subs = ledger.current_submissions(PERIOD.id)
         stored = {r.file_name: r for r in ledger.receipts(PERIOD.id)}

@@ -220,7 +220,7 @@ def test_links_and_special_files_are_refused_never_followed_nor_archived(ws, mad
     assert sorted(r["file"] for r in document["refused"]) == sorted(
         made[c].name for c in ("STP", "SYT", "STC", "SGDDT"))
     archived = [p.read_bytes() for p in (ws.state_dir / "archive").rglob("*")
-                if p.is_file() and p.suffix != ".json"]
+                if p.is_file() and p.suffix not in (".json", ".jsonl")]
     assert len(archived) == 1 and secret.read_bytes() not in archived
     assert outputs_written(ws)
 

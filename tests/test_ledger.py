@@ -15,7 +15,13 @@ from conftest import fill_disk
 
 from generator import findings as F
 from generator.errors import UsageError
-from generator.ledger.store import Ledger, submission_from_dict, submission_to_dict
+from generator.ledger.rebuild import collect_arrivals
+from generator.ledger.store import (
+    ARRIVALS_LOG,
+    Ledger,
+    submission_from_dict,
+    submission_to_dict,
+)
 from generator.model import Submission, TaskReport
 from generator.vocab import STATUS_DONE, STATUS_ONGOING
 
@@ -235,7 +241,7 @@ def test_new_ledger_opened_by_many_runs_at_once(tmp_path):
         assert [run.returncode for run in runs] == [0] * 8, errors
 # --------------------------------------------------------------------------- the archive as record
 
-def test_each_archived_file_keeps_its_arrivals_beside_it(workspace, tmp_path):
+def test_each_archived_file_keeps_its_arrivals_in_the_log(workspace, tmp_path):
     path = tmp_path / "STP.xlsx"
     path.write_bytes(b"bao cao")
     first = {"period": PERIOD, "received_at": at(12).isoformat(), "sender": "stp@laocai.gov.vn",
@@ -244,11 +250,39 @@ def test_each_archived_file_keeps_its_arrivals_beside_it(workspace, tmp_path):
         sha, archived = ledger.archive(path, "Báo cáo STP.xlsx", first)
         ledger.archive(path, "Báo cáo STP.xlsx", first)  # a re-run: the same arrival
         ledger.archive(path, "STP-lan-2.xlsx", {**first, "received_at": at(13).isoformat()})
-        meta = json.loads(ledger.metadata_path(sha).read_text(encoding="utf-8"))
-    assert archived.read_bytes() == b"bao cao" and meta["sha256"] == sha
-    assert [(a["file_name"], a["sender"], a["received_at"]) for a in meta["arrivals"]] == [
+        arrivals = ledger.arrivals(sha)
+    assert archived.read_bytes() == b"bao cao"
+    assert [(a["file_name"], a["sender"], a["received_at"]) for a in arrivals] == [
         ("Báo cáo STP.xlsx", "stp@laocai.gov.vn", at(12).isoformat()),
         ("STP-lan-2.xlsx", "stp@laocai.gov.vn", at(13).isoformat())]
+    log = workspace.state_dir / "archive" / ARRIVALS_LOG
+    written = log.read_bytes()
+    with Ledger(workspace) as ledger:  # a later run archiving the same file again
+        ledger.archive(path, "Báo cáo STP.xlsx", first)
+    assert log.read_bytes() == written
+
+
+def test_rebuild_reads_an_older_archive_and_the_log_counting_each_arrival_once(workspace,
+                                                                              tmp_path):
+    """Archives made before the log kept <sha>.json beside each file: rebuild reads both,
+    an arrival found in both once; a line a killed run cut short is skipped."""
+    path = tmp_path / "STP.xlsx"
+    path.write_bytes(b"bao cao")
+    old = {"period": PERIOD, "file_name": "cu.xlsx", "received_at": at(11).isoformat(),
+           "sender": "", "source": "input", "findings": [],
+           "archived_at": "2022-09-11T02:00:00.000000+00:00"}
+    with Ledger(workspace) as ledger:
+        sha, _archived = ledger.archive(path, "cu.xlsx")
+        ledger.metadata_path(sha).write_text(json.dumps({"sha256": sha, "arrivals": [old]}),
+                                             encoding="utf-8")
+        ledger.archive(path, "cu.xlsx", {k: v for k, v in old.items() if k != "archived_at"})
+        ledger.archive(path, "moi.xlsx", {**old, "file_name": "moi.xlsx",
+                                          "received_at": at(12).isoformat()})
+    with open(workspace.state_dir / "archive" / ARRIVALS_LOG, "ab") as log:
+        log.write(b'{"sha256": "' + sha.encode() + b'", "period": "2022-Q3", "file_na')
+    arrivals, without = collect_arrivals(workspace.state_dir / "archive")
+    assert [(a.sha, a.file_name) for a in arrivals] == [(sha, "cu.xlsx"), (sha, "moi.xlsx")]
+    assert without == 0
 
 
 def records(workspace, tmp_path, count=30):

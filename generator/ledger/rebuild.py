@@ -1,7 +1,8 @@
 """`baocao ledger rebuild`: the ledger made again from the archive, the record of what arrived.
 
-Each archived file has its arrivals beside it (<sha>.json: period, original name, sender,
-time of receipt, findings made before reading). Rebuilding reads every file again with
+The archive's log (arrivals.jsonl; <sha>.json beside each file in archives made before it)
+holds every file's arrivals: period, original name, sender, time of receipt, findings
+made before reading. Rebuilding reads every file again with
 the current plan and key, in the order the files were archived, and records it as collect
 did: the first arrival of a content for a period stands, a unit's later accepted file
 supersedes its earlier one, a file whose identity disagrees with its name or sender is
@@ -39,6 +40,8 @@ from generator.ledger.store import (
     Closing,
     FileLock,
     Ledger,
+    arrival_key,
+    read_arrivals,
     read_metadata,
 )
 from generator.plan.periods import parse_period
@@ -103,14 +106,21 @@ def rebuild(workspace, plan, workers=None) -> RebuildResult:
 
 
 def collect_arrivals(archive: Path) -> tuple[list[Arrival], int]:
-    """(every arrival in the order it was archived, archived files without metadata)."""
-    arrivals, described, files = [], set(), set()
+    """(every arrival in the order it was archived, archived files without metadata).
+    An arrival both in an older <sha>.json and in the log counts once."""
+    arrivals, described, files, seen = [], set(), set(), set()
+    older = []
     for meta in sorted(archive.glob("*/*.json")):
         data = read_metadata(meta)
-        if data is None:
-            continue
-        described.add(meta.stem)
-        arrivals += [_arrival(meta.stem, a) for a in data["arrivals"] if _valid(a)]
+        if data is not None:
+            described.add(meta.stem)
+            older += [{**a, "sha256": meta.stem} for a in data["arrivals"] if isinstance(a, dict)]
+    for item in [*older, *read_arrivals(archive)]:
+        described.add(item["sha256"])
+        key = arrival_key(item["sha256"], item)
+        if _valid(item) and key not in seen:
+            seen.add(key)
+            arrivals.append(_arrival(item["sha256"], item))
     for path in archive.glob("*/*"):
         if not path.name.startswith(".") and path.suffix != ".json":
             files.add(path.name.split(".", 1)[0])

@@ -9,9 +9,10 @@ so the same file twice is one receipt and re-running changes nothing.
 Writers hold an OS-level lock on <state>/ledger.lock (fcntl on POSIX, msvcrt on
 Windows) for a whole collect or report run, and every change is one SQLite transaction.
 
-The archive is the record of what arrived: beside each archived file, <sha>.json lists
-its arrivals (period, original name, sender, time of receipt, findings made before
-reading), so `baocao ledger rebuild` (rebuild.py) can make the ledger again. A ledger
+The archive is the record of what arrived: archive/arrivals.jsonl lists every arrival
+(content hash, period, original name, sender, time of receipt, findings made before
+reading), one JSON line each, appended (archives made before it have <sha>.json beside
+each file), so `baocao ledger rebuild` (rebuild.py) can make the ledger again. A ledger
 that is missing, empty or damaged while the archive holds files is refused with that
 advice, never taken as "nothing received".
 """
@@ -40,6 +41,8 @@ DB_NAME = "ledger.sqlite"
 LOCK_NAME = "ledger.lock"
 SCHEMA_LOCK_NAME = "ledger.schema.lock"  # held only while tables are created or widened
 ARCHIVE_DIR = "archive"
+ARRIVALS_LOG = "arrivals.jsonl"  # in the archive; one JSON line per arrival, appended
+_SAME_ARRIVAL = ("sha256", "period", "file_name", "received_at", "source")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS receipts (
@@ -216,6 +219,29 @@ def read_metadata(path: Path) -> dict | None:
     return data if isinstance(data, dict) and isinstance(data.get("arrivals"), list) else None
 
 
+def read_arrivals(archive_dir: Path) -> list[dict]:
+    """Every arrival of the archive's log, in the order written (each with its sha256);
+    a line a killed run left half-written is skipped."""
+    try:
+        lines = (Path(archive_dir) / ARRIVALS_LOG).read_bytes().splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(item, dict) and isinstance(item.get("sha256"), str):
+            out.append(item)
+    return out
+
+
+def arrival_key(sha: str, arrival: dict) -> tuple:
+    """What makes two arrivals the same one (a re-run archiving the same file again)."""
+    return tuple(sha if k == "sha256" else arrival.get(k) for k in _SAME_ARRIVAL)
+
+
 def archived_count(archive_dir: Path) -> int:
     """How many received files the archive holds (metadata and temporary files aside)."""
     count = 0
@@ -366,6 +392,8 @@ class Ledger:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.path = Path(path) if path is not None else self.state_dir / DB_NAME
         self.archive_dir = self.state_dir / ARCHIVE_DIR
+        self._logged: set[tuple] | None = None  # arrivals in the log, read at first need
+        self._log: int | None = None  # the log's descriptor, opened to append
         if check:
             self._refuse_lost()
         try:
@@ -414,6 +442,9 @@ class Ledger:
                           f"kho lưu trữ có {count} tệp đã nhận. {REBUILD_HINT}")
 
     def close(self) -> None:
+        if self._log is not None:
+            os.close(self._log)
+            self._log = None
         self._db.close()
 
     def __enter__(self):
@@ -473,7 +504,7 @@ class Ledger:
         """Copy a received file into the archive by content hash; (sha256, archived path).
 
         Only a regular file is taken, opened without following a link. arrival (period,
-        received_at, sender, source, findings) is added to the file's metadata, once."""
+        received_at, sender, source, findings) is added to the arrivals log, once."""
         file_name = file_name or Path(path).name
         with _open_regular(path) as stream:
             sha = _sha256_stream(stream)
@@ -502,23 +533,34 @@ class Ledger:
             tmp.unlink(missing_ok=True)
 
     def metadata_path(self, sha: str) -> Path:
+        """Where an archive made before the log kept a file's arrivals (rebuild reads it)."""
         return self.archive_dir / sha[:2] / f"{sha}.json"
 
+    def arrivals(self, sha: str) -> list[dict]:
+        """A file's arrivals, from the log (and from <sha>.json of an older archive)."""
+        older = read_metadata(self.metadata_path(sha)) or {"arrivals": []}
+        logged = [a for a in read_arrivals(self.archive_dir) if a["sha256"] == sha]
+        return [*older["arrivals"], *logged]
+
     def _note_arrival(self, sha: str, arrival: dict) -> None:
-        """Add one arrival to <sha>.json; the same arrival again (a re-run) changes nothing."""
-        path = self.metadata_path(sha)
-        data = read_metadata(path) or {"sha256": sha, "arrivals": []}
-        same = ("period", "file_name", "received_at", "source")
-        if any(all(a.get(k) == arrival.get(k) for k in same) for a in data["arrivals"]):
+        """Append one arrival to the log; the same arrival again (a re-run) changes nothing.
+        One line appended, not a file per arrival: creating a file costs a millisecond or
+        more (more on Windows, with its virus scan), and a run archives thousands."""
+        if self._logged is None:
+            self._logged = {arrival_key(a["sha256"], a) for a in read_arrivals(self.archive_dir)}
+        key = arrival_key(sha, arrival)
+        if key in self._logged:
             return
         stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
-        data["arrivals"].append({**arrival, "archived_at": stamp})
-        tmp = path.with_name(f"{temp_prefix()}{path.name}")
-        try:
-            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        line = json.dumps({"sha256": sha, **arrival, "archived_at": stamp}, ensure_ascii=False)
+        if self._log is None:
+            self.archive_dir.mkdir(parents=True, exist_ok=True)
+            self._log = os.open(self.archive_dir / ARRIVALS_LOG,
+                                os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0),
+                                0o644)
+        # One write per line: a killed run leaves at most its last line cut short.
+        os.write(self._log, (line + "\n").encode("utf-8"))
+        self._logged.add(key)
 
     def remove_leftovers(self) -> None:
         """Temporary files a killed run left in the state folder and the archive (a
