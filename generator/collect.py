@@ -125,44 +125,32 @@ def take_in(ledger, workspace, plan, period, sources, workers=None, progress=Non
         if refused is not None:
             refused += [i for i in incoming if not i.keep]
         incoming = [i for i in incoming if i.keep]
-        # Each distinct file once: a file the ledger holds, or a copy of one met earlier in
-        # this run, is archived now (one more arrival of it) and not read again.
-        shas = [ledger.fingerprint(i.path) for i in incoming]
-        held = {sha: ledger.receipt(period.id, sha) for sha in dict.fromkeys(shas)}
-        fresh: dict[str, receive.Incoming] = {}
-        for item, sha in zip(incoming, shas, strict=True):
-            first = held[sha] is None and sha not in fresh
-            if first:
-                fresh[sha] = item
-            if not first or item.findings:
-                ledger.archive(item.path, item.name, _arrival(period, item))
-        archived: dict[str, str] = {}
-
-        def to_read():
-            """A new file is archived as a worker becomes free to read it, so archiving
-            overlaps reading; the archived copy is what is read (exactly what was kept,
-            nothing swapped in), and recorded under the archived copy's hash."""
-            for sha, item in fresh.items():
-                if not item.findings:
-                    archived[sha], path = ledger.archive(item.path, item.name,
-                                                         _arrival(period, item))
-                    yield path
-
-        results = iter_many(to_read(), plan, period, key, workers=workers,
+        # Archive first: nothing a unit sent is lost, whatever intake makes of it.
+        archived = [ledger.archive(i.path, i.name, _arrival(period, i)) for i in incoming]
+        # Each distinct file once: its receipt if the ledger has it, else it is read below.
+        held = {sha: ledger.receipt(period.id, sha)
+                for sha in dict.fromkeys(sha for sha, _ in archived)}
+        fresh: dict[str, tuple[receive.Incoming, Path]] = {}
+        for item, (sha, path) in zip(incoming, archived, strict=True):
+            if held[sha] is None and sha not in fresh:
+                fresh[sha] = (item, path)
+        # The archived copy is what is read: exactly what was kept, nothing swapped in.
+        unread = [path for item, path in fresh.values() if not item.findings]
+        results = iter_many(unread, plan, period, key, workers=workers,
                             limit_bytes=limit_bytes(workspace), limits=limits(workspace),
-                            pool=pool, count=sum(1 for i in fresh.values() if not i.findings))
+                            pool=pool)
         if progress is not None:
             progress(0, len(fresh))
         with ledger.batch():
-            for done, (sha, item) in enumerate(fresh.items(), start=1):
+            for done, (sha, (item, _path)) in enumerate(fresh.items(), start=1):
                 # A stream: each file is recorded while the pool reads the next ones.
                 _p, submission, found = next(results) if not item.findings else \
                     (None, None, list(item.findings))
                 found = [dataclasses.replace(f, file=item.name) for f in found]
                 # The file name and the sender against the identity: a mismatch holds it.
                 found, unit = weigh(plan, submission, found, item.name, item.sender)
-                held[sha], _new = ledger.record(period.id, archived.get(sha, sha), item.name,
-                                                item.received_at, submission, found,
+                held[sha], _new = ledger.record(period.id, sha, item.name, item.received_at,
+                                                submission, found,
                                                 unit=unit or receive.guess_unit(plan, item),
                                                 held=F.is_held(found), sender=item.sender)
                 if progress is not None:

@@ -98,53 +98,39 @@ def read_many(paths, plan, period, key: bytes, workers=None, limit_bytes=None, l
 
 
 def iter_many(paths, plan, period, key: bytes, workers=None, limit_bytes=None, limits=None,
-              pool: WorkerPool | None = None, count: int | None = None):
+              pool: WorkerPool | None = None):
     """read_many as a stream, in input order. A file whose reading killed its worker or
     ran out of time comes back rejected with finding F016. pool: the run's workers, if
-    the caller keeps them for more work (collect's feedback). paths may be an iterator
-    of `count` paths, drawn only as workers free up (collect archives each file then)."""
-    if count is None:
-        paths = list(paths)
-        count = len(paths)
-    pulled: list[Path] = []
-
-    def draw():
-        for path in paths:
-            pulled.append(Path(path))
-            yield str(path)
-
-    results = run_each(_read_in_worker, draw(), workers, limits, setup=_init_reader,
-                       setup_args=(plan, period, key, limit_bytes), pool=pool, count=count)
+    the caller keeps them for more work (collect's feedback)."""
+    paths = [Path(p) for p in paths]
+    results = run_each(_read_in_worker, [str(p) for p in paths], workers, limits,
+                       setup=_init_reader, setup_args=(plan, period, key, limit_bytes),
+                       pool=pool)
     for index, outcome in results:
         if isinstance(outcome, Failed):
-            yield pulled[index], None, [outcome.finding(pulled[index].name)]
+            yield paths[index], None, [outcome.finding(paths[index].name)]
         else:
-            yield (pulled[index], *outcome)
+            yield (paths[index], *outcome)
 
 
 # --------------------------------------------------------------------------- the pool
 
 def run_each(func, items, workers=None, limits=None, setup=None, setup_args=(),
-             in_flight: int = IN_FLIGHT, pool: WorkerPool | None = None,
-             count: int | None = None):
+             in_flight: int = IN_FLIGHT, pool: WorkerPool | None = None):
     """Call func(item) for every item in worker processes; yield (index, result) in input
     order, result being func's return value or a Failed. func and setup must be
     module-level functions (they travel by name). in_flight=1 for large items: a task is
     then sent only to an idle worker, so sending never waits on a busy one. Without a
-    pool, one is made for these items alone. items may be an iterator of `count` items:
-    each is drawn when a worker can take it, so the caller's work to produce it (collect
-    archives the file) overlaps the workers' reading."""
-    if count is None:
-        items = list(items)
-        count = len(items)
-    if not count:
+    pool, one is made for these items alone."""
+    items = list(items)
+    if not items:
         return
     limits = limits or Limits()
     if pool is not None:
-        yield from pool.run(func, items, limits.seconds, (setup, setup_args), in_flight, count)
+        yield from pool.run(func, items, limits.seconds, (setup, setup_args), in_flight)
         return
     with WorkerPool(workers, limits.memory_mb) as own:
-        yield from own.run(func, items, limits.seconds, (setup, setup_args), in_flight, count)
+        yield from own.run(func, items, limits.seconds, (setup, setup_args), in_flight)
 
 
 class WorkerPool:
@@ -166,14 +152,11 @@ class WorkerPool:
     def __exit__(self, *exc):
         self.close()
 
-    def run(self, func, items, seconds: float, setup=(None, ()), in_flight: int = IN_FLIGHT,
-            count: int | None = None):
-        count = len(items) if count is None else count
+    def run(self, func, items, seconds: float, setup=(None, ()), in_flight: int = IN_FLIGHT):
         self.batches += 1
-        while len(self.workers) < min(self.size, count):
+        while len(self.workers) < min(self.size, len(items)):
             self.workers.append(self.start())
-        yield from _Batch(self, self.batches, func, items, count, seconds, setup,
-                          in_flight).results()
+        yield from _Batch(self, self.batches, func, items, seconds, setup, in_flight).results()
 
     def start(self) -> _Worker:
         self.started += 1
@@ -244,27 +227,16 @@ class _Worker:
 class _Batch:
     """One run() over the pool's workers: its tasks, their results, their deadlines."""
 
-    def __init__(self, pool: WorkerPool, number: int, func, items, count: int,
-                 seconds: float, setup, in_flight: int):
-        self.pool, self.number, self.func = pool, number, func
-        self.source, self.items, self.count = iter(items), [], count
+    def __init__(self, pool: WorkerPool, number: int, func, items, seconds: float, setup,
+                 in_flight: int):
+        self.pool, self.number, self.func, self.items = pool, number, func, items
         self.seconds, self.setup, self.in_flight = seconds, setup, max(1, in_flight)
-        self.pending: deque[int] = deque()  # drawn, to be sent (again, after a failure)
+        self.pending = deque(range(len(items)))
         self.done: dict[int, object] = {}
-
-    def _has_work(self) -> bool:
-        return bool(self.pending) or len(self.items) < self.count
-
-    def _next(self) -> int:
-        """The next task to send: one sent back by a failed worker, else a new item."""
-        if self.pending:
-            return self.pending.popleft()
-        self.items.append(next(self.source))
-        return len(self.items) - 1
 
     def results(self):
         upcoming = 0
-        while upcoming < self.count:
+        while upcoming < len(self.items):
             self._dispatch()
             self._wait()
             while upcoming in self.done:
@@ -273,11 +245,11 @@ class _Batch:
 
     def _dispatch(self) -> None:
         for worker in self.pool.workers:
-            if worker.ready and self._has_work() and worker.batch != self.number:
+            if worker.ready and self.pending and worker.batch != self.number:
                 worker.conn.send(("batch", self.func, self.setup))
                 worker.batch = self.number
-            while worker.ready and self._has_work() and len(worker.tasks) < self.in_flight:
-                index = self._next()
+            while worker.ready and self.pending and len(worker.tasks) < self.in_flight:
+                index = self.pending.popleft()
                 worker.send(index, self.items[index])
 
     def _wait(self) -> None:

@@ -493,12 +493,6 @@ class Ledger:
         suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
         return self.archive_dir / sha[:2] / f"{sha}{suffix}"
 
-    @staticmethod
-    def fingerprint(path: Path) -> str:
-        """The sha256 a file would be archived under (a regular file only, as archive)."""
-        with _open_regular(path) as stream:
-            return _sha256_stream(stream)
-
     def archive(self, path: Path, file_name: str | None = None, arrival: dict | None = None
                 ) -> tuple[str, Path]:
         """Copy a received file into the archive by content hash; (sha256, archived path).
