@@ -138,7 +138,7 @@ def take_in(ledger, workspace, plan, period, sources, workers=None, progress=Non
         unread = [path for item, path in fresh.values() if not item.findings]
         results = iter_many(unread, plan, period, key, workers=workers,
                             limit_bytes=limit_bytes(workspace), limits=limits(workspace),
-                            pool=pool)
+                            pool=pool, packed=True)
         if progress is not None:
             progress(0, len(fresh))
         with ledger.batch():

@@ -22,7 +22,7 @@ from generator.ledger.store import (
     submission_from_dict,
     submission_to_dict,
 )
-from generator.model import Submission, TaskReport
+from generator.model import Packed, Submission, TaskReport
 from generator.vocab import STATUS_DONE, STATUS_ONGOING
 
 PERIOD = "2022-Q3"
@@ -91,6 +91,24 @@ def test_later_file_supersedes_earlier_and_both_stay(workspace, tmp_path):
     assert [s.tasks["1"].result for s in current] == ["lần 2"]
     assert [(r.file_name, r.superseded) for r in receipts] == [
         ("STP_v1.xlsx", True), ("STP_v2.xlsx", False)]
+
+
+def test_a_submission_packed_by_the_reader_is_stored_as_the_submission_itself(workspace,
+                                                                              tmp_path):
+    """collect's workers hand the ledger each report already in its stored form (Packed):
+    what the ledger keeps and gives back is the same as for the Submission object."""
+    sub = submission("STP")
+    sub.children = [submission("02635", "Xã đã tiếp 12 lượt công dân\n• kết quả")]
+    assert Packed(sub).unpack() == sub
+    with Ledger(workspace) as ledger:
+        receipt, new, _path = send(ledger, tmp_path, "STP.xlsx", b"packed", at(10),
+                                   Packed(sub))
+        send(ledger, tmp_path, "TC.xlsx", b"plain", at(11), submission("STC"))
+        stored = {s.unit: s for s in ledger.current_submissions(PERIOD)}
+    assert new and receipt.accepted and receipt.unit == "STP"
+    assert stored["STP"] == sub
+    assert stored["STP"].children[0].tasks["1"].result == "Xã đã tiếp 12 lượt công dân\n• kết quả"
+    assert stored["STC"] == submission("STC")
 
 
 def test_supersede_follows_time_of_receipt_not_order_of_recording(workspace, tmp_path):

@@ -428,6 +428,77 @@ def test_the_reader_gets_the_inflated_sheets_from_the_screen(tmp_path):
         archive.close()
 
 
+def test_members_inflated_from_memory_are_what_zipfile_reads(tmp_path):
+    """The screen inflates members itself from the workbook in memory: every member, whole
+    or its head, reads exactly as zipfile reads it, stored or deflated."""
+    source = far_book(tmp_path / "STP.xlsx", cells=[("Báo cáo", "C3")])
+    stored = tmp_path / "stored.xlsx"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(stored, "w") as new:
+        for item in old.infolist():  # some members kept uncompressed, as some writers do
+            kind = zipfile.ZIP_STORED if item.filename.endswith(".rels") else \
+                zipfile.ZIP_DEFLATED
+            new.writestr(item.filename, old.read(item.filename), compress_type=kind)
+    for path in (source, stored):
+        found, archive = safety.screen_open(path)
+        assert found == []
+        with archive, zipfile.ZipFile(path) as plain:
+            for member in plain.infolist():
+                whole = plain.read(member)
+                assert archive.part(member) == whole
+                assert archive.part(member, 100) == whole[:100]
+
+
+@pytest.mark.parametrize("damage", ["data", "stream", "smaller", "larger"])
+def test_a_sheet_whose_data_or_size_was_tampered_with_is_broken(tmp_path, damage):
+    """A sheet's compressed bytes changed (its text, or the stream itself), or its declared
+    size made smaller (its text would be cut) or larger than what it holds: F009, never
+    more inflated than declared."""
+    path = far_book(tmp_path / "STP.xlsx", cells=[("Báo cáo", "C3")])
+    part = "xl/worksheets/sheet1.xml"
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(part)
+    name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + name_length + extra_length
+    if damage == "data":
+        middle = start + info.compress_size // 2
+        data[middle:middle + 8] = bytes(b ^ 0x5A for b in data[middle:middle + 8])
+    elif damage == "stream":
+        data[start] = 0xFF  # a deflate block of the reserved type: zlib cannot go on
+    else:
+        entry = _central_entry(data, part)
+        size = info.file_size // 2 if damage == "smaller" else info.file_size + 1000
+        struct.pack_into("<I", data, entry + 24, size)
+    path.write_bytes(bytes(data))
+    (found,) = safety.screen(path)
+    assert (found.severity, found.code) == (ERROR, "F009")
+    assert found.message.startswith("Tệp bị hỏng, không đọc được: ")
+
+
+def _central_entry(data: bytearray, name: str) -> int:
+    """Offset of a member's central directory entry (signature PK\\1\\2)."""
+    at = data.index(b"PK\x01\x02")
+    while True:
+        name_length = struct.unpack_from("<H", data, at + 28)[0]
+        if bytes(data[at + 46:at + 46 + name_length]) == name.encode():
+            return at
+        extra, comment = struct.unpack_from("<HH", data, at + 30)
+        at += 46 + name_length + extra + comment
+
+
+def test_a_member_compressed_another_way_is_still_screened(xlsx, tmp_path):
+    """A member compressed with bzip2 (legal in a zip, unusual in a workbook) is read
+    through zipfile: a clean one passes, one with an entity declaration is refused."""
+    for content, expected in ((None, []), (XXE, [(ERROR, "F008")])):
+        path = tmp_path / "bzip2.xlsx"
+        with zipfile.ZipFile(xlsx) as old, zipfile.ZipFile(path, "w") as new:
+            for item in old.infolist():
+                body = content if content and item.filename == "xl/workbook.xml" else \
+                    old.read(item.filename)
+                new.writestr(item.filename, body, compress_type=zipfile.ZIP_BZIP2)
+        assert codes(safety.screen(path)) == expected
+
+
 @requires_soffice
 def test_a_far_cell_in_an_xls_is_an_error_on_any_sheet(tmp_path):
     """calamine builds every sheet of an .xls when it opens it, read or not: the BIFF

@@ -45,7 +45,7 @@ class Book:
         if name not in self._rows:
             try:
                 sheet = self.book.get_sheet_by_name(name)
-                rows = [list(r) for r in sheet.to_python(skip_empty_area=False)]
+                rows = sheet.to_python(skip_empty_area=False)  # new lists: ours to change
                 _spread_merged(sheet, rows)
             except BaseException as exc:  # calamine panics (a BaseException) on some cells
                 if not is_panic(exc):

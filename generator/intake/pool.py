@@ -35,6 +35,7 @@ from generator import findings as F
 from generator.errors import BaocaoError
 from generator.excel import system_temp_prefix
 from generator.intake.read import read_form
+from generator.model import Packed
 from generator.text import fmt_int, fmt_num
 
 try:
@@ -92,18 +93,25 @@ def _read_in_worker(path: str):
                      _WORKER["limit_bytes"])
 
 
+def _read_packed_in_worker(path: str):
+    submission, found = _read_in_worker(path)
+    return (Packed(submission) if submission is not None else None), found
+
+
 def read_many(paths, plan, period, key: bytes, workers=None, limit_bytes=None, limits=None):
     """Read many files; results in input order as (path, submission, findings)."""
     return list(iter_many(paths, plan, period, key, workers, limit_bytes, limits))
 
 
 def iter_many(paths, plan, period, key: bytes, workers=None, limit_bytes=None, limits=None,
-              pool: WorkerPool | None = None):
+              pool: WorkerPool | None = None, packed: bool = False):
     """read_many as a stream, in input order. A file whose reading killed its worker or
     ran out of time comes back rejected with finding F016. pool: the run's workers, if
-    the caller keeps them for more work (collect's feedback)."""
+    the caller keeps them for more work (collect's feedback). packed: submissions come
+    as model.Packed, ready for the ledger (for a caller that only records them)."""
     paths = [Path(p) for p in paths]
-    results = run_each(_read_in_worker, [str(p) for p in paths], workers, limits,
+    func = _read_packed_in_worker if packed else _read_in_worker
+    results = run_each(func, [str(p) for p in paths], workers, limits,
                        setup=_init_reader, setup_args=(plan, period, key, limit_bytes),
                        pool=pool)
     for index, outcome in results:

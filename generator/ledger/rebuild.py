@@ -150,7 +150,8 @@ def _record_period(ledger, workspace, plan, period_id: str, arrivals, workers) -
     unread = [a for a in chosen if not a.findings]
     paths = [ledger.archive_path(a.sha, a.file_name) for a in unread]
     results = iter_many(paths, plan, period, workspace.secret_key(), workers=workers,
-                        limit_bytes=limit_bytes(workspace), limits=pool_limits(workspace))
+                        limit_bytes=limit_bytes(workspace), limits=pool_limits(workspace),
+                        packed=True)
     read = dict(zip((a.sha for a in unread), results, strict=True))
     with ledger.batch():
         for arrival in chosen:

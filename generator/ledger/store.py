@@ -34,7 +34,15 @@ from pathlib import Path
 from generator.errors import UsageError, write_error
 from generator.excel import remove_leftovers, temp_prefix
 from generator.findings import Finding
-from generator.model import Receipt, Submission, TaskReport
+from generator.model import (  # noqa: F401 - the JSON round trip, re-exported
+    Packed,
+    Receipt,
+    Submission,
+    TaskReport,
+    submission_from_dict,
+    submission_json,
+    submission_to_dict,
+)
 from generator.text import fmt_date
 
 DB_NAME = "ledger.sqlite"
@@ -107,68 +115,6 @@ CREATE TABLE IF NOT EXISTS sent_mail (
     sent_at TEXT
 );
 """
-
-
-# --------------------------------------------------------------------------- JSON round trip
-
-def _day_out(value):
-    return value.isoformat() if value is not None else None
-
-
-def _day_in(value):
-    if value is None:
-        return None
-    # A datetime that slipped into a date field comes back as a datetime, not truncated.
-    return dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
-
-
-_TASK_FIELDS = tuple(f.name for f in dataclasses.fields(TaskReport))
-
-
-def _task_to_dict(task: TaskReport) -> dict:
-    # Field by field, not dataclasses.asdict: asdict deep-copies and costs ~1 ms a file.
-    data = {name: getattr(task, name) for name in _TASK_FIELDS}
-    data["completed_on"] = _day_out(task.completed_on)
-    return data
-
-
-_TASK_FIELD_SET = frozenset(_TASK_FIELDS)
-
-
-def _task_from_dict(data: dict) -> TaskReport:
-    if data.keys() != _TASK_FIELD_SET:  # an older or newer ledger's fields: keep ours
-        values = {k: v for k, v in data.items() if k in _TASK_FIELD_SET}
-        values["completed_on"] = _day_in(values.get("completed_on"))
-        return TaskReport(**values)
-    # Every field, as this version stores them: passed by position, the dict neither copied
-    # nor unpacked by name (400.000 reports at 10.000 returns).
-    task = TaskReport(*map(data.__getitem__, _TASK_FIELDS))
-    task.completed_on = _day_in(task.completed_on)
-    return task
-
-
-def submission_to_dict(sub: Submission) -> dict:
-    """A JSON-ready dict; dates as ISO strings, None kept as None."""
-    data = {f.name: getattr(sub, f.name) for f in dataclasses.fields(Submission)}
-    data["tasks"] = {tt: _task_to_dict(t) for tt, t in sub.tasks.items()}
-    data["indicators"] = dict(sub.indicators)
-    data["prepared_on"] = _day_out(sub.prepared_on)
-    data["extra_tasks"] = [_task_to_dict(t) for t in sub.extra_tasks]
-    data["children"] = [submission_to_dict(c) for c in sub.children]
-    return data
-
-
-_SUBMISSION_FIELD_SET = frozenset(f.name for f in dataclasses.fields(Submission))
-
-
-def submission_from_dict(data: dict) -> Submission:
-    values = {k: v for k, v in data.items() if k in _SUBMISSION_FIELD_SET}
-    values["tasks"] = {tt: _task_from_dict(t) for tt, t in data.get("tasks", {}).items()}
-    values["indicators"] = dict(data.get("indicators", {}))
-    values["prepared_on"] = _day_in(data.get("prepared_on"))
-    values["extra_tasks"] = [_task_from_dict(t) for t in data.get("extra_tasks", [])]
-    values["children"] = [submission_from_dict(c) for c in data.get("children", [])]
-    return Submission(**values)
 
 
 def _findings_out(findings) -> str:
@@ -574,7 +520,7 @@ class Ledger:
         return self._receipt(row) if row else None
 
     def record(self, period_id: str, sha: str, file_name: str, received_at: dt.datetime,
-               submission: Submission | None, findings, unit: str | None = None,
+               submission: Submission | Packed | None, findings, unit: str | None = None,
                held: bool = False, sender: str = "") -> tuple[Receipt, bool]:
         """Record one received file; (its receipt, True if it was new).
 
@@ -608,11 +554,12 @@ class Ledger:
                        held=bool(held), sender=sender), True
 
     def _insert_submission(self, db, period_id: str, sha: str, stamp: str, utc: str,
-                           submission: Submission) -> None:
+                           submission: Submission | Packed) -> None:
         db.execute("INSERT INTO submissions (period, unit, sha256, received_at, received_utc, "
                    "data) VALUES (?, ?, ?, ?, ?, ?)",
                    (period_id, submission.unit, sha, stamp, utc,
-                    json.dumps(submission_to_dict(submission), ensure_ascii=False)))
+                    submission.data if isinstance(submission, Packed)
+                    else submission_json(submission)))
         self._mark_superseded(db, period_id, submission.unit)
 
     def held(self, period_id: str | None = None) -> list[Receipt]:
