@@ -10,6 +10,7 @@ import pytest
 from matplotlib.image import imread
 
 from generator.render import charts
+from generator.vocab import HELD
 
 DIMENSIONS = pd.DataFrame({
     "dimension": [1, 2], "name": ["Tham gia của người dân ở cấp cơ sở", "Công khai, minh bạch"],
@@ -18,7 +19,8 @@ DIMENSIONS = pd.DataFrame({
 RATES = pd.DataFrame({
     "level": ["tinh", "xa"], "level_name": ["Cấp tỉnh", "Cấp xã"], "expected": [3, 2],
     "received": [2, 2], "on_time": [1, 1], "late": [1, 1], "missing": [1, 0],
-    "rejected": [0, 0], "received_rate": [2 / 3, 1.0], "on_time_rate": [1 / 3, 0.5]})
+    "rejected": [0, 0], "held": [0, 0], "received_rate": [2 / 3, 1.0],
+    "on_time_rate": [1 / 3, 0.5]})
 NAMES = {1: ("Tham gia của người dân ở cấp cơ sở", "Tham gia của người dân"),
          2: ("Công khai, minh bạch", "Công khai, minh bạch")}
 SCORES = [{"year": 2021, "dimension": 0, "score": 40.151},
@@ -52,6 +54,23 @@ def test_submission_by_level_grows_with_the_levels():
     assert not caught
     three = pd.concat([RATES, RATES.iloc[[0]].assign(level="huyen", level_name="Cấp huyện")])
     assert size(charts.submission_by_level(three))[1] > size(png)[1]
+
+
+def test_units_held_for_confirmation_get_their_own_segment(monkeypatch):
+    """Shares by level add up to every unit: a held unit is drawn as held (never silently
+    left out), and the state appears in the legend only when some unit is in it."""
+    drawn_with = []
+    real = charts._stacked_barh
+    monkeypatch.setattr(charts, "_stacked_barh",
+                        lambda *args, **kw: drawn_with.append(args) or real(*args, **kw))
+    held = RATES.assign(missing=[0, 0], held=[1, 0])
+    for rates in (RATES, held):
+        assert charts.submission_by_level(rates).startswith(b"\x89PNG")
+    (_l, plain, legend, *_), (_l2, series, held_legend, *_) = drawn_with
+    assert HELD.key not in legend and held_legend[HELD.key] == HELD.label
+    shares = dict(series)
+    assert shares[HELD.key] == [1 / 3, 0]
+    assert [sum(s[i] for s in shares.values()) for i in range(2)] == [1, 1]
 
 
 def test_same_data_same_bytes_and_no_software_stamp():

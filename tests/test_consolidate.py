@@ -52,6 +52,7 @@ def test_key_figures_and_rates(filled, plan):
     # H1 done, SB silent): none done.
     assert cons.key == {"units_expected": 5, "units_received": 4, "units_on_time": 1,
                         "units_late": 3, "units_missing": 1, "units_rejected": 0,
+                        "units_held": 0,
                         "units_through": 0, "units_through_reported": 0,
                         "tasks": 3, "tasks_done": 0, "tasks_ongoing": 3,
                         "tasks_not_started": 0, "tasks_not_applicable": 0, "tasks_missing": 0,

@@ -7,14 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 from email.message import EmailMessage
 
 import openpyxl
 import pytest
+from docx import Document
 from test_intake import UNIT_VALUES, Form, edit_identity
 
 from generator.collect import collect
+from generator.consolidate.build import from_ledger
 from generator.findings import CATALOGUE, message_for
 from generator.forms import layout as formspec
 from generator.forms import writer as forms
@@ -23,7 +26,7 @@ from generator.ledger.status import status
 from generator.ledger.store import Ledger
 from generator.plan.periods import parse_period
 from generator.signoff import close
-from generator.vocab import STATUS_ONGOING, workbook_name
+from generator.vocab import HELD, STATUS_ONGOING, workbook_name
 
 PERIOD = parse_period("2022-Q3")
 OWNER, COPIER = "STC", "SGDDT"  # Sở Tài chính, Sở Giáo dục và Đào tạo (report to Sở Nội vụ)
@@ -120,6 +123,40 @@ def test_copied_form_is_held_and_never_replaces_the_units_own_return(
     assert answer["A2"].value.startswith(
         f"Tệp đã nhận: {COPIED_NAME} (đính kèm thư của {unit.email} gửi lúc 10:15 ngày 9 "
         "tháng 9 năm 2022). Kết quả kiểm tra: 2 lỗi")
+
+
+def test_a_held_unit_is_accounted_for_in_the_report_and_the_workbook(copied, workspace,
+                                                                     default_plan):
+    """Every unit of the register is counted once: the held one is neither received nor
+    missing, and the report's sentences, Phụ lục II's subtotal, the key figures and the
+    register's colours say so."""
+    collect(workspace, default_plan, PERIOD, pdf=False)
+    cons = from_ledger(workspace, default_plan, PERIOD)
+    key = cons.key
+    assert (key["units_held"], key["units_received"]) == (1, 1)
+    assert key["units_on_time"] + key["units_late"] + key["units_missing"] + \
+        key["units_rejected"] + key["units_held"] == key["units_expected"]
+    body = "\n".join(p.text for p in Document(workspace.report_path(PERIOD)).paragraphs)
+    copier = default_plan.units[COPIER].name
+    assert (f"; {key['units_missing']} đơn vị chưa gửi báo cáo; 1 đơn vị gửi tệp đang chờ xác "
+            "nhận (thông tin nhận dạng trong tệp không khớp với tên tệp, địa chỉ gửi hoặc tên "
+            "đơn vị ghi trên biểu mẫu; Sở Nội vụ đang xác minh với đơn vị).") in body
+    assert f"; 1 đơn vị gửi tệp đang chờ xác nhận (cấp tỉnh: {copier}) (danh sách" in body
+    assert not re.search(r"(?<![\d.])0 đơn vị", body)  # a state with no unit is not named
+    cells = [c.text for t in Document(workspace.report_path(PERIOD)).tables
+             for r in t.rows for c in r.cells]
+    (subtotal,) = {c for c in cells if c.startswith("Cộng:") and "/20 " in c}
+    counts = re.search(r"\((.*)\)", subtotal).group(1).split(", ")
+    assert "1 chờ xác nhận" in counts
+    assert sum(int(c.split()[0]) for c in counts) == 20  # every unit of the level, once
+    book = openpyxl.load_workbook(workspace.workbook_path(PERIOD))
+    overview = {r[0]: r[1] for r in book.worksheets[0].iter_rows(values_only=True) if r[0]}
+    assert overview[f"{HELD.label} (thông tin nhận dạng trong tệp không khớp)"] == 1
+    register = book["Tình hình nộp báo cáo"]
+    row = next(r for r in register.iter_rows() if r[0].value == COPIER)
+    assert row[6].value == HELD.label
+    rules = [r for rng in register.conditional_formatting for r in rng.rules]
+    assert any(r.formula == [f'"{HELD.label}"'] for r in rules)  # coloured like the others
 
 
 def test_confirm_settles_a_held_file_with_who_when_why(copied, workspace, default_plan, run):

@@ -75,6 +75,7 @@ def consolidate(plan: Plan, period: Period, submissions, status_report, previous
            "units_late": int(counts.get("late", 0)),
            "units_missing": int(counts.get("missing", 0)),
            "units_rejected": int(counts.get("rejected", 0)),
+           "units_held": int(counts.get("held", 0)),
            "units_through": int(coverage["expected"].sum()),
            "units_through_reported": int(coverage["reported"].sum()),
            "tasks": len(tasks), "tasks_done": done,

@@ -30,6 +30,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 from generator.render.template_builder import serif_font  # noqa: E402
 from generator.text import fmt_int, fmt_num  # noqa: E402
 from generator.vocab import (  # noqa: E402
+    HELD,
     LATE,
     MISSING,
     NOT_APPLICABLE,
@@ -40,8 +41,9 @@ from generator.vocab import (  # noqa: E402
 
 WIDTH_IN, DPI = 6.3, 130
 COLORS = {"done": "#2e7d32", "ongoing": "#f9a825", "not_started": "#9e9e9e",
-          "on_time": "#2e7d32", "late": "#f9a825", "rejected": "#c62828", "missing": "#9e9e9e"}
-DARK = ("done", "on_time", "rejected")  # segments with white labels
+          "on_time": "#2e7d32", "late": "#f9a825", "rejected": "#c62828", "missing": "#9e9e9e",
+          "held": "#1565c0"}
+DARK = ("done", "on_time", "rejected", "held")  # segments with white labels
 YEAR_COLORS = ("#90a4ae", "#1565c0", "#2e7d32", "#f9a825", "#6a1b9a")
 LABEL_PAD_PX = 4  # room a label leaves inside its segment
 
@@ -172,13 +174,13 @@ def completion_by_dimension(dimensions, names: dict | None = None) -> bytes | No
 
 
 def submission_by_level(rates) -> bytes | None:
-    """Shares of units on time / late / rejected / missing, by level; the level's label
-    says how many units it has."""
+    """Shares of units on time / late / rejected / missing (and held for confirmation, when
+    any is), by level; the level's label says how many units it has."""
     if rates is None or rates.empty:
         return None
     labels = [f"{name} ({fmt_int(total)} đơn vị)"
               for name, total in zip(rates["level_name"], rates["expected"], strict=True)]
-    states = (ON_TIME, LATE, REJECTED, MISSING)
+    states = (ON_TIME, LATE, REJECTED, MISSING) + ((HELD,) if rates[HELD.key].any() else ())
     totals = [max(int(t), 1) for t in rates["expected"]]
     series = [(s.key, [int(v) / t for v, t in zip(rates[s.key], totals, strict=True)])
               for s in states]

@@ -45,6 +45,7 @@ from generator.render.template_builder import (
 from generator.text import clean, fmt_date_long, fmt_date_plain, fmt_int, fmt_num, fold, roman
 from generator.vocab import (
     DONE,
+    HELD,
     LATE,
     MISSING,
     NOT_APPLICABLE,
@@ -54,6 +55,7 @@ from generator.vocab import (
     REJECTED,
     STATUS_DONE,
     STATUS_NA,
+    SUBMISSION_STATES,
 )
 
 RECEIVED = (ON_TIME.key, LATE.key)  # states of a unit whose report is counted
@@ -512,13 +514,19 @@ def _deployment(cons, period, name) -> list[str]:
     out.append(f"Số liệu báo cáo tính từ {_day(period.cutoff_start)} đến "
                f"{_day(period.cutoff_end)}{counted}.")
     expected = key["units_expected"]
+    received = [f"{fmt_int(key[k])} đơn vị {w}" for k, w in (
+        ("units_on_time", "gửi đúng hạn"), ("units_late", "gửi trễ hạn")) if key[k]]
     text = (f"Đã nhận báo cáo của {fmt_int(key['units_received'])}/{fmt_int(expected)} cơ quan,"
-            f" đơn vị ({_pct(key['units_received'] / expected if expected else 0)}), trong đó "
-            f"{fmt_int(key['units_on_time'])} đơn vị gửi đúng hạn, "
-            f"{fmt_int(key['units_late'])} đơn vị gửi trễ hạn; "
-            f"{fmt_int(key['units_missing'])} đơn vị chưa gửi báo cáo")
-    if key["units_rejected"]:
-        text += f"; {fmt_int(key['units_rejected'])} đơn vị gửi tệp không hợp lệ"
+            f" đơn vị ({_pct(key['units_received'] / expected if expected else 0)})"
+            + (f", trong đó {', '.join(received)}" if received else ""))
+    # Every unit not counted is accounted for, each state named only when it has units.
+    for count, words in ((key["units_missing"], "chưa gửi báo cáo"),
+                         (key["units_rejected"], "gửi tệp không hợp lệ"),
+                         (key["units_held"], "gửi tệp đang chờ xác nhận (thông tin nhận dạng "
+                          "trong tệp không khớp với tên tệp, địa chỉ gửi hoặc tên đơn vị ghi "
+                          f"trên biểu mẫu; {name} đang xác minh với đơn vị)")):
+        if count:
+            text += f"; {fmt_int(count)} đơn vị {words}"
     by_level = _names([f"{r.level_name.lower()} {fmt_int(r.received)}/{fmt_int(r.expected)}"
                        for r in rates.itertuples()])
     out.append(text + f". Theo cấp: {by_level} đơn vị (Biểu đồ 1; chi tiết từng đơn vị tại "
@@ -851,7 +859,7 @@ def _shortcomings(cons) -> list[str]:
         out.append(f"- {fmt_int(len(waiting))} nhiệm vụ chưa được đơn vị chủ trì triển khai: "
                    f"nhiệm vụ {_tts(waiting)}.")
     states = ((LATE, key["units_late"]), (MISSING, key["units_missing"]),
-              (REJECTED, key["units_rejected"]))
+              (REJECTED, key["units_rejected"]), (HELD, key["units_held"]))
     parts = [f"{fmt_int(count)} đơn vị {state.wording} ({_unit_names(cons, state.key)})"
              for state, count in states if count]
     if parts:
@@ -1071,8 +1079,7 @@ def _register_row(row, number: int) -> dict:
 def _subtotal(part) -> str:
     sent = int(part["state"].isin(RECEIVED).sum())
     counts = [f"{fmt_int(int((part['state'] == s.key).sum()))} {s.label.lower()}"
-              for s in (ON_TIME, LATE, MISSING, REJECTED)
-              if (part["state"] == s.key).any()]
+              for s in SUBMISSION_STATES if (part["state"] == s.key).any()]
     return f"Cộng: {fmt_int(sent)}/{fmt_int(len(part))} đơn vị đã gửi báo cáo ({', '.join(counts)})"
 
 

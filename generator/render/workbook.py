@@ -27,6 +27,7 @@ from generator.forms.writer import add_return_sheets
 from generator.plan.workbook import AGG_LABELS, LEVEL_LABELS
 from generator.text import fmt_date, fmt_int
 from generator.vocab import (
+    HELD,
     LATE,
     MISSING,
     NOT_REPORTED,
@@ -180,6 +181,7 @@ def overview(book, cons, fmt) -> None:
         ("  trễ hạn", k["units_late"], "int"),
         (MISSING.label, k["units_missing"], "int"),
         (f"{REJECTED.label} (chưa có báo cáo dùng được)", k["units_rejected"], "int"),
+        (f"{HELD.label} (thông tin nhận dạng trong tệp không khớp)", k["units_held"], "int"),
         ("Tỷ lệ đơn vị đã nộp", received_rate, "pct"),
         ("Nhiệm vụ theo dõi", k["tasks"], "int"),
         *[(s.value, k[f"tasks_{s.key}"], "int") for s in TASK_STATUSES],
@@ -385,7 +387,8 @@ def submission_sheet(book, cons, fmt) -> None:
             for r in cons.submissions.itertuples()]
     end = table(sheet, top, columns, rows, fmt)
     if rows:
-        for state, colour in ((LATE, "#FFEB9C"), (MISSING, "#FFC7CE"), (REJECTED, "#E7E6E6")):
+        for state, colour in ((LATE, "#FFEB9C"), (MISSING, "#FFC7CE"), (REJECTED, "#E7E6E6"),
+                              (HELD, "#DDEBF7")):
             sheet.conditional_format(top + 1, 6, end - 1, 6, {
                 "type": "cell", "criteria": "==", "value": f'"{state.label}"',
                 "format": book.add_format({"bg_color": colour})})
