@@ -31,6 +31,19 @@ def new_workbook(path, **options) -> xlsxwriter.Workbook:
     return book
 
 
+# Characters of the default font (Calibri 11) per column-width unit, and its line height.
+CHARS_PER_WIDTH = 1.4
+LINE_POINTS = 15.0
+
+
+def wrapped_lines(text, width: float, chars_per_width: float = CHARS_PER_WIDTH) -> int:
+    """Lines a text needs, wrapped in a column `width` units wide (an estimate from the
+    font's average character width). Writers set row heights from it: spreadsheet programs
+    do not grow a row for wrapped text when they open a file (LibreOffice never does)."""
+    per_line = max(int(width * chars_per_width), 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in str(text).split("\n"))
+
+
 def temp_prefix() -> str:
     """'.tmp-<pid>-': the process id tells a later run whether the writer is still alive."""
     return f"{TEMP_PREFIX}{os.getpid()}-"

@@ -4,6 +4,7 @@ the untouched identity, and the fixed file accepted again by intake."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 import zipfile
 
 import openpyxl
@@ -103,7 +104,7 @@ def test_cells_are_marked_and_listed(form, unit, addresses, tmp_path):
     listing = book[SHEET]
     assert listing["A1"].value == "PHẢN HỒI VỀ BÁO CÁO QUÝ III NĂM 2022 CỦA SỞ TƯ PHÁP"
     assert listing["A2"].value == f"Tệp đã nhận: {form.name}. Kết quả kiểm tra: 3 lỗi, " \
-                                  "2 cảnh báo."
+                                  "2 lưu ý."
     rows = [tuple(c.value for c in row) for row in listing.iter_rows(min_row=5)]
     assert rows == [
         HEADERS,
@@ -121,6 +122,38 @@ def test_cells_are_marked_and_listed(form, unit, addresses, tmp_path):
     assert listing["D8"].hyperlink is None  # the identity sheet is not marked
     assert listing.column_dimensions["E"].width == 95
     assert listing["E6"].alignment.wrap_text
+
+
+@requires_soffice
+def test_each_finding_row_is_tall_enough_for_its_message(form, unit, addresses, tmp_path):
+    """Wrapped messages get rows of their own height: no spreadsheet program grows a row
+    for wrapped text when it opens a file, so in LibreOffice a long message ran over the
+    next row. A one-line message keeps one line; the received line grows with a long
+    sender too. Checked where the officer sees it: the PDF LibreOffice prints."""
+    long_text = ("Theo trang nhận dạng, đây là biểu mẫu của đơn vị 'STP' (Sở Tư pháp), nhưng "
+                 "theo tên tệp 'SNNPTNT_so-nn-ptnt_2022-Q3.xlsx' là của đơn vị 'SNNPTNT' (Sở "
+                 "Nông nghiệp và Phát triển nông thôn): tệp được giữ lại chờ xác nhận. Nếu "
+                 "đúng là báo cáo của đơn vị, Sở Nội vụ xác nhận; nếu không, đơn vị gửi lại "
+                 "đúng biểu mẫu của mình.")
+    found = [error(addresses["status"], "Thiếu tình trạng."),
+             error(addresses["result"], long_text, "R007"),
+             error(addresses["status"], "Ngày hoàn thành sai.", "R006")]
+    target = write_feedback(form, found, unit, PERIOD, tmp_path / "out.xlsx",
+                            sender="van.thu.so.nong.nghiep.phat.trien.nong.thon@laocai.gov.vn")
+    listing = openpyxl.load_workbook(target)[SHEET]
+    short, tall = (listing.row_dimensions[r].height for r in (6, 7))
+    assert short < 20 and tall >= 2 * short  # 280 characters in a column of 95
+    pdf = office.convert(target, "pdf", tmp_path)
+    text = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    # Row 7's message lies wholly between row 6's line and row 8's: no line of print
+    # holds words of two rows.
+    (above,) = [n for n, line in enumerate(lines) if "Thiếu tình trạng." in line]
+    (first,) = [n for n, line in enumerate(lines) if "Theo trang nhận dạng" in line]
+    (last,) = [n for n, line in enumerate(lines) if "của mình." in line]
+    (below,) = [n for n, line in enumerate(lines) if "Ngày hoàn thành sai." in line]
+    assert above < first < last < below
 
 
 def test_identity_sheet_is_left_exactly_as_it_was(form, unit, addresses, tmp_path):

@@ -16,7 +16,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from generator import vocab
 from generator.errors import UsageError
-from generator.excel import atomic_path, new_workbook
+from generator.excel import atomic_path, new_workbook, wrapped_lines
 from generator.forms import layout as S
 from generator.model import Submission
 from generator.plan.periods import Period
@@ -188,11 +188,8 @@ def _height(cells, min_lines: int = 1) -> float:
     Set explicitly because LibreOffice (and Excel 2010 on some files) do not grow rows
     for wrapped text on opening; an officer can still resize rows.
     """
-    lines = min_lines
-    for text, width in cells:
-        per_line = max(int(width * CHARS_PER_WIDTH), 1)
-        needed = sum(max(-(-len(part) // per_line), 1) for part in str(text).split("\n"))
-        lines = max(lines, needed)
+    lines = max([min_lines, *(wrapped_lines(text, width, CHARS_PER_WIDTH)
+                              for text, width in cells)])
     return lines * LINE_HEIGHT + 4
 
 

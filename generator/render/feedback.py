@@ -30,9 +30,17 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from generator import office
 from generator.errors import BaocaoError
-from generator.excel import FIXED_CREATED, atomic_path, system_temp_prefix, verify_zip
+from generator.excel import (
+    FIXED_CREATED,
+    atomic_path,
+    system_temp_prefix,
+    verify_zip,
+    wrapped_lines,
+)
 from generator.findings import ERROR, WARNING, location
 from generator.forms import layout as formspec
+from generator.forms.writer import CHARS_PER_WIDTH as FORM_CHARS_PER_WIDTH
+from generator.forms.writer import LINE_HEIGHT as FORM_LINE_HEIGHT
 from generator.intake import safety
 from generator.text import fmt_date_long, nfc
 from generator.vocab import SEVERITY_BY_KEY
@@ -242,8 +250,9 @@ def summary_sheet(book, findings, unit, period, received: str, own: bool, marked
     warnings = len(findings) - errors
     label = getattr(period, "label", str(period))
     sheet["A1"] = nfc(f"PHẢN HỒI VỀ BÁO CÁO {label.upper()} CỦA {unit.name.upper()}")
-    sheet["A2"] = nfc(f"Tệp đã nhận: {received}. Kết quả kiểm tra: {errors} lỗi, "
-                      f"{warnings} cảnh báo.")
+    counted = (f"{count} {SEVERITY_BY_KEY[key].label.lower()}"  # "3 lỗi, 2 lưu ý"
+               for count, key in ((errors, ERROR), (warnings, WARNING)))
+    sheet["A2"] = nfc(f"Tệp đã nhận: {received}. Kết quả kiểm tra: {', '.join(counted)}.")
     if own:
         sheet["A3"] = ("Cách sửa: sửa trực tiếp các ô được tô màu trên chính tệp này (di chuột "
                        "vào ô để xem ghi chú), không sửa trang ẩn, lưu lại rồi gửi lại Sở Nội vụ.")
@@ -255,6 +264,7 @@ def summary_sheet(book, findings, unit, period, received: str, own: bool, marked
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(HEADERS))
         sheet.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
     sheet.row_dimensions[1].height = 36
+    sheet.row_dimensions[2].height = _height(sheet["A2"].value, sum(WIDTHS))
     sheet.row_dimensions[3].height = 32
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -272,6 +282,8 @@ def summary_sheet(book, findings, unit, period, received: str, own: bool, marked
             cell = sheet.cell(row, column, value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             cell.border = border
+        sheet.row_dimensions[row].height = max(_height(value, width) for value, width
+                                               in zip(values, WIDTHS, strict=True))
         severity = sheet.cell(row, 1)
         severity.fill = PatternFill("solid", fgColor=COLORS.get(item.severity, "FFFFFF"))
         anchor = (item.sheet, _anchor(book[item.sheet], item.cell)) \
@@ -286,6 +298,15 @@ def summary_sheet(book, findings, unit, period, received: str, own: bool, marked
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+
+
+def _height(text, width: float) -> float:
+    """Points for a row of wrapped text (a spreadsheet program does not grow it when it
+    opens the file). The sheet is added to the unit's own form, whose text is the form's
+    Times New Roman 12: measured with the form's metrics (for Calibri 11, a little room
+    to spare)."""
+    return min(FORM_LINE_HEIGHT * wrapped_lines(text or "", width, FORM_CHARS_PER_WIDTH) + 3,
+               409)
 
 
 # --------------------------------------------------------------------------- determinism

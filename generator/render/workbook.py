@@ -22,7 +22,7 @@ import pandas as pd
 from generator import vocab
 from generator.consolidate.tasks import status_sentence
 from generator.errors import UsageError
-from generator.excel import atomic_path, new_workbook, verify_zip
+from generator.excel import LINE_POINTS, atomic_path, new_workbook, verify_zip, wrapped_lines
 from generator.forms.writer import add_return_sheets
 from generator.plan.workbook import AGG_LABELS, LEVEL_LABELS
 from generator.text import fmt_date, fmt_int
@@ -120,26 +120,20 @@ def table(sheet, top: int, columns: list[tuple[str, float, str]], rows: list[lis
         sheet.write_string(top, left + c, label, fmt.header)
         if width:
             sheet.set_column(left + c, left + c, width)
-    head_lines = max((_lines(label, width) for label, width, _k in columns if width), default=1)
+    head_lines = max((wrapped_lines(label, width) for label, width, _k in columns if width), default=1)
     if head_lines > 1:
-        sheet.set_row(top, 15 * head_lines)
+        sheet.set_row(top, LINE_POINTS * head_lines)
     for r, row in enumerate(rows, start=top + 1):
         for c, value in enumerate(row):
             put(sheet, r, left + c, value, columns[c][2], fmt)
-        lines = max((_lines(value, width) for value, (_l, width, kind) in zip(row, columns,
+        lines = max((wrapped_lines(value, width) for value, (_l, width, kind) in zip(row, columns,
                                                                              strict=False)
                      if kind == "text" and width and isinstance(value, str)), default=1)
         if lines > 1:  # spreadsheet programs do not grow wrapped rows on their own
-            sheet.set_row(r, min(15 * lines, 400))
+            sheet.set_row(r, min(LINE_POINTS * lines, 400))
     if filter_:
         sheet.autofilter(top, left, top + max(len(rows), 1), left + len(columns) - 1)
     return top + len(rows) + 1
-
-
-def _lines(text: str, width: float) -> int:
-    """Lines a wrapped text needs in a column `width` characters wide (estimate)."""
-    per_line = max(int(width * 1.4), 1)
-    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
 
 
 def page_setup(sheet, header_row: int | None = None, fit_width: bool = True) -> None:
