@@ -29,7 +29,13 @@ from generator.ledger.store import Closing, Ledger, sha256_of
 from generator.model import Receipt
 from generator.plan.periods import parse_period
 from generator.render import outputs
-from generator.render.feedback import CONVERT_SECONDS, write_feedback, write_in_worker
+from generator.render.feedback import (
+    ACCEPTED,
+    CONVERT_SECONDS,
+    write_feedback,
+    write_in_worker,
+)
+from generator.vocab import HELD, REJECTED
 
 
 @dataclass
@@ -181,10 +187,12 @@ def write_all_feedback(ledger, workspace, plan, period, workers=None,
         target = workspace.feedback_path(period, unit)
         if receipt.findings:
             mailed = receipt.received_at if receipt.sender else None
+            state = ACCEPTED if receipt.accepted else HELD.key if receipt.held \
+                else REJECTED.key
             jobs.append({"source_path": ledger.archived(receipt),
                          "findings": receipt.findings, "unit": unit, "period": period,
                          "target": target, "file_name": receipt.file_name,
-                         "mailed_at": mailed, "sender": receipt.sender})
+                         "mailed_at": mailed, "sender": receipt.sender, "state": state})
         elif target.is_file():
             try:
                 target.unlink()

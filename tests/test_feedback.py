@@ -17,8 +17,8 @@ from generator.forms import layout as formspec
 from generator.forms.writer import write_form
 from generator.intake import read as intake
 from generator.plan.periods import parse_period
-from generator.render.feedback import AUTHOR, HEADERS, SHEET, write_feedback
-from generator.vocab import unit_file_name
+from generator.render.feedback import ACCEPTED, AUTHOR, HEADERS, SHEET, write_feedback
+from generator.vocab import HELD, REJECTED, unit_file_name
 
 PERIOD = parse_period("2022-Q3")
 KEY = bytes(range(32))
@@ -220,6 +220,26 @@ def test_macros_are_dropped(form, unit, addresses, tmp_path):
     with zipfile.ZipFile(target) as archive:
         assert "xl/vbaProject.bin" not in archive.namelist()
     assert openpyxl.load_workbook(target).sheetnames[0] == SHEET
+
+
+@pytest.mark.parametrize(("state", "code", "told", "not_told"), [
+    (ACCEPTED, "R001", "sửa trực tiếp các ô được tô màu", "chưa được đưa vào tổng hợp"),
+    (ACCEPTED, "F010", "sửa theo từng dòng dưới đây", "tô màu"),  # no cell to colour
+    (REJECTED.key, "F104", "Tệp chưa được đưa vào tổng hợp. Cách sửa: làm theo hướng dẫn",
+     "tô màu"),
+    (HELD.key, "F110", "Tệp đang chờ Sở Nội vụ xác nhận là báo cáo của đơn vị", "tô màu"),
+])
+def test_the_unit_is_told_what_to_do_with_this_file(form, unit, addresses, tmp_path, state,
+                                                     code, told, not_told):
+    """The line under the counts matches what intake made of the file: a rejected file
+    has no coloured cell to fix and is not in the consolidation; a held one waits for Sở
+    Nội vụ; an accepted one is fixed on its coloured cells (or row by row)."""
+    found = [error(addresses["status"], "Thiếu tình trạng.")] if code == "R001" else \
+        [Finding(ERROR if code != "F010" else WARNING, code, "STP.xlsx", "", "",
+                 f"Nội dung của {code}.")]
+    target = write_feedback(form, found, unit, PERIOD, tmp_path / "out.xlsx", state=state)
+    line = openpyxl.load_workbook(target)[SHEET]["A3"].value
+    assert told in line and not_told not in line
 
 
 @pytest.mark.parametrize("content", [b"%PDF-1.4 not a workbook", b""])

@@ -123,6 +123,7 @@ def test_copied_form_is_held_and_never_replaces_the_units_own_return(
     assert answer["A2"].value.startswith(
         f"Tệp đã nhận: {COPIED_NAME} (đính kèm thư của {unit.email} gửi lúc 10:15 ngày 9 "
         "tháng 9 năm 2022). Kết quả kiểm tra: 2 lỗi")
+    assert answer["A3"].value.startswith("Tệp đang chờ Sở Nội vụ xác nhận là báo cáo của đơn vị")
 
 
 def test_a_held_unit_is_accounted_for_in_the_report_and_the_workbook(copied, workspace,

@@ -213,6 +213,10 @@ def test_remind_missing_late_rejected_with_feedback_and_findings(ws, default_pla
     body = stp.get_body(("plain",)).get_content()
     assert f"- {REJECTION.message}" in body
     assert "chưa được chấp nhận" in body
+    # What the attachment holds, in words true for a file rejected as a whole (no cell of it
+    # is coloured when the form is another unit's or another period's).
+    assert f"Tệp phản hồi (danh sách từng lỗi và cách sửa) gửi kèm thư này: {feedback.name}." \
+        in body
     assert attachments(stp) == {feedback.name: feedback.read_bytes()}
     syt = parse(folder / "nhac_SYT_2022-Q3.eml").get_body(("plain",)).get_content()
     assert "ngày 20/09/2022, sau hạn gửi (ngày 14 tháng 9 năm 2022)" in syt

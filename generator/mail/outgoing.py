@@ -272,7 +272,9 @@ def remind_body(plan, period, unit, item, findings, attached: list[str]) -> str:
         lines.append(f"Đề nghị đơn vị sửa các lỗi trên và gửi lại tệp về địa chỉ {reply_to} "
                      f"(hạn gửi: {deadline}).")
     if attached:
-        what = ("Tệp phản hồi (các ô có lỗi được tô màu và ghi chú)" if item.state == REJECTED.key
+        # A rejected file's errors are mostly about the file itself (another unit's or
+        # period's form), with no cell to colour: the feedback lists each one.
+        what = ("Tệp phản hồi (danh sách từng lỗi và cách sửa)" if item.state == REJECTED.key
                 else "Biểu mẫu báo cáo")
         lines.append(f"{what} gửi kèm thư này: {', '.join(attached)}.")
     return "\n".join(lines) + "\n\n" + _signature(plan)

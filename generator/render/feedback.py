@@ -43,7 +43,7 @@ from generator.forms.writer import CHARS_PER_WIDTH as FORM_CHARS_PER_WIDTH
 from generator.forms.writer import LINE_HEIGHT as FORM_LINE_HEIGHT
 from generator.intake import safety
 from generator.text import fmt_date_long, nfc
-from generator.vocab import SEVERITY_BY_KEY
+from generator.vocab import HELD, REJECTED, SEVERITY_BY_KEY
 
 SHEET = "Phản hồi"
 AUTHOR = "Sở Nội vụ"
@@ -53,22 +53,24 @@ WIDTHS = (11, 8, 18, 8, 95)
 HEADER_ROW = 5
 FIXED_ZIP_TIME = (2022, 1, 1, 0, 0, 0)
 CONVERT_SECONDS = 60  # an .xls to .xlsx by LibreOffice, within the worker's own time limit
+ACCEPTED = "accepted"  # a file taken into the consolidation (with its findings)
 
 
 def write_feedback(source_path, findings, unit, period, target, file_name: str | None = None,
                    mailed_at: dt.datetime | None = None, sender: str = "",
-                   own: bool = True) -> Path:
+                   own: bool = True, state: str = ACCEPTED) -> Path:
     """Write the feedback workbook for one unit's file; returns target. file_name: the
     file's name as the unit sent it (the archive names it by hash); mailed_at and sender:
     the email that brought it, when it came by mail. own=False: the list alone, without
-    opening the unit's file."""
+    opening the unit's file. state: what intake made of the file (ACCEPTED, or the
+    submission state REJECTED or HELD), which decides what the unit is told to do."""
     source_path, target = Path(source_path), Path(target)
     findings = sorted(findings, key=lambda f: f.severity != ERROR)  # errors first, stable
     with tempfile.TemporaryDirectory(prefix=system_temp_prefix("phan-hoi")) as tmp:
         book, own = open_copy(source_path, Path(tmp)) if own else (_blank(), False)
         marked = mark_cells(book, findings) if own else set()
         received = received_text(file_name or source_path.name, mailed_at, sender)
-        summary_sheet(book, findings, unit, period, received, own, marked)
+        summary_sheet(book, findings, unit, period, received, own, marked, state)
         with atomic_path(target, verify=verify_zip) as part:
             book.save(part)
             make_deterministic(part)
@@ -240,7 +242,29 @@ def _plain(item) -> str:
 
 # --------------------------------------------------------------------------- list sheet
 
-def summary_sheet(book, findings, unit, period, received: str, own: bool, marked) -> None:
+def _what_to_do(state: str, own: bool, marked) -> str:
+    """The line under the counts: what the unit does next, true to what was done with the
+    file (a rejected file has no cell worth fixing; a held one waits for Sở Nội vụ)."""
+    if state == REJECTED.key:
+        return ("Tệp chưa được đưa vào tổng hợp. Cách sửa: làm theo hướng dẫn ở cột Nội dung "
+                "dưới đây (thường là dùng đúng biểu mẫu của đơn vị, của kỳ này), rồi gửi lại "
+                "Sở Nội vụ.")
+    if state == HELD.key:
+        return ("Tệp đang chờ Sở Nội vụ xác nhận là báo cáo của đơn vị (lý do ở cột Nội dung), "
+                "chưa được đưa vào tổng hợp. Nếu tệp không phải báo cáo của đơn vị, gửi lại "
+                "đúng biểu mẫu của đơn vị.")
+    if not own:
+        return ("Không mở được tệp đơn vị gửi nên không đánh dấu được ô nào. Sửa theo "
+                "danh sách dưới đây, điền vào biểu mẫu gốc rồi gửi lại Sở Nội vụ.")
+    if not marked:
+        return ("Cách sửa: sửa theo từng dòng dưới đây trên chính tệp này, không sửa trang ẩn, "
+                "lưu lại rồi gửi lại Sở Nội vụ.")
+    return ("Cách sửa: sửa trực tiếp các ô được tô màu trên chính tệp này (di chuột vào ô để "
+            "xem ghi chú), không sửa trang ẩn, lưu lại rồi gửi lại Sở Nội vụ.")
+
+
+def summary_sheet(book, findings, unit, period, received: str, own: bool, marked,
+                  state: str = ACCEPTED) -> None:
     sheet = book.create_sheet(SHEET, 0)
     for other in book.worksheets:
         other.sheet_view.tabSelected = False
@@ -253,19 +277,14 @@ def summary_sheet(book, findings, unit, period, received: str, own: bool, marked
     counted = (f"{count} {SEVERITY_BY_KEY[key].label.lower()}"  # "3 lỗi, 2 lưu ý"
                for count, key in ((errors, ERROR), (warnings, WARNING)))
     sheet["A2"] = nfc(f"Tệp đã nhận: {received}. Kết quả kiểm tra: {', '.join(counted)}.")
-    if own:
-        sheet["A3"] = ("Cách sửa: sửa trực tiếp các ô được tô màu trên chính tệp này (di chuột "
-                       "vào ô để xem ghi chú), không sửa trang ẩn, lưu lại rồi gửi lại Sở Nội vụ.")
-    else:
-        sheet["A3"] = ("Không mở được tệp đơn vị gửi nên không đánh dấu được ô nào. Sửa theo "
-                       "danh sách dưới đây, điền vào biểu mẫu gốc rồi gửi lại Sở Nội vụ.")
+    sheet["A3"] = _what_to_do(state, own, marked)
     sheet["A1"].font = Font(bold=True, size=13)
     for row in (1, 2, 3):
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(HEADERS))
         sheet.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
     sheet.row_dimensions[1].height = 36
     sheet.row_dimensions[2].height = _height(sheet["A2"].value, sum(WIDTHS))
-    sheet.row_dimensions[3].height = 32
+    sheet.row_dimensions[3].height = max(32, _height(sheet["A3"].value, sum(WIDTHS)))
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     for column, (title, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
