@@ -5,6 +5,8 @@ exits 1 on any error-level finding. Real forms, a real ledger, the real command 
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import json
 import os
 import re
@@ -24,6 +26,7 @@ from generator.forms import writer as forms
 from generator.ledger.rebuild import rebuild
 from generator.ledger.status import status
 from generator.ledger.store import Ledger
+from generator.mail import outgoing
 from generator.plan.periods import parse_period
 from generator.signoff import close
 from generator.vocab import HELD, STATUS_ONGOING, workbook_name
@@ -158,6 +161,12 @@ def test_a_held_unit_is_accounted_for_in_the_report_and_the_workbook(copied, wor
     assert row[6].value == HELD.label
     rules = [r for rng in register.conditional_formatting for r in rng.rules]
     assert any(r.formula == [f'"{HELD.label}"'] for r in rules)  # coloured like the others
+    # The email that carries the report to UBND tỉnh counts it the same way.
+    (draft,) = outgoing.run("report", workspace, default_plan, PERIOD).drafts
+    message = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
+    assert (f"Đến nay, 1/{key['units_expected']} đơn vị đã gửi báo cáo (1 đúng hạn); "
+            f"{key['units_missing']} đơn vị chưa gửi báo cáo; 1 đơn vị gửi tệp đang chờ xác "
+            "nhận.") in message.get_body(("plain",)).get_content()
 
 
 def test_confirm_settles_a_held_file_with_who_when_why(copied, workspace, default_plan, run):

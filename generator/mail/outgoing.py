@@ -32,7 +32,16 @@ from generator.forms import layout as formspec
 from generator.ledger.status import status
 from generator.ledger.store import Ledger
 from generator.text import fmt_date, fmt_date_long, fmt_int, nfc
-from generator.vocab import LATE, MISSING, ON_TIME, REJECTED, STATE_BY_KEY, status_list
+from generator.vocab import (
+    HELD,
+    LATE,
+    MISSING,
+    ON_TIME,
+    REJECTED,
+    STATE_BY_KEY,
+    SUBMISSION_STATES,
+    status_list,
+)
 
 KINDS = ("forms", "remind", "report")
 VN_TZ = dt.timezone(dt.timedelta(hours=7))
@@ -286,6 +295,22 @@ def report_files(workspace, period) -> list[Path]:
     return [p for p in paths if p.is_file()]
 
 
+def _receipt_sentence(report) -> str:
+    """'Đến nay, 27/29 đơn vị đã gửi báo cáo (24 đúng hạn, 3 trễ hạn); 1 đơn vị gửi báo cáo
+    chưa hợp lệ; 1 đơn vị gửi tệp đang chờ xác nhận.': every unit counted once, a state
+    named only when some unit is in it."""
+    count = {s.key: len(report.codes(s.key)) for s in SUBMISSION_STATES}
+    received = count[ON_TIME.key] + count[LATE.key]
+    counted = ", ".join(f"{fmt_int(count[s.key])} {s.label.lower()}" for s in (ON_TIME, LATE)
+                        if count[s.key])
+    text = (f"Đến nay, {fmt_int(received)}/{fmt_int(len(report.expected))} đơn vị đã gửi báo "
+            "cáo" + (f" ({counted})" if counted else ""))
+    for state in (MISSING, REJECTED, HELD):
+        if count[state.key]:
+            text += f"; {fmt_int(count[state.key])} đơn vị {state.wording}"
+    return text + "."
+
+
 def build_report(workspace, plan, period, units=None) -> Batch:
     """The Word report, its PDF and the consolidated workbook to UBND tỉnh (`units` unused:
     the report has one set of recipients)."""
@@ -296,16 +321,10 @@ def build_report(workspace, plan, period, units=None) -> Batch:
                          f"{period.id}' trước.")
     to = report_recipients(workspace)
     report = status(workspace, plan, period)
-    received = len(report.codes(ON_TIME.key)) + len(report.codes(LATE.key))
     body = (
         f"Kính gửi: {addressee(workspace, plan)}.\n\n"
         f"{plan.focal.name} gửi Báo cáo kết quả thực hiện {_plan_ref(plan)} "
-        f"{period.label}.\n\n"
-        f"Đến hạn báo cáo, {fmt_int(received)}/{fmt_int(len(report.expected))} đơn vị đã gửi "
-        f"báo cáo ({fmt_int(len(report.codes(ON_TIME.key)))} {ON_TIME.label.lower()}, "
-        f"{fmt_int(len(report.codes(LATE.key)))} {LATE.label.lower()}); "
-        f"{fmt_int(len(report.codes(MISSING.key)))} đơn vị {MISSING.wording}, "
-        f"{fmt_int(len(report.codes(REJECTED.key)))} đơn vị {REJECTED.wording}.\n\n"
+        f"{period.label}.\n\n{_receipt_sentence(report)}\n\n"
         "Tệp gửi kèm:\n" + "".join(f"- {p.name}\n" for p in files) + "\n" + _signature(plan))
     digest = _stable(*(hashlib.sha256(p.read_bytes()).hexdigest() for p in files))[:12]
     key = f"report/{period.id}/{digest}"
