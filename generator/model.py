@@ -134,10 +134,10 @@ class Packed:
     the process recording thousands of returns then only stores the text, instead of
     unpickling each report's objects and encoding them again (a third of its work)."""
 
-    __slots__ = ("unit", "period", "data")
+    __slots__ = ("unit", "data")
 
     def __init__(self, sub: Submission):
-        self.unit, self.period, self.data = sub.unit, sub.period, submission_json(sub)
+        self.unit, self.data = sub.unit, submission_json(sub)
 
     def unpack(self) -> Submission:
         return submission_from_dict(json.loads(self.data))
