@@ -12,7 +12,7 @@ compared only when every unit reported: a partial sum proves nothing.
 from __future__ import annotations
 
 from generator import findings as F
-from generator.consolidate.indicators import by_code, contributors, figure
+from generator.consolidate.indicators import contributors, figure
 from generator.forms.layout import SHEET_CHILDREN
 from generator.plan.workbook import BROKEN_WORDS, Plan
 from generator.text import fmt_int, fmt_num
@@ -36,7 +36,7 @@ def _sides(plan: Plan, rule, members: list[str], own, columns
         left = sum(own[m][c] for m in units for c in rule.left)
         right = sum(own[m][c] for m in units for c in rule.right)
         return left, right, f"{fmt_int(len(units))} đơn vị báo cáo đủ các số liệu"
-    found = {i.code: figure(plan, i, members, own, columns) for i in codes}
+    found = {i.code: figure(plan, i, members, columns) for i in codes}
     if any(f.partial or f.expected == 0 for f in found.values()):
         return None
     left = sum(found[c].value for c in rule.left)
@@ -44,10 +44,9 @@ def _sides(plan: Plan, rule, members: list[str], own, columns
     return left, right, "số liệu tổng hợp của các đơn vị báo cáo"
 
 
-def area_findings(plan: Plan, areas, own, columns=None) -> list[tuple[str, F.Finding]]:
+def area_findings(plan: Plan, areas, own, columns) -> list[tuple[str, F.Finding]]:
     """(area code, C001) for each rule an area's figures break ("" = the whole area);
-    `columns`: by_code(own), if the caller has it."""
-    columns = by_code(own) if columns is None else columns
+    `columns`: by_code(own)."""
     out = []
     for code, name, members in areas:
         for rule in plan.rules:

@@ -99,10 +99,9 @@ def by_code(own: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
     return dict(out)
 
 
-def figure(plan: Plan, indicator, members: list[str], own, columns=None) -> Figure:
-    """An area's figure of one indicator from its members' own values; `columns`:
-    by_code(own), when the caller makes many figures."""
-    columns = by_code(own) if columns is None else columns
+def figure(plan: Plan, indicator, members: list[str], columns) -> Figure:
+    """An area's figure of one indicator from its members' own values, given by code
+    (`columns`: by_code of the own values, made once for every figure)."""
     if indicator.agg != "ratio":
         return _total(columns.get(indicator.code, {}),
                       contributors(plan, indicator, members))
@@ -192,13 +191,12 @@ def _ratios(plan: Plan) -> list:
 
 
 def indicator_frames(plan: Plan, units: list[str], scope, own: dict[str, dict[str, float]],
-                     columns=None):
-    """`columns`: by_code(own), if the caller has it."""
-    columns = by_code(own) if columns is None else columns
+                     columns):
+    """`columns`: by_code(own)."""
     rows = []
     for code, name, members in areas(plan, units, scope):
         for ind in plan.indicators:
-            found = figure(plan, ind, members, own, columns)
+            found = figure(plan, ind, members, columns)
             rows.append({"code": ind.code, "task": ind.task, "name": ind.name,
                          "unit_of_measure": ind.unit, "agg": ind.agg, "area": code,
                          "area_name": name, "value": found.value, "reported": found.reported,
@@ -253,9 +251,8 @@ def _codes(plan: Plan, agg: str) -> set[str]:
     return {i.code for i in plan.indicators if i.agg == agg}
 
 
-def reconciliation_frame(plan: Plan, units, direct, own, columns=None) -> pd.DataFrame:
-    """`columns`: by_code(own), if the caller has it."""
-    columns = by_code(own) if columns is None else columns
+def reconciliation_frame(plan: Plan, units, direct, own, columns) -> pd.DataFrame:
+    """`columns`: by_code(own)."""
     rows = []
     for code in units:
         sub = direct.get(code)
@@ -269,7 +266,7 @@ def reconciliation_frame(plan: Plan, units, direct, own, columns=None) -> pd.Dat
         area = [code, *communes]
         for ind in plan.indicators:
             mine = aggregate(ind, [reported])
-            theirs = figure(plan, ind, area, own, columns).value
+            theirs = figure(plan, ind, area, columns).value
             # Only figures the district reported: its form lists its own tasks' indicators.
             if math.isnan(mine) or _same(mine, theirs):
                 continue

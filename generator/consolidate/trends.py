@@ -140,7 +140,7 @@ def carried_rows(old: Consolidation, plan) -> list[dict]:
     codes = {i.code: i.agg for i in old.plan.indicators}
     columns = by_code(own)
     for indicator in key_indicators(plan):
-        found = figure(plan, indicator, list(plan.units), own, columns) \
+        found = figure(plan, indicator, list(plan.units), columns) \
             if codes.get(indicator.code) == indicator.agg else None
         rows.append({**base, "kind": "indicator", "item": indicator.code,
                      "item_name": _indicator_name(indicator), "agg": indicator.agg,
