@@ -11,8 +11,9 @@ Steps, in order: {"sheet", "insert_rows": INDEX, "count": N} inserts rows (0-bas
 after lifting the sheet's protection as an officer would); {"sheet", "cell": "G12", "type":
 TEXT} enters TEXT as Calc does typed input (see enter(): the locale reads numbers and dates;
 "\\n" is a line break); {"sheet", "heights": [ROW, ...]} records those rows' heights
-(1/100 mm) into the job's "out" after the steps before it. The job file is rewritten with
-"out" when done.
+(1/100 mm) into the job's "out" after the steps before it; {"sheet", "validation": [CELL,
+...]} records each cell's validation as Calc holds it ([type, operator, formula 1]). The job
+file is rewritten with "out" when done.
 """
 
 from __future__ import annotations
@@ -135,6 +136,11 @@ def do_step(ctx, doc, step: dict, out: dict) -> None:
         rows = sheet.getRows()
         out.setdefault("heights", []).append(
             {str(r): rows.getByIndex(r).Height for r in step["heights"]})
+    elif "validation" in step:
+        found = out.setdefault("validation", {})
+        for ref in step["validation"]:
+            rule = sheet.getCellRangeByName(ref).getPropertyValue("Validation")
+            found[ref] = [rule.Type.value, rule.getOperator().value, rule.getFormula1()]
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from python_calamine import CalamineWorkbook
 
 from generator.errors import UsageError
 from generator.forms import layout as S
+from generator.forms import writer
 from generator.forms.writer import write_form, write_forms
 from generator.office import convert
 from generator.plan.periods import parse_period
@@ -258,19 +259,32 @@ def test_ratio_shown_as_info_row_computed_from_its_parts(made, default_plan):
     assert sheet.cell(note + 1, 4).protection.locked
 
 
-def test_indicator_values_unlocked_and_validated(made):
+def test_indicator_values_unlocked_and_validated(made, default_plan):
+    """Counts take whole numbers and measures decimals, each kind one rule over all its
+    cells (one rule per cell made the sheet's XML twice its size)."""
     path = made[1]["080"]
     sheet = openpyxl.load_workbook(path)[S.SHEET_INDICATORS]
     rows = rows_of(path, S.SHEET_INDICATORS)
-    decimals = [dv for dv in sheet.data_validations.dataValidation if dv.type == "decimal"]
-    assert decimals and all(dv.operator == "greaterThanOrEqual" and dv.formula1 == "0"
-                            for dv in decimals)
-    inputs = [i + 1 for i, row in enumerate(rows) if re.fullmatch(r"CT\d\.\d\w", str(row[0]))]
+    rules = sheet.data_validations.dataValidation
+    assert sorted(dv.type for dv in rules) == ["decimal", "whole"]
+    assert all(dv.operator == "greaterThanOrEqual" and dv.formula1 == "0" for dv in rules)
+    whole = next(dv for dv in rules if dv.type == "whole")
+    assert whole.error == "Chỉ nhập số nguyên không âm (ví dụ 12)."
+    inputs = {str(row[0]): i + 1 for i, row in enumerate(rows)
+              if re.fullmatch(r"CT\d\.\d\w", str(row[0]))}
     assert len(inputs) > 20
-    for line in inputs:
+    kinds = {default_plan.indicator(code).kind for code in inputs}
+    assert kinds == {"count", "measure"}, "the default plan has both kinds"
+    for code, line in inputs.items():
         assert not sheet.cell(line, 4).protection.locked
         assert sheet.cell(line, 1).protection.locked
-        assert any(_covers(dv, f"D{line}") for dv in decimals)
+        wanted = "whole" if default_plan.indicator(code).kind == "count" else "decimal"
+        assert [dv.type for dv in rules if _covers(dv, f"D{line}")] == [wanted], code
+
+
+def test_value_cells_as_excel_ranges():
+    assert writer._spans("D", [9, 5, 6, 7, 12]) == "D6:D8 D10 D13"
+    assert writer._spans("D", [3]) == "D4"
 
 
 # --------------------------------------------------------------------------- guide, print

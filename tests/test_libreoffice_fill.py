@@ -124,6 +124,24 @@ def test_english_locale_slips_are_named_and_text_cells_keep_what_was_typed(
     assert sub.phone == "0912345678" and sub.tasks["2.1"].result == LONG_RESULT
 
 
+def test_calc_stops_a_fraction_in_a_count_as_it_is_typed(default_plan, tmp_path):
+    """LibreOffice holds the form's value rules on every value cell: whole numbers for a
+    count (1,25 "lượt người" is refused as typed), decimals for a measure."""
+    unit = default_plan.units["080"]
+    source = forms.write_form(default_plan, unit.code, PERIOD, bytes(32),
+                              tmp_path / unit_file_name(unit, PERIOD))
+    codes = [i.code for i in default_plan.form_indicators(unit.code) if i.agg != "ratio"]
+    form = Form(source)
+    cells = {code: form.indicator_cell(code).coordinate for code in codes}
+    out = lo_fill(tmp_path, source, [(tmp_path / "same.xlsx", XLSX)],
+                  [{"sheet": INDICATORS, "validation": list(cells.values())}])
+    kinds = {code: default_plan.indicator(code).kind for code in codes}
+    assert set(kinds.values()) == {"count", "measure"}, "the district's form has both kinds"
+    assert {code: out["validation"][cell] for code, cell in cells.items()} == {
+        code: ["WHOLE" if kind == "count" else "DECIMAL", "GREATER_EQUAL", "0"]
+        for code, kind in kinds.items()}
+
+
 def test_saved_as_xlsx_xls_and_ods_every_value_exact_and_ods_collected(
         stp_form, default_plan, workspace, tmp_path):
     """Filled once in LibreOffice (statuses as the dropdown gives them, dates and numbers

@@ -593,6 +593,7 @@ def _indicator_sheet(book, st: Styles, context: _Context, unit: Unit,
         sheet.merge_range(row, 0, row, last, "Đơn vị không có chỉ tiêu số liệu phải báo cáo "
                                              "trong kỳ này.", st.note)
     at: dict[str, int] = {}
+    inputs: dict[str, list[int]] = {}  # indicator kind -> rows of its value cells
     for kind, item in rows:
         if kind == "task":
             task = plan.task(item)
@@ -607,25 +608,46 @@ def _indicator_sheet(book, st: Styles, context: _Context, unit: Unit,
             sheet.write_string(row, 1, item.name, st.cell)
             sheet.write_string(row, 2, item.unit, st.center)
             _entry(sheet, row, 3, (values or {}).get(item.code), st.entry_number)
-            sheet.data_validation(row, 3, row, 3, _value_validation())
+            inputs.setdefault(item.kind, []).append(row)
             sheet.set_row(row, _height([(item.name, INDICATOR_WIDTHS["name"]),
                                         (item.unit, INDICATOR_WIDTHS["unit"])]))
             at[item.code] = row
         else:
             _ratio_row(sheet, st, item, row, at)
         row += 1
+    for kind, lines in inputs.items():
+        _validate_values(sheet, kind, lines)
     sheet.freeze_panes(head + 1, 0)
     _page(sheet, head)
     _protect(sheet)
 
 
-def _value_validation() -> dict:
-    return {"validate": "decimal", "criteria": ">=", "value": 0,
-            "input_title": "Giá trị chỉ tiêu",
-            "input_message": "Nhập số liệu trong kỳ: số nguyên hoặc số thập phân, không âm. "
-                             "Để trống nếu không có số liệu.",
-            "error_title": "Giá trị không hợp lệ",
-            "error_message": "Chỉ nhập số không âm (ví dụ 12 hoặc 3,5)."}
+def _validate_values(sheet, kind: str, lines: list[int]) -> None:
+    """One validation over every value cell of a kind (column D): a count takes whole
+    numbers only, so 1,25 "lượt người" (1.250 typed on an English-locale program) is stopped
+    as it is typed. One rule for all the cells, not one per cell: that doubled the sheet."""
+    whole = kind == "count"
+    example = "12" if whole else "12 hoặc 3,5"
+    number = "số nguyên không âm" if whole else "số nguyên hoặc số thập phân, không âm"
+    sheet.data_validation(lines[0], 3, lines[0], 3, {
+        "validate": "integer" if whole else "decimal", "criteria": ">=", "value": 0,
+        "multi_range": _spans("D", lines),
+        "input_title": "Giá trị chỉ tiêu",
+        "input_message": f"Nhập số liệu trong kỳ: {number}. Để trống nếu không có số liệu.",
+        "error_title": "Giá trị không hợp lệ",
+        "error_message": f"Chỉ nhập {number} (ví dụ {example})."})
+
+
+def _spans(column: str, lines: list[int]) -> str:
+    """0-based rows as an Excel range list: [5, 6, 7, 9] -> 'D6:D8 D10'."""
+    spans: list[list[int]] = []
+    for line in sorted(lines):
+        if spans and line == spans[-1][1] + 1:
+            spans[-1][1] = line
+        else:
+            spans.append([line, line])
+    return " ".join(f"{column}{a + 1}" if a == b else f"{column}{a + 1}:{column}{b + 1}"
+                    for a, b in spans)
 
 
 def _ratio_row(sheet, st: Styles, item: Indicator, row: int, at: dict[str, int]) -> None:
