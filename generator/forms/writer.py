@@ -319,9 +319,10 @@ def _column_help(plan: Plan) -> dict[str, str]:
         "Cuối trang": "Ghi khó khăn, vướng mắc chung, đề xuất, kiến nghị của đơn vị; họ tên, "
                       "số điện thoại người lập biểu, ngày lập và họ tên thủ trưởng đơn vị.",
         f"Trang '{S.SHEET_INDICATORS}'": "Ghi số liệu phát sinh trong kỳ vào cột Giá trị (số "
-                                          "nguyên hoặc số thập phân, không âm; để trống nếu "
-                                          "không có số liệu). Dòng tỷ lệ được tính tự động từ "
-                                          "hai chỉ tiêu thành phần, không phải nhập.",
+                                          "không âm: số nguyên với chỉ tiêu đếm như lượt người, "
+                                          "hồ sơ; có thể thập phân với chỉ tiêu đo; để trống "
+                                          "nếu không có số liệu). Dòng tỷ lệ được tính tự động "
+                                          "từ hai chỉ tiêu thành phần, không phải nhập.",
     }
 
 
