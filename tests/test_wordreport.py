@@ -621,3 +621,28 @@ def test_older_config_placeholder_signer_and_addressee_listed(workspace, cons):
     config["signer_name"] = "Trần Thị Bình"
     assert wordreport.build_context(cons, config)["nguoi_ky"] == "Trần Thị Bình"
     assert wordreport.config_warnings(config) == []
+
+
+def _dims(rows):
+    import pandas as pd
+
+    return pd.DataFrame([{"dimension": d, "tasks": n, "not_applicable": na, "share_done": s}
+                         for d, n, na, s in rows])
+
+
+def test_completion_ranking_names_every_dimension_at_either_end(default_plan):
+    """Six dimensions at 0% are named as six, not as the one that happened to sort last; a
+    dimension where no task arose has no share to rank."""
+    rows = [(1, 3, 0, 0.0), (2, 6, 0, 0.0), (3, 5, 1, 0.0), (4, 6, 0, 1 / 6),
+            (5, 3, 0, 0.0), (6, 8, 0, 0.0), (7, 3, 0, 0.0), (8, 5, 0, 0.2)]
+    assert wordreport._completion_ranking(_dims(rows), default_plan) == (
+        "Tỷ lệ nhiệm vụ hoàn thành cao nhất ở nội dung Quản trị điện tử (20,0%), thấp nhất "
+        "(0%) ở 6 nội dung: Tham gia của người dân, Công khai, minh bạch, Trách nhiệm giải "
+        "trình, Thủ tục hành chính công, Cung ứng dịch vụ công và Quản trị môi trường.")
+    rows = [(1, 2, 0, 0.5), (2, 4, 0, 0.5), (3, 2, 2, 0.0), (4, 4, 0, 0.25)]
+    assert wordreport._completion_ranking(_dims(rows), default_plan) == (
+        "Tỷ lệ nhiệm vụ hoàn thành cao nhất (50,0%) ở 2 nội dung: Tham gia của người dân và "
+        "Công khai, minh bạch; thấp nhất ở nội dung Kiểm soát tham nhũng (25,0%).")
+    # Every share equal once the dimension where nothing arose is left out: nothing to rank.
+    rows = [(1, 2, 0, 0.5), (2, 4, 0, 0.5), (3, 2, 2, 0.0)]
+    assert wordreport._completion_ranking(_dims(rows), default_plan) == ""

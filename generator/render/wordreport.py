@@ -784,17 +784,36 @@ def _assessment(cons, day: dt.date, index: str) -> list[str]:
            f"vụ có phát sinh trong kỳ (đã hoàn thành hoặc đang thực hiện); "
            f"{_pct(key['units_received'] / expected if expected else 0)} cơ quan, đơn vị "
            "gửi báo cáo."]
-    if len(dims) > 1:
-        ranked = dims.sort_values("share_done", ascending=False, kind="stable")
-        high, low = ranked.iloc[0], ranked.iloc[-1]
-        if high["share_done"] > low["share_done"]:
-            out.append(f"Tỷ lệ nhiệm vụ hoàn thành cao nhất ở nội dung "
-                       f"{plan.dimensions[int(high['dimension'])][1]} "
-                       f"({_pct(high['share_done'])}), thấp nhất ở nội dung "
-                       f"{plan.dimensions[int(low['dimension'])][1]} "
-                       f"({_pct(low['share_done'])}).")
+    ranking = _completion_ranking(dims, plan)
+    if ranking:
+        out.append(ranking)
     out += _weak_dimensions(cons, day, index)
     return out
+
+
+def _completion_ranking(dims, plan) -> str:
+    """Where the share of tasks done is highest and lowest, naming every dimension at
+    either end (six dimensions at 0% are six, not the last one sorted); dimensions where
+    no task arose have no share and are left out."""
+    shares: dict[float, list[str]] = {}
+    for row in dims.itertuples(index=False):
+        if row.tasks - getattr(row, NOT_APPLICABLE.key) > 0:
+            shown = round(float(row.share_done), 3)  # equal as printed, equal here
+            shares.setdefault(shown, []).append(plan.dimensions[int(row.dimension)][1])
+    if len(shares) < 2:
+        return ""
+    high, low = max(shares), min(shares)
+    # A list of names ends at a semicolon, not at a comma its own names may hold.
+    pause = ";" if len(shares[high]) > 1 else ","
+    return (f"Tỷ lệ nhiệm vụ hoàn thành cao nhất {_where(shares[high], high)}{pause} "
+            f"thấp nhất {_where(shares[low], low)}.")
+
+
+def _where(names: list[str], share: float) -> str:
+    """'ở nội dung X (20,0%)', or '(0%) ở 6 nội dung: A, B và C'."""
+    if len(names) == 1:
+        return f"ở nội dung {names[0]} ({_pct(share)})"
+    return f"({_pct(share)}) ở {fmt_int(len(names))} nội dung: {_names(names)}"
 
 
 def _weak_dimensions(cons, day: dt.date, index: str) -> list[str]:
