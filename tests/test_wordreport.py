@@ -25,7 +25,14 @@ from generator.model import Receipt, Submission, TaskReport
 from generator.plan.periods import parse_period
 from generator.render import template_builder, wordreport
 from generator.text import fmt_int, fmt_pct
-from generator.vocab import MISSING, ON_TIME, STATUS_DONE, STATUS_NA, STATUS_ONGOING
+from generator.vocab import (
+    MISSING,
+    ON_TIME,
+    STATUS_DONE,
+    STATUS_NA,
+    STATUS_NOT_STARTED,
+    STATUS_ONGOING,
+)
 
 HOSTILE = "<script>alert('x')</script> & ]]> {{ so_hieu }} {%p if x %} \x0bhết"
 HOSTILE_SHOWN = "<script>alert('x')</script> & ]]> {{ so_hieu }} {%p if x %} hết"
@@ -646,3 +653,27 @@ def test_completion_ranking_names_every_dimension_at_either_end(default_plan):
     # Every share equal once the dimension where nothing arose is left out: nothing to rank.
     rows = [(1, 2, 0, 0.5), (2, 4, 0, 0.5), (3, 2, 2, 0.0)]
     assert wordreport._completion_ranking(_dims(rows), default_plan) == ""
+
+
+def test_next_tasks_ask_each_task_for_what_it_lacks(workspace, plan):
+    """"Tiếp tục thực hiện … nhiệm vụ đang triển khai" counts only tasks a unit reported under
+    way: a task nobody reported on is asked for its report, one not started to start."""
+    subs = sp.submissions()
+    for code in ("X1", "X2"):  # the communes leading 1.2 send their files without it
+        subs[code].tasks.clear()
+    sp.record(workspace, subs)
+    cons = from_ledger(workspace, plan, sp.PERIOD)
+    lines = wordreport._next_tasks(cons, sp.PERIOD, "Sở Nội vụ", {})
+    assert "- Báo cáo kết quả 1 nhiệm vụ chưa có đơn vị báo cáo: nhiệm vụ 1.2." in lines
+    assert not [line for line in lines if line.startswith("- Tiếp tục thực hiện")]
+    tasks = cons.tasks.copy()
+    tasks.loc[tasks["tt"] == "1.2", "status"] = STATUS_NOT_STARTED
+    lines = wordreport._next_tasks(dataclasses.replace(cons, tasks=tasks), sp.PERIOD,
+                                   "Sở Nội vụ", {})
+    assert "- Triển khai 1 nhiệm vụ chưa thực hiện: nhiệm vụ 1.2." in lines
+    assert not [line for line in lines if line.startswith("- Tiếp tục thực hiện")]
+    tasks.loc[tasks["tt"] == "1.2", "status"] = STATUS_ONGOING
+    lines = wordreport._next_tasks(dataclasses.replace(cons, tasks=tasks), sp.PERIOD,
+                                   "Sở Nội vụ", {})
+    assert ("- Tiếp tục thực hiện 1 nhiệm vụ đang triển khai và thường xuyên, định kỳ "
+            "(Phụ lục I).") in lines

@@ -49,6 +49,7 @@ from generator.vocab import (
     LATE,
     MISSING,
     NOT_APPLICABLE,
+    NOT_REPORTED,
     NOT_STARTED,
     ON_TIME,
     ONGOING,
@@ -966,8 +967,18 @@ def _next_tasks(cons, period, name, config) -> list[str]:
         parts = [f"nhiệm vụ {', '.join(tts)} (hạn {_day(day)})"
                  for day, tts in sorted(by_day.items())]
         out.append("- Hoàn thành đúng thời hạn các nhiệm vụ đến hạn: " + "; ".join(parts) + ".")
-    ongoing = tasks[~tasks["status"].isin([STATUS_DONE, STATUS_NA]) & ~tasks["overdue"]
-                    & ~tasks["due_next"]]
+    rest = tasks[~tasks["status"].isin([STATUS_DONE, STATUS_NA]) & ~tasks["overdue"]
+                 & ~tasks["due_next"]]
+    # Only tasks a unit reported under way "continue"; one not started, or that no unit
+    # reported on, is asked for by what it lacks.
+    for wanted, line in ((NOT_STARTED, "- Triển khai {n} nhiệm vụ chưa thực hiện: nhiệm vụ "
+                                       "{tts}."),
+                         (NOT_REPORTED, "- Báo cáo kết quả {n} nhiệm vụ chưa có đơn vị báo "
+                                        "cáo: nhiệm vụ {tts}.")):
+        part = rest[rest["status"] == wanted.value]
+        if len(part):
+            out.append(line.format(n=fmt_int(len(part)), tts=_tts(part)))
+    ongoing = rest[rest["status"] == ONGOING.value]
     if len(ongoing):
         out.append(f"- Tiếp tục thực hiện {fmt_int(len(ongoing))} nhiệm vụ đang triển khai và "
                    "thường xuyên, định kỳ (Phụ lục I).")
