@@ -230,6 +230,36 @@ def test_remind_missing_late_rejected_with_feedback_and_findings(ws, default_pla
     assert (folder / "nhac_SYT_2022-Q3.eml").exists()
 
 
+MISSING_DATE = Finding(ERROR, "R003", "SYT_bao-cao.xlsx", "Báo cáo", "F12",
+                      "[Báo cáo!F12] Nhiệm vụ 2.1 ghi Đã hoàn thành nhưng thiếu Ngày hoàn thành.")
+
+
+def test_a_unit_accepted_with_findings_is_sent_them_and_its_feedback(ws, default_plan):
+    """The report says units with errors are sent their feedback to fix: the remind run
+    drafts that mail (findings listed, feedback attached); a clean file gets none."""
+    record(ws, "SYT", 10, accepted=True, findings=[MISSING_DATE])
+    record(ws, "STP", 10, accepted=True)
+    feedback = feedback_workbook(ws, default_plan, "SYT")
+    mail.run("remind", ws, default_plan, PERIOD)
+    folder = ws.output_dir(PERIOD) / "thu"
+    syt = parse(folder / "nhac_SYT_2022-Q3.eml")
+    assert syt["Subject"] == ("Phản hồi báo cáo quý III năm 2022 - 239/KH-UBND - Sở Y tế: có "
+                              "nội dung cần sửa")
+    body = syt.get_body(("plain",)).get_content()
+    assert ("Sở Nội vụ đã nhận báo cáo quý III năm 2022 của Sở Y tế ngày 10/09/2022 "
+            "(SYT_bao-cao.xlsx) và đưa vào tổng hợp.") in body
+    assert f"Báo cáo còn các điểm cần sửa sau:\r\n- {MISSING_DATE.message}\r\n" in body
+    assert "tệp gửi lại sẽ thay tệp trước trong tổng hợp" in body
+    assert f"Tệp phản hồi (danh sách từng lỗi và cách sửa) gửi kèm thư này: {feedback.name}." \
+        in body
+    assert attachments(syt) == {feedback.name: feedback.read_bytes()}
+    assert not (folder / "nhac_STP_2022-Q3.eml").exists()
+    # SYT sends the file again, corrected: its mail is withdrawn.
+    record(ws, "SYT", 12, accepted=True)
+    mail.run("remind", ws, default_plan, PERIOD)
+    assert not (folder / "nhac_SYT_2022-Q3.eml").exists()
+
+
 # --------------------------------------------------------------------------- sending
 
 def test_send_forms_over_smtp_once(ws, default_plan, smtp):

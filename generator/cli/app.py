@@ -733,7 +733,8 @@ def _mail_kind(_ctx, _param, value):
 @handle_errors
 def mail_command(state, kind, period, units, send_now):
     """Thư điện tử của kỳ báo cáo. LOẠI: forms (gửi biểu mẫu cho từng đơn vị), remind (nhắc
-    đơn vị chưa nộp, nộp trễ hoặc bị từ chối, kèm tệp phản hồi), report (gửi báo cáo Word, PDF
+    đơn vị chưa nộp, nộp trễ hoặc bị từ chối; gửi đơn vị có tệp còn lỗi các điểm cần sửa; kèm
+    tệp phản hồi), report (gửi báo cáo Word, PDF
     và bảng tổng hợp tới UBND tỉnh, người nhận trong report_to của mục [email]); fetch (lấy
     báo cáo đơn vị gửi về từ hộp thư IMAP vào input/KỲ/, xem baocao mail fetch --help).
 

@@ -221,25 +221,34 @@ def forms_body(plan, period, unit, file_name: str, deadline: dt.date) -> str:
         + _signature(plan))
 
 
+def _reminded(item) -> bool:
+    """Missing, late and rejected units are reminded; a unit whose file was accepted on time
+    with findings is sent them, with its feedback, to fix and send the file again. (A held
+    file waits for the officer's `baocao confirm`, not for the unit.)"""
+    return item.state in REMINDED or (item.state == ON_TIME.key and item.receipt is not None
+                                      and bool(item.receipt.findings))
+
+
 def build_remind(workspace, plan, period, units=None) -> Batch:
-    """A reminder to every unit missing, late or rejected for the period."""
+    """A reminder to every unit missing, late or rejected for the period, and the findings
+    (with the feedback workbook) to every unit whose file was accepted with findings."""
     report = status(workspace, plan, period)
     batch = Batch("remind", period.id)
     sender = sender_address(workspace, plan)
     for item in report.units:
-        if item.state not in REMINDED or (units and item.code not in units):
+        if not _reminded(item) or (units and item.code not in units):
             continue
         unit = plan.units[item.code]
         if not unit.email:
             batch.no_email.append(unit.code)
             continue
         attachments, findings = [], []
-        if item.state == REJECTED.key:
-            findings = list(item.receipt.findings) if item.receipt else []
+        if item.state != MISSING.key and item.receipt and item.receipt.findings:
+            findings = list(item.receipt.findings)
             feedback = workspace.feedback_path(period, unit)
             if feedback.is_file():
                 attachments.append(feedback)
-        elif item.state == MISSING.key:
+        if item.state == MISSING.key:
             form = workspace.form_path(period, unit)
             if form.is_file():
                 attachments.append(form)
@@ -250,9 +259,11 @@ def build_remind(workspace, plan, period, units=None) -> Batch:
         digest = _stable(item.state, *(f.message for f in findings),
                          item.receipt.sha256 if item.receipt else "")[:12]
         key = f"remind/{period.id}/{unit.code}/{item.state}/{digest}"
-        msg = new_message(key, sender, [unit.email],
-                          f"Nhắc báo cáo {period.label} - {plan.number} - {unit.name} "
-                          f"{STATE_BY_KEY[item.state].wording}", body,
+        subject = (f"Nhắc báo cáo {period.label} - {plan.number} - {unit.name} "
+                   f"{STATE_BY_KEY[item.state].wording}" if item.state in REMINDED else
+                   f"Phản hồi báo cáo {period.label} - {plan.number} - {unit.name}: có nội "
+                   "dung cần sửa")
+        msg = new_message(key, sender, [unit.email], subject, body,
                           _at(item.deadline + dt.timedelta(days=1)), attachments)
         batch.messages.append(Outgoing(key, "remind", unit.code, msg,
                                        f"{DRAFT_PREFIX['remind']}_{unit.code}_{period.id}.eml"))
@@ -267,11 +278,22 @@ def remind_body(plan, period, unit, item, findings, attached: list[str]) -> str:
         lines.append(f"Đến nay {plan.focal.name} chưa nhận được báo cáo kết quả thực hiện "
                      f"{_plan_ref(plan)} {period.label} của {unit.name} (hạn gửi: {deadline}).")
         lines.append(f"Đề nghị đơn vị hoàn thành và gửi báo cáo về địa chỉ {reply_to} sớm nhất.")
-    elif item.state == LATE.key:
+    elif item.state != REJECTED.key:  # accepted: late, or on time with findings
         received = fmt_date(item.receipt.received_at.date())
-        lines.append(f"{plan.focal.name} đã nhận báo cáo {period.label} của {unit.name} ngày "
-                     f"{received}, sau hạn gửi ({deadline}).")
-        lines.append("Đề nghị đơn vị gửi báo cáo đúng hạn trong các kỳ sau.")
+        if item.state == LATE.key:
+            lines.append(f"{plan.focal.name} đã nhận báo cáo {period.label} của {unit.name} "
+                         f"ngày {received}, sau hạn gửi ({deadline}).")
+            lines.append("Đề nghị đơn vị gửi báo cáo đúng hạn trong các kỳ sau.")
+        else:
+            lines.append(f"{plan.focal.name} đã nhận báo cáo {period.label} của {unit.name} "
+                         f"ngày {received} ({item.receipt.file_name}) và đưa vào tổng hợp.")
+        if findings:
+            lines.append("")
+            lines.append("Báo cáo còn các điểm cần sửa sau:")
+            lines.extend(f"- {f.message}" for f in findings)
+            lines.append("")
+            lines.append(f"Đề nghị đơn vị sửa ngay trong tệp đã gửi và gửi lại về địa chỉ "
+                         f"{reply_to}; tệp gửi lại sẽ thay tệp trước trong tổng hợp.")
     else:
         name = item.receipt.file_name if item.receipt else ""
         lines.append(f"Tệp báo cáo {period.label} đơn vị gửi ({name}) chưa được chấp nhận "
@@ -283,8 +305,8 @@ def remind_body(plan, period, unit, item, findings, attached: list[str]) -> str:
     if attached:
         # A rejected file's errors are mostly about the file itself (another unit's or
         # period's form), with no cell to colour: the feedback lists each one.
-        what = ("Tệp phản hồi (danh sách từng lỗi và cách sửa)" if item.state == REJECTED.key
-                else "Biểu mẫu báo cáo")
+        what = ("Biểu mẫu báo cáo" if item.state == MISSING.key
+                else "Tệp phản hồi (danh sách từng lỗi và cách sửa)")
         lines.append(f"{what} gửi kèm thư này: {', '.join(attached)}.")
     return "\n".join(lines) + "\n\n" + _signature(plan)
 

@@ -508,7 +508,7 @@ def _deployment(cons, period, name) -> list[str]:
            f" cơ quan, đơn vị được giao nhiệm vụ ({breakdown}); mỗi đơn vị nhận một biểu mẫu "
            "gồm các nhiệm vụ và chỉ tiêu của mình. Báo cáo gửi về được kiểm tra, ghi sổ theo dõi"
            " và tổng hợp bằng công cụ tổng hợp báo cáo"
-           + (f"; {fmt_int(flagged)} đơn vị có sai sót trong biểu mẫu đã được gửi phiếu phản "
+           + (f"; {fmt_int(flagged)} đơn vị có sai sót trong biểu mẫu được gửi phiếu phản "
               "hồi để sửa." if flagged else ".")]
     last = last_receipt(cons)
     counted = f", tổng hợp từ các báo cáo nhận được đến hết {_day(last)}" if last else ""
