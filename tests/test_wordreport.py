@@ -268,8 +268,13 @@ def test_figures_in_the_text_match_the_consolidation(report, cons):
     assert ("Nội dung Tham gia của người dân có 2 nhiệm vụ: 2 nhiệm vụ đang thực hiện (1.1, "
             "1.2); nhiệm vụ 1.1 đã quá thời hạn. Kết quả chính: tỷ lệ thôn có sổ ghi chép: "
             "60,0%.") in body
-    # A notable result: a task completed in the period, quoted whole, the unit named.
+    # A notable result: a unit's own part completed in the period, quoted whole, the unit
+    # named, under a task still in progress overall (UBND huyện Một is not done with 1.1);
+    # the sentence introducing the quotes says that much, not that the task is done.
     assert "- Sở Nội vụ (nhiệm vụ 1.1): “Đã ban hành Kế hoạch số 5/KH-SNV”" in body
+    assert ("Kết quả nổi bật nêu ở từng nội dung dưới đây được trích từ báo cáo của các cơ quan, "
+            "đơn vị đã hoàn thành phần việc của mình trong kỳ (nhiệm vụ giao nhiều đơn vị chỉ "
+            "được tính là hoàn thành khi mọi đơn vị báo cáo đều đã hoàn thành)") in body
     assert ("Trên đây là báo cáo của Sở Nội vụ về kết quả thực hiện Kế hoạch quý III năm 2022, "
             "kính báo cáo UBND tỉnh xem xét, chỉ đạo./.") in body
 

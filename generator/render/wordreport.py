@@ -647,10 +647,14 @@ def _results_intro(cons, index, day, has_score_chart: bool) -> list[str]:
     out = [text + " (Biểu đồ 2; tình hình từng nhiệm vụ tại Phụ lục I, kết quả các chỉ tiêu "
                   "tại Phụ lục III)."]
     out += index_paragraphs(cons.plan, day, index, has_score_chart)
-    out.append("Kết quả nổi bật nêu ở từng nội dung dưới đây được chọn trong các nhiệm vụ hoàn "
-               "thành trong kỳ, ưu tiên kết quả có số liệu và đơn vị chủ trì, mỗi cơ quan, đơn "
-               "vị được nêu một lần, trích nguyên văn câu đơn vị báo cáo; kết quả của từng đơn "
-               "vị tại trang Kết quả thực hiện của bảng tổng hợp gửi kèm.")
+    # The quotes come from units that finished their own part (notable_results), also under
+    # a task still "đang thực hiện" overall: the sentence must not say the task is done.
+    out.append("Kết quả nổi bật nêu ở từng nội dung dưới đây được trích từ báo cáo của các cơ "
+               "quan, đơn vị đã hoàn thành phần việc của mình trong kỳ (nhiệm vụ giao nhiều đơn "
+               "vị chỉ được tính là hoàn thành khi mọi đơn vị báo cáo đều đã hoàn thành), ưu "
+               "tiên kết quả có số liệu và đơn vị chủ trì, mỗi cơ quan, đơn vị được nêu một lần, "
+               "trích nguyên văn câu đơn vị báo cáo; kết quả của từng đơn vị tại trang Kết quả "
+               "thực hiện của bảng tổng hợp gửi kèm.")
     return out
 
 
