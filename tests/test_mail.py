@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from generator.cli.app import cli
 from generator.errors import UsageError
 from generator.excel import new_workbook
-from generator.findings import ERROR, Finding
+from generator.findings import ERROR, WARNING, Finding
 from generator.forms import writer as forms
 from generator.ledger.store import Ledger
 from generator.mail import outgoing as mail
@@ -230,6 +230,8 @@ def test_remind_missing_late_rejected_with_feedback_and_findings(ws, default_pla
     assert (folder / "nhac_SYT_2022-Q3.eml").exists()
 
 
+EMPTY_RESULT = Finding(WARNING, "R007", "STP_bao-cao.xlsx", "Báo cáo", "G14",
+                      "[Báo cáo!G14] Nhiệm vụ 2.2 ghi Đã hoàn thành nhưng chưa ghi kết quả.")
 MISSING_DATE = Finding(ERROR, "R003", "SYT_bao-cao.xlsx", "Báo cáo", "F12",
                       "[Báo cáo!F12] Nhiệm vụ 2.1 ghi Đã hoàn thành nhưng thiếu Ngày hoàn thành.")
 
@@ -258,6 +260,15 @@ def test_a_unit_accepted_with_findings_is_sent_them_and_its_feedback(ws, default
     record(ws, "SYT", 12, accepted=True)
     mail.run("remind", ws, default_plan, PERIOD)
     assert not (folder / "nhac_SYT_2022-Q3.eml").exists()
+    # Only a warning (lưu ý): the unit is asked to look, not told its file is wrong.
+    record(ws, "STP", 11, accepted=True, findings=[EMPTY_RESULT])
+    mail.run("remind", ws, default_plan, PERIOD)
+    stp = parse(folder / "nhac_STP_2022-Q3.eml")
+    assert stp["Subject"].endswith("Sở Tư pháp: có nội dung cần lưu ý")
+    body = stp.get_body(("plain",)).get_content()
+    assert f"Báo cáo còn các điểm cần lưu ý sau:\r\n- {EMPTY_RESULT.message}\r\n" in body
+    assert "Đề nghị đơn vị xem lại; nếu cần sửa, sửa ngay trong tệp đã gửi" in body
+    assert "cần sửa sau" not in body
 
 
 # --------------------------------------------------------------------------- sending

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from generator.errors import UsageError
 from generator.excel import atomic_path
+from generator.findings import has_errors
 from generator.forms import layout as formspec
 from generator.ledger.status import status
 from generator.ledger.store import Ledger
@@ -262,7 +263,7 @@ def build_remind(workspace, plan, period, units=None) -> Batch:
         subject = (f"Nhắc báo cáo {period.label} - {plan.number} - {unit.name} "
                    f"{STATE_BY_KEY[item.state].wording}" if item.state in REMINDED else
                    f"Phản hồi báo cáo {period.label} - {plan.number} - {unit.name}: có nội "
-                   "dung cần sửa")
+                   f"dung cần {'sửa' if has_errors(findings) else 'lưu ý'}")
         msg = new_message(key, sender, [unit.email], subject, body,
                           _at(item.deadline + dt.timedelta(days=1)), attachments)
         batch.messages.append(Outgoing(key, "remind", unit.code, msg,
@@ -288,12 +289,17 @@ def remind_body(plan, period, unit, item, findings, attached: list[str]) -> str:
             lines.append(f"{plan.focal.name} đã nhận báo cáo {period.label} của {unit.name} "
                          f"ngày {received} ({item.receipt.file_name}) và đưa vào tổng hợp.")
         if findings:
+            # Warnings alone (a row the unit added, a result left empty) ask for a look, not
+            # for a correction.
+            errors = has_errors(findings)
             lines.append("")
-            lines.append("Báo cáo còn các điểm cần sửa sau:")
+            lines.append(f"Báo cáo còn các điểm cần {'sửa' if errors else 'lưu ý'} sau:")
             lines.extend(f"- {f.message}" for f in findings)
             lines.append("")
-            lines.append(f"Đề nghị đơn vị sửa ngay trong tệp đã gửi và gửi lại về địa chỉ "
-                         f"{reply_to}; tệp gửi lại sẽ thay tệp trước trong tổng hợp.")
+            lines.append(("Đề nghị đơn vị sửa ngay trong tệp đã gửi" if errors else
+                          "Đề nghị đơn vị xem lại; nếu cần sửa, sửa ngay trong tệp đã gửi")
+                         + f" và gửi lại về địa chỉ {reply_to}; tệp gửi lại sẽ thay tệp trước "
+                         "trong tổng hợp.")
     else:
         name = item.receipt.file_name if item.receipt else ""
         lines.append(f"Tệp báo cáo {period.label} đơn vị gửi ({name}) chưa được chấp nhận "
