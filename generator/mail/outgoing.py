@@ -309,8 +309,9 @@ def remind_body(plan, period, unit, item, findings, attached: list[str]) -> str:
         lines.append(f"Đề nghị đơn vị sửa các lỗi trên và gửi lại tệp về địa chỉ {reply_to} "
                      f"(hạn gửi: {deadline}).")
     if attached:
-        # A rejected file's errors are mostly about the file itself (another unit's or
-        # period's form), with no cell to colour: the feedback lists each one.
+        # Anything but the blank form is the feedback workbook, worded for every file: a
+        # rejected file's errors (another unit's or period's form) have no cell to colour,
+        # and the workbook lists each finding.
         what = ("Biểu mẫu báo cáo" if item.state == MISSING.key
                 else "Tệp phản hồi (danh sách từng lỗi và cách sửa)")
         lines.append(f"{what} gửi kèm thư này: {', '.join(attached)}.")
