@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench_collect import fmt  # Vietnamese number style, as the collect bench prints
+
 ROOT = Path(__file__).resolve().parent.parent
 # "  pipeline wall   62,3 s  (intake and ledger 50,5 s, consolidation 11,8 s)"
 WALL = re.compile(r"pipeline wall\s+([\d.,]+) s\s+\(intake and ledger ([\d.,]+) s, "
@@ -27,10 +29,6 @@ WALL = re.compile(r"pipeline wall\s+([\d.,]+) s\s+\(intake and ledger ([\d.,]+) 
 
 def number(text: str) -> float:
     return float(text.replace(".", "").replace(",", "."))
-
-
-def fmt(value: float) -> str:
-    return f"{value:.1f}".replace(".", ",")
 
 
 def run(tree: Path, size: int) -> tuple[float, float, float]:
@@ -68,7 +66,7 @@ def main() -> None:
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(ref_tree)], cwd=ROOT,
                            capture_output=True)
-    print(f"\nTrung vị ở {args.size:,} tệp:".replace(",", "."))
+    print(f"\nTrung vị ở {fmt(args.size, 0)} tệp:")
     medians = {k: statistics.median(w for w, _i, _c in v) for k, v in times.items()}
     for label, value in medians.items():
         print(f"  {label:24s} {fmt(value):>6s} s")

@@ -283,8 +283,8 @@ def test_indicator_values_unlocked_and_validated(made, default_plan):
 
 
 def test_value_cells_as_excel_ranges():
-    assert writer._spans("D", [9, 5, 6, 7, 12]) == "D6:D8 D10 D13"
-    assert writer._spans("D", [3]) == "D4"
+    assert writer._spans(3, [9, 5, 6, 7, 12]) == "D6:D8 D10 D13"
+    assert writer._spans(3, [3]) == "D4"
 
 
 # --------------------------------------------------------------------------- guide, print

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlsxwriter.utility import xl_range
 from xlsxwriter.worksheet import Worksheet
 
 from generator import vocab
@@ -632,23 +633,22 @@ def _validate_values(sheet, kind: str, lines: list[int]) -> None:
     number = "số nguyên không âm" if whole else "số nguyên hoặc số thập phân, không âm"
     sheet.data_validation(lines[0], 3, lines[0], 3, {
         "validate": "integer" if whole else "decimal", "criteria": ">=", "value": 0,
-        "multi_range": _spans("D", lines),
+        "multi_range": _spans(3, lines),
         "input_title": "Giá trị chỉ tiêu",
         "input_message": f"Nhập số liệu trong kỳ: {number}. Để trống nếu không có số liệu.",
         "error_title": "Giá trị không hợp lệ",
         "error_message": f"Chỉ nhập {number} (ví dụ {example})."})
 
 
-def _spans(column: str, lines: list[int]) -> str:
-    """0-based rows as an Excel range list: [5, 6, 7, 9] -> 'D6:D8 D10'."""
+def _spans(col: int, lines: list[int]) -> str:
+    """0-based rows of one column as an Excel range list: [5, 6, 7, 9] -> 'D6:D8 D10'."""
     spans: list[list[int]] = []
     for line in sorted(lines):
         if spans and line == spans[-1][1] + 1:
             spans[-1][1] = line
         else:
             spans.append([line, line])
-    return " ".join(f"{column}{a + 1}" if a == b else f"{column}{a + 1}:{column}{b + 1}"
-                    for a, b in spans)
+    return " ".join(xl_range(a, col, b, col) for a, b in spans)
 
 
 def _ratio_row(sheet, st: Styles, item: Indicator, row: int, at: dict[str, int]) -> None:
